@@ -1,0 +1,5 @@
+"""``python -m cc_relay``."""
+
+from cc_relay.cli import main
+
+main()

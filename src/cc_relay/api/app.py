@@ -1,0 +1,37 @@
+"""Building the aiohttp application around a Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from cc_relay.api import info, messages, models
+from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.api.middleware import relay_middleware
+from cc_relay.config import RelayConfig
+from cc_relay.runtime import Runtime
+
+#: Room above the body limit for the request line and headers is not needed:
+#: aiohttp's client_max_size counts the body only.
+
+
+def create_app(config: RelayConfig) -> web.Application:
+    app = web.Application(middlewares=[relay_middleware],
+                          client_max_size=config.server.max_body_bytes,
+                          handler_args={"max_field_size": 65536})
+    app[RUNTIME_KEY] = Runtime(config)
+    app.cleanup_ctx.append(_runtime_ctx)
+    app.router.add_route("GET", "/", info.root)
+    app.router.add_get("/health", info.health)
+    app.router.add_post("/v1/messages", messages.messages)
+    app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)
+    app.router.add_get("/v1/models", models.list_models)
+    app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
+    app.router.add_get("/v1/providers", info.list_providers)
+    return app
+
+
+async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with app[RUNTIME_KEY]:
+        yield

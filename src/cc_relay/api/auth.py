@@ -1,0 +1,70 @@
+"""Who may use the relay, and which client credential may travel upstream.
+
+With ``server.auth`` set, a client proves itself with one of those keys, as
+``x-api-key`` or ``Authorization: Bearer``. That header is consumed here and never
+forwarded. Whatever credential the client sent in the other header (a Claude
+subscription OAuth token, say) is its own and may be passed through to Anthropic.
+
+With no keys configured the relay is open, and so only answers loopback clients.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Sequence
+
+from multidict import CIMultiDictProxy
+
+from cc_relay.api.errors import ApiError
+from cc_relay.headers import AUTHORIZATION, X_API_KEY
+from cc_relay.types import Credential
+
+_BEARER = "bearer "
+
+
+def _is_relay_key(value: str, keys: Sequence[bytes]) -> bool:
+    # Compare against every key, always, so timing says nothing about which one is close.
+    candidate = value.encode()
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(candidate, key)
+    return found
+
+
+def authenticate(headers: CIMultiDictProxy[str], keys: Sequence[bytes],
+                 remote: str | None) -> Credential | None:
+    """Check the client; return the credential of its own to pass through, if any."""
+    api_key = headers.get(X_API_KEY)
+    authorization = headers.get(AUTHORIZATION)
+    token = authorization[len(_BEARER):] if authorization and authorization[
+        :len(_BEARER)].lower() == _BEARER else None
+    if not keys:
+        if not is_loopback(remote):
+            raise ApiError(403, "This relay has no server.auth keys, so it only serves "
+                                "clients on this machine. Add keys to server.auth to allow "
+                                "remote clients.")
+        return _credential(api_key, authorization)
+    if api_key is not None and _is_relay_key(api_key, keys):
+        return _credential(None, authorization)
+    if token is not None and _is_relay_key(token, keys):
+        return _credential(api_key, None)
+    raise ApiError(401, "invalid x-api-key: send one of the relay's server.auth keys as "
+                        "x-api-key or as Authorization: Bearer.")
+
+
+def _credential(api_key: str | None, authorization: str | None) -> Credential | None:
+    if api_key:
+        return Credential(X_API_KEY, api_key)
+    if authorization:
+        return Credential(AUTHORIZATION, authorization)
+    return None
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -1,0 +1,97 @@
+"""One attempt: send the request to a provider and wait for something to forward.
+
+Nothing reaches the client here. An attempt succeeds once the upstream has sent a
+success status and, for a stream, its first complete event; every failure up to that
+moment is an UpstreamFailure, so the caller can still try the next candidate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aiohttp
+
+from cc_relay.api.sse import EventCutter
+from cc_relay.headers import downstream_headers
+from cc_relay.types import (
+    Attempt,
+    RelayRequest,
+    UpstreamAnswer,
+    UpstreamConnectError,
+    UpstreamCutError,
+    UpstreamStatusError,
+    UpstreamTimeout,
+)
+
+
+@dataclass(slots=True)
+class Opened:
+    """A successful attempt, ready to relay."""
+
+    response: aiohttp.ClientResponse
+    first: bytes
+    """A non-streamed answer's whole body, or a stream's first complete events."""
+    cutter: EventCutter | None
+
+
+async def open_attempt(attempt: Attempt, request: RelayRequest, *,
+                       client_model: str | None) -> Opened:
+    """Send; return once there is something to forward, or raise UpstreamFailure.
+
+    ``client_model`` is set when the upstream model name differs from the client's,
+    so the answer can name the model the client asked for.
+    """
+    provider = attempt.provider
+    body = provider.body(request, attempt.upstream_model)
+    headers = provider.headers(request, attempt.key)
+    where = f"provider {provider.name!r}"
+    response: aiohttp.ClientResponse | None = None
+    try:
+        async with asyncio.timeout(provider.config.timeouts.first_byte):
+            response = await provider.session.post(provider.url(request), data=body,
+                                                   headers=headers)
+            if response.status >= 400:
+                answer = UpstreamAnswer(response.status,
+                                        downstream_headers(response.headers.items()),
+                                        await response.read())
+                raise UpstreamStatusError(answer)
+            if not request.stream or not _is_event_stream(response):
+                return Opened(response, await response.read(), None)
+            cutter = EventCutter(client_model=client_model)
+            while not (first := cutter.feed(await _read_chunk(response, where))):
+                pass
+            return Opened(response, first, cutter)
+    except aiohttp.ConnectionTimeoutError:
+        raise UpstreamConnectError(f"timed out connecting to {where} at "
+                                   f"{provider.base_url}") from None
+    except TimeoutError:
+        _discard(response)
+        raise UpstreamTimeout(f"{where} sent nothing within "
+                              f"{provider.config.timeouts.first_byte:g} s") from None
+    except aiohttp.ClientConnectorError as exc:
+        raise UpstreamConnectError(f"cannot connect to {where} at {provider.base_url}: "
+                                   f"{exc.os_error.strerror or exc}") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        _discard(response)
+        raise UpstreamCutError(f"{where} closed the connection early: "
+                               f"{type(exc).__name__}") from None
+    except BaseException:
+        _discard(response)
+        raise
+
+
+async def _read_chunk(response: aiohttp.ClientResponse, where: str) -> bytes:
+    chunk = await response.content.readany()
+    if not chunk:
+        raise UpstreamCutError(f"{where} ended the stream before its first event")
+    return chunk
+
+
+def _is_event_stream(response: aiohttp.ClientResponse) -> bool:
+    return response.content_type == "text/event-stream"
+
+
+def _discard(response: aiohttp.ClientResponse | None) -> None:
+    if response is not None:
+        response.close()

@@ -1,0 +1,79 @@
+"""The one middleware: request id, access log, and Anthropic errors for every failure.
+
+Failures raised before the response started become Anthropic error bodies through one
+table; a request whose client went away is logged as 499 and not answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from cc_relay.api.errors import ApiError, error_response
+from cc_relay.api.keys import EXCHANGE_KEY, RUNTIME_KEY
+from cc_relay.observability import Exchange
+
+log = logging.getLogger("cc_relay.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Status logged for requests whose client disconnected (nginx's convention).
+CLIENT_CLOSED = 499
+
+_HTTP_MESSAGES: dict[int, str] = {
+    404: "Not found: {method} {path}. The relay serves /v1/messages, "
+         "/v1/messages/count_tokens, /v1/models, /v1/providers and /health.",
+    405: "Method {method} is not allowed on {path}.",
+    413: "Request body is larger than the relay's limit of {limit} bytes "
+         "(server.max_body_bytes).",
+}
+
+
+def new_request_id() -> str:
+    return f"req_relay_{secrets.token_hex(12)}"
+
+
+@web.middleware
+async def relay_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    exchange = Exchange(new_request_id(), request.method, request.path)
+    request[EXCHANGE_KEY] = exchange
+    try:
+        response = await _answer(request, handler, exchange)
+    except (asyncio.CancelledError, ConnectionResetError):
+        exchange.log(CLIENT_CLOSED)
+        raise
+    exchange.log(response.status)
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler,
+                  exchange: Exchange) -> web.StreamResponse:
+    request_id = exchange.request_id
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        exchange.error = exc.message
+        return error_response(exc.status, exc.message, request_id,
+                              error_type=exc.error_type, headers=exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        limit = request.app[RUNTIME_KEY].config.server.max_body_bytes
+        message = _HTTP_MESSAGES.get(exc.status, exc.reason).format(
+            method=request.method, path=request.path, limit=limit)
+        allow = {"allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        exchange.error = message
+        return error_response(exc.status, message, request_id, headers=allow)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        # A bug of ours: the traceback goes to the log, never to the client.
+        log.exception("unhandled error in %s %s", request.method, request.path,
+                      extra={"request_id": request_id})
+        exchange.error = "internal error"
+        return error_response(500, "Internal relay error; see the relay log for details.",
+                              request_id)

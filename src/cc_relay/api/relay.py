@@ -1,0 +1,98 @@
+"""Writing a successful upstream answer to the client: whole, or event by event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from cc_relay.api.forward import Opened
+from cc_relay.api.sse import error_event
+from cc_relay.headers import CONTENT_ENCODING, REQUEST_ID, downstream_headers
+from cc_relay.observability import Exchange
+from cc_relay.types import Usage
+
+log = logging.getLogger("cc_relay.api")
+
+
+def _headers(opened: Opened, request_id: str) -> dict[str, str]:
+    headers = downstream_headers(opened.response.headers.items())
+    headers.setdefault(REQUEST_ID, request_id)
+    return headers
+
+
+def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> web.Response:
+    """A non-streamed answer; its ``model`` is put back to the client's when renamed."""
+    body = opened.first
+    headers = _headers(opened, exchange.request_id)
+    readable = (opened.response.content_type == "application/json"
+                and CONTENT_ENCODING not in opened.response.headers)
+    message = _json_object(body) if readable else None
+    if message is not None:
+        exchange.usage = _usage(message.get("usage"))
+        if client_model is not None and message.get("model") not in (None, client_model):
+            message["model"] = client_model
+            body = orjson.dumps(message)
+    opened.response.release()
+    return web.Response(status=opened.response.status, body=body, headers=headers)
+
+
+async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> web.StreamResponse:
+    """Forward events as they arrive; a broken upstream ends in an ``event: error``."""
+    upstream = opened.response
+    cutter = opened.cutter
+    assert cutter is not None
+    response = web.StreamResponse(status=upstream.status,
+                                  headers=_headers(opened, exchange.request_id))
+    try:
+        await response.prepare(request)
+        exchange.mark_first_byte()
+        await response.write(opened.first)
+        while chunk := await _read(upstream):
+            out = cutter.feed(chunk)
+            if out:
+                await response.write(out)
+        if rest := cutter.rest():
+            await response.write(rest)
+        if not cutter.ended:
+            where = f"provider {exchange.provider!r}"
+            exchange.error = f"{where} stream broke off"
+            log.warning("%s: upstream stream ended before message_stop", where,
+                        extra={"request_id": exchange.request_id})
+            await response.write(error_event(
+                "api_error", f"The upstream connection ({where}) was lost mid-stream; "
+                             "retry the request."))
+        await response.write_eof()
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        exchange.error = "client disconnected"
+    finally:
+        exchange.usage = cutter.usage
+        upstream.close()
+    return response
+
+
+async def _read(upstream: aiohttp.ClientResponse) -> bytes:
+    """The next chunk; b"" both at a clean end and when the upstream broke."""
+    try:
+        return await upstream.content.readany()
+    except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError):
+        return b""
+
+
+def _json_object(body: bytes) -> dict[str, object] | None:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _usage(value: object) -> Usage:
+    if not isinstance(value, dict):
+        return Usage()
+    inp, out = value.get("input_tokens"), value.get("output_tokens")
+    return Usage(input_tokens=inp if isinstance(inp, int) else None,
+                 output_tokens=out if isinstance(out, int) else None)

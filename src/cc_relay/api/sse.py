@@ -1,0 +1,109 @@
+"""Server-sent events from an Anthropic-dialect upstream, cut at event boundaries.
+
+The relay forwards upstream bytes as they arrive, but only whole events: if the
+upstream dies mid-event, the client never sees half an event followed by an error,
+which the SDKs would fail to parse. Most chunks hold whole events, so the usual cost is
+one ``rfind`` per chunk. Events are parsed only where the relay must read them:
+``message_start`` (input tokens, and the model name when the relay renamed it) and
+``message_delta`` (output tokens).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from cc_relay.types import Usage
+
+_MESSAGE_START = b"event: message_start"
+_MESSAGE_DELTA = b"event: message_delta"
+_STREAM_END = (b"event: message_stop", b"event: error")
+
+
+def error_event(error_type: str, message: str) -> bytes:
+    """An ``event: error`` in the nested envelope Claude Code recognises."""
+    data = orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+    return b"event: error\ndata: " + data + b"\n\n"
+
+
+def _boundary(data: bytes) -> int:
+    """Index just past the last complete event in ``data`` (0 when there is none)."""
+    lf = data.rfind(b"\n\n")
+    crlf = data.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+
+
+def _data_of(event: bytes) -> dict[str, object] | None:
+    for line in event.splitlines():
+        if line.startswith(b"data:"):
+            try:
+                value = orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+class EventCutter:
+    """Feeds on upstream chunks; returns the bytes of the complete events so far."""
+
+    def __init__(self, *, client_model: str | None = None) -> None:
+        self.usage = Usage()
+        self.ended = False
+        """Saw ``message_stop`` or an upstream ``error`` event: the stream is complete."""
+        self._client_model = client_model
+        self._started = False
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._pending + chunk if self._pending else chunk
+        end = _boundary(data)
+        if end == 0:
+            self._pending = data
+            return b""
+        out, self._pending = data[:end], data[end:]
+        if not self._started and _MESSAGE_START in out:
+            out = self._message_start(out)
+        if _MESSAGE_DELTA in out:
+            self._read_deltas(out)
+        if any(marker in out for marker in _STREAM_END):
+            self.ended = True
+        return out
+
+    def rest(self) -> bytes:
+        """Whatever trails the last boundary at EOF (an unterminated final event)."""
+        rest, self._pending = self._pending, b""
+        return rest
+
+    def _message_start(self, out: bytes) -> bytes:
+        self._started = True
+        begin = out.find(_MESSAGE_START)
+        end = out.find(b"\n\n", begin)
+        if end < 0:
+            end = out.find(b"\r\n\r\n", begin)
+        data = _data_of(out[begin:end])
+        message = data.get("message") if data else None
+        if not isinstance(message, dict):
+            return out
+        usage = message.get("usage")
+        if isinstance(usage, dict):
+            self.usage.input_tokens = _int(usage.get("input_tokens"))
+            self.usage.output_tokens = _int(usage.get("output_tokens"))
+        if self._client_model is None or message.get("model") == self._client_model:
+            return out
+        message["model"] = self._client_model
+        event = b"event: message_start\ndata: " + orjson.dumps(data)
+        return out[:begin] + event + out[end:]
+
+    def _read_deltas(self, out: bytes) -> None:
+        for event in out.split(b"\n\n"):
+            if event.startswith(_MESSAGE_DELTA):
+                data = _data_of(event)
+                usage = data.get("usage") if data else None
+                if isinstance(usage, dict):
+                    self.usage.output_tokens = _int(usage.get("output_tokens"))
+                    if "input_tokens" in usage:
+                        self.usage.input_tokens = _int(usage.get("input_tokens"))
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

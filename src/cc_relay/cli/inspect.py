@@ -1,0 +1,51 @@
+"""``cc-relay status`` and ``cc-relay models``: ask a running relay."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cc_relay.cli._common import get_json, load_or_exit, relay_key, relay_url
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="Config file to read "
+                                               "the relay's address and key from.")]
+UrlOpt = Annotated[str | None, typer.Option(help="Relay URL (default: from the config's "
+                                            "server.listen).")]
+
+
+def status(config: ConfigOpt = None, url: UrlOpt = None) -> None:
+    """Is a relay up, and which providers does it have?"""
+    cfg, _ = load_or_exit(config)
+    base, key = relay_url(cfg, url), relay_key(cfg)
+    health = asyncio.run(get_json(f"{base}/health", key))
+    providers = asyncio.run(get_json(f"{base}/v1/providers", key))
+    console = Console()
+    console.print(f"cc-relay {health.get('version')} at {base}: [green]{health.get('status')}[/]")
+    table = Table("provider", "type", "base url", "keys", "health", "models")
+    for p in providers.get("data", []):
+        models = ", ".join(p.get("models") or p.get("model_patterns") or []) or "-"
+        table.add_row(p["name"], p["type"], p["base_url"], str(p["keys"]),
+                      p["health"] if p.get("enabled") else "disabled", models)
+    console.print(table)
+
+
+def models(config: ConfigOpt = None, url: UrlOpt = None,
+           json: Annotated[bool, typer.Option("--json", help="Print the raw JSON list.")]
+           = False) -> None:
+    """List the models the running relay serves."""
+    cfg, _ = load_or_exit(config)
+    base, key = relay_url(cfg, url), relay_key(cfg)
+    data: list[dict[str, Any]] = asyncio.run(get_json(f"{base}/v1/models?limit=1000",
+                                                      key)).get("data", [])
+    if json:
+        typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        return
+    table = Table("model", "display name")
+    for item in data:
+        table.add_row(item["id"], item.get("display_name", ""))
+    Console().print(table)

@@ -1,0 +1,99 @@
+"""``cc-relay serve``: run the relay in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from collections.abc import Coroutine
+from typing import Annotated, Any
+
+import typer
+
+from cc_relay import __version__
+from cc_relay.api.auth import is_loopback
+from cc_relay.cli._common import load_or_exit
+from cc_relay.config import RelayConfig
+from cc_relay.config.schema import parse_listen
+from cc_relay.observability import LogSetup
+from cc_relay.server import RelayServer, serve_forever
+
+log = logging.getLogger("cc_relay")
+
+
+def serve(
+    config: Annotated[str | None, typer.Option("--config", "-c",
+                                               help="Config file (YAML or TOML).")] = None,
+    listen: Annotated[str | None, typer.Option(help="host:port to bind, overriding "
+                                               "server.listen.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or "
+                                                  "error.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Debug logging with request and "
+                                        "response bodies (secrets redacted).")] = False,
+) -> None:
+    """Run the relay until interrupted."""
+    cfg, path = load_or_exit(config)
+    cfg = _override(cfg, listen=listen, log_level=log_level, debug=debug)
+    logs = LogSetup(level=cfg.logging.level, fmt=cfg.logging.format, secrets=_secrets(cfg))
+    try:
+        server = RelayServer(cfg)
+        _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, path, server)))
+    except OSError as exc:
+        typer.secho(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        logs.close()
+
+
+def _override(cfg: RelayConfig, *, listen: str | None, log_level: str | None,
+              debug: bool) -> RelayConfig:
+    server, logging_ = cfg.server, cfg.logging
+    if listen:
+        try:
+            parse_listen(listen)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--listen") from None
+        server = server.model_copy(update={"listen": listen})
+    if log_level:
+        if log_level not in ("debug", "info", "warning", "error"):
+            raise typer.BadParameter("use debug, info, warning or error",
+                                     param_hint="--log-level")
+        logging_ = logging_.model_copy(update={"level": log_level})
+    if debug:
+        logging_ = logging_.model_copy(update={"level": "debug", "debug_bodies": True})
+    return cfg.model_copy(update={"server": server, "logging": logging_})
+
+
+def _secrets(cfg: RelayConfig) -> list[str]:
+    return [*cfg.server.auth, *(k.key for p in cfg.providers for k in p.keys)]
+
+
+def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None:
+    source = str(path) if path else "built-in defaults (no config file found)"
+    lines = [f"cc-relay {__version__} listening on {server.url}",
+             f"  config: {source}"]
+    for p in cfg.providers:
+        creds = (f"{len(p.keys)} key(s)" if p.keys
+                 else "client credentials passed through" if p.type == "anthropic"
+                 else "no key")
+        state = "" if p.enabled else " (disabled)"
+        lines.append(f"  provider {p.name} [{p.type}] {p.url} - {creds}{state}")
+    if cfg.server.auth:
+        lines.append(f"  auth: {len(cfg.server.auth)} relay key(s) required")
+    else:
+        lines.append("  auth: none configured, so only clients on this machine are served")
+        if not is_loopback(server.host):
+            lines.append("  warning: listening beyond loopback without server.auth; remote "
+                         "clients will get 403")
+    lines.append(f"  Claude Code: ANTHROPIC_BASE_URL={server.url} claude")
+    typer.echo("\n".join(lines), err=True)
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # Windows: no uvloop
+        asyncio.run(main)
+    else:
+        uvloop.run(main)

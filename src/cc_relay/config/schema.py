@@ -1,0 +1,182 @@
+"""The configuration model: frozen pydantic models, checked when they are built.
+
+Unknown keys are errors everywhere (``extra="forbid"``) so that a typo never silently
+turns into a default. Defaults are named constants beside the model that uses them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_LISTEN = "127.0.0.1:8787"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_FIRST_BYTE_TIMEOUT = 600.0
+
+ProviderType = Literal["anthropic", "zai", "ollama"]
+StrategyName = Literal["simple-shuffle", "round-robin"]
+
+#: Where each provider type lives when ``base_url`` is not given.
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "anthropic": "https://api.anthropic.com",
+    "zai": "https://api.z.ai/api/anthropic",
+    "ollama": "http://localhost:11434",
+}
+
+#: Model patterns a provider serves when its ``models`` list is empty.
+DEFAULT_MODEL_PATTERNS: dict[str, tuple[str, ...]] = {
+    "anthropic": ("claude-*",),
+    "zai": ("glm-*",),
+    "ollama": (),
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ListenAddress(_Frozen):
+    host: str
+    port: int
+
+
+def parse_listen(value: str) -> ListenAddress:
+    """Split ``host:port`` (``[::1]:8787`` for IPv6) and check the port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected 'host:port', got {value!r}")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"port must be a number from 0 to 65535, got {port!r}")
+    return ListenAddress(host=host.strip("[]"), port=int(port))
+
+
+class ServerConfig(_Frozen):
+    listen: str = DEFAULT_LISTEN
+    """``host:port`` to bind; port 0 picks a free one."""
+    auth: tuple[str, ...] = Field((), repr=False)
+    """Relay API keys clients must present; empty means open (refused off loopback)."""
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _drop_empty_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # An unset ${VAR} expands to "", which must not become a key that matches nothing.
+        return tuple(key for key in value if key)
+
+    @property
+    def address(self) -> ListenAddress:
+        return parse_listen(self.listen)
+
+
+class LoggingConfig(_Frozen):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["console", "json"] = "console"
+    debug_bodies: bool = False
+    """Log request and response bodies (secrets redacted); ``--debug`` turns it on."""
+
+
+class RoutingConfig(_Frozen):
+    strategy: StrategyName = "simple-shuffle"
+
+
+class KeyConfig(_Frozen):
+    key: str = Field(repr=False)
+    rpm_limit: int | None = Field(None, gt=0)
+    tpm_limit: int | None = Field(None, gt=0)
+    itpm_limit: int | None = Field(None, gt=0)
+    otpm_limit: int | None = Field(None, gt=0)
+    weight: float = Field(1.0, gt=0)
+    priority: int = 0
+
+
+class TimeoutConfig(_Frozen):
+    connect: float = Field(DEFAULT_CONNECT_TIMEOUT, gt=0)
+    first_byte: float = Field(DEFAULT_FIRST_BYTE_TIMEOUT, gt=0)
+    """Seconds from sending the request to the first response byte."""
+
+
+class ProviderConfig(_Frozen):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    type: ProviderType
+    base_url: str | None = None
+    keys: tuple[KeyConfig, ...] = ()
+    models: tuple[str, ...] = ()
+    """Model ids this provider serves; ``*`` and ``?`` make a pattern."""
+    model_map: dict[str, str] = Field(default_factory=dict)
+    """Client model id -> upstream model id."""
+    weight: float = Field(1.0, gt=0)
+    priority: int = 0
+    enabled: bool = True
+    timeouts: TimeoutConfig = TimeoutConfig()
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keys_as_objects(cls, value: object) -> object:
+        # Accept a bare string as shorthand for {key: "..."}.
+        if isinstance(value, (list, tuple)):
+            return [{"key": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("keys")
+    @classmethod
+    def _drop_empty_keys(cls, value: tuple[KeyConfig, ...]) -> tuple[KeyConfig, ...]:
+        return tuple(key for key in value if key.key)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def url(self) -> str:
+        return self.base_url or DEFAULT_BASE_URLS[self.type]
+
+    @property
+    def model_patterns(self) -> tuple[str, ...]:
+        return self.models or DEFAULT_MODEL_PATTERNS[self.type]
+
+    @property
+    def listed_models(self) -> tuple[str, ...]:
+        """Exact model ids named in config (patterns excluded), in config order."""
+        exact = [m for m in self.models if not _is_pattern(m)]
+        return tuple(dict.fromkeys([*exact, *self.model_map]))
+
+
+def _is_pattern(model: str) -> bool:
+    return any(ch in model for ch in "*?[")
+
+
+def model_matches(model: str, patterns: tuple[str, ...]) -> bool:
+    """True if ``model`` is one of ``patterns`` or matches one of its globs."""
+    return any(model == p or (_is_pattern(p) and fnmatch.fnmatchcase(model, p)) for p in patterns)
+
+
+class RelayConfig(_Frozen):
+    server: ServerConfig = ServerConfig()
+    logging: LoggingConfig = LoggingConfig()
+    routing: RoutingConfig = RoutingConfig()
+    providers: tuple[ProviderConfig, ...] = ()
+
+    @field_validator("providers")
+    @classmethod
+    def _check_providers(cls, value: tuple[ProviderConfig, ...]) -> tuple[ProviderConfig, ...]:
+        names = [p.name for p in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(dupes)}")
+        if value and not any(p.enabled for p in value):
+            raise ValueError("every provider is disabled; enable at least one")
+        return value

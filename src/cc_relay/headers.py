@@ -1,0 +1,47 @@
+"""Header names, written once, and the rules for which headers cross the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ACCEPT_ENCODING = "accept-encoding"
+ANTHROPIC_BETA = "anthropic-beta"
+ANTHROPIC_VERSION = "anthropic-version"
+AUTHORIZATION = "authorization"
+CONTENT_ENCODING = "content-encoding"
+CONTENT_TYPE = "content-type"
+REQUEST_ID = "request-id"
+RETRY_AFTER = "retry-after"
+X_API_KEY = "x-api-key"
+
+#: Connection-scoped headers (RFC 9110 section 7.6.1), never forwarded either way.
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+})
+
+#: Client headers the relay replaces or must not pass on: its own framing, the
+#: credentials (chosen per attempt), the encoding (the relay asks for identity so
+#: it can read usage and cut streams cleanly) and cookies.
+_NOT_FORWARDED_UP = HOP_BY_HOP | {
+    "host", "content-length", ACCEPT_ENCODING, AUTHORIZATION, X_API_KEY, "cookie",
+}
+
+#: Upstream headers aiohttp writes for itself on the way back.
+_NOT_FORWARDED_DOWN = HOP_BY_HOP | {"content-length", "date", "server", "set-cookie"}
+
+
+def upstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The client's end-to-end headers, lower-cased, minus what the relay replaces."""
+    out: dict[str, str] = {}
+    for name, value in items:
+        lower = name.lower()
+        if lower not in _NOT_FORWARDED_UP:
+            out[lower] = f"{out[lower]}, {value}" if lower in out else value
+    out[ACCEPT_ENCODING] = "identity"
+    return out
+
+
+def downstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The upstream's end-to-end response headers, for the client."""
+    return {name: value for name, value in items if name.lower() not in _NOT_FORWARDED_DOWN}

@@ -1,0 +1,160 @@
+"""The provider interface: one configured upstream and its wire dialect.
+
+A provider knows its URL, its auth, and how to adapt a request body and read its model
+list; it knows nothing about routing or key selection. Subclasses override the hooks
+(`auth_headers`, `adapt_body`, `discover`) and set the class attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+import orjson
+
+from cc_relay.config import KeyConfig, ProviderConfig, model_matches
+from cc_relay.headers import AUTHORIZATION, X_API_KEY, upstream_headers
+from cc_relay.types import Credential, RelayRequest
+
+log = logging.getLogger("cc_relay.providers")
+
+#: How long a model-list call may take before the relay answers without it.
+DISCOVERY_TIMEOUT = 3.0
+#: ``created_at`` for models whose upstream does not say.
+UNKNOWN_CREATED_AT = "1970-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model as ``GET /v1/models`` shows it."""
+
+    id: str
+    display_name: str
+    created_at: str = UNKNOWN_CREATED_AT
+
+
+class Provider:
+    """One upstream from the config, with its own pooled HTTP session."""
+
+    #: Has a native ``/v1/messages/count_tokens``; otherwise the relay estimates.
+    counts_tokens: ClassVar[bool] = True
+    #: Accepts a client's own Anthropic credential (API key or subscription token).
+    passes_client_credentials: ClassVar[bool] = False
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.name = config.name
+        self.base_url = config.url
+        self.discovered: tuple[ModelInfo, ...] = ()
+        self._keys = itertools.cycle(config.keys) if config.keys else None
+        self._session: aiohttp.ClientSession | None = None
+        self.consecutive_failures = 0
+        """Failed attempts since the last success (circuit breakers build on this)."""
+        self.last_error: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.base_url}>"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError(f"provider {self.name!r} is not started")
+        return self._session
+
+    async def start(self) -> None:
+        """Open the pooled session: raw bytes through, no total timeout, no auto UA."""
+        if self._session is not None:
+            raise RuntimeError(f"provider {self.name!r} is already started")
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeouts.connect),
+            skip_auto_headers=("User-Agent",),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # -- health --------------------------------------------------------------------------
+
+    def record(self, error: str | None) -> None:
+        """Note an attempt's outcome: None for success, else what went wrong."""
+        if error is None:
+            self.consecutive_failures = 0
+        else:
+            self.consecutive_failures += 1
+            self.last_error = error
+
+    @property
+    def health(self) -> str:
+        return "healthy" if self.consecutive_failures == 0 else "failing"
+
+    # -- routing facts -----------------------------------------------------------------
+
+    def serves(self, model: str) -> bool:
+        """Listed, mapped, matched by a pattern, or discovered from the upstream."""
+        return (model in self.config.model_map
+                or model_matches(model, self.config.model_patterns)
+                or any(info.id == model for info in self.discovered))
+
+    def upstream_model(self, model: str) -> str:
+        return self.config.model_map.get(model, model)
+
+    def next_key(self) -> KeyConfig | None:
+        """The next key in turn (key pools replace this with budget-aware selection)."""
+        return next(self._keys) if self._keys is not None else None
+
+    # -- wire ---------------------------------------------------------------------------
+
+    def url(self, request: RelayRequest) -> str:
+        query = f"?{request.query}" if request.query else ""
+        return f"{self.base_url}{request.path}{query}"
+
+    def headers(self, request: RelayRequest, key: KeyConfig | None) -> dict[str, str]:
+        headers = upstream_headers(request.headers.items())
+        headers.update(self.auth_headers(key, request.credential))
+        return headers
+
+    def auth_headers(self, key: KeyConfig | None, client: Credential | None) -> dict[str, str]:
+        """Default: the provider's key as ``x-api-key``; a client's own credential only
+        where the provider accepts one and has no key of its own."""
+        if key is not None:
+            return {X_API_KEY: key.key}
+        if client is not None and self.passes_client_credentials:
+            return {client.header: client.value}
+        return {}
+
+    def body(self, request: RelayRequest, upstream_model: str) -> bytes:
+        """The bytes to send: the client's own, unless the dialect or model name differs."""
+        adapted = self.adapt_body(request.body)
+        if adapted is None and upstream_model == request.model:
+            return request.raw
+        body = dict(adapted if adapted is not None else request.body)
+        body["model"] = upstream_model
+        return orjson.dumps(body)
+
+    def adapt_body(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """A changed copy of the body for this dialect, or None when nothing changes."""
+        return None
+
+    async def discover(self) -> tuple[ModelInfo, ...]:
+        """Ask the upstream which models it has; () when it cannot say."""
+        return ()
+
+    async def _get_json(self, path: str, headers: dict[str, str]) -> Any:
+        timeout = aiohttp.ClientTimeout(total=DISCOVERY_TIMEOUT)
+        async with self.session.get(f"{self.base_url}{path}", headers=headers,
+                                    timeout=timeout) as resp:
+            resp.raise_for_status()
+            return orjson.loads(await resp.read())
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {AUTHORIZATION: f"Bearer {value}"}

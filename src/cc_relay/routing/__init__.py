@@ -1,0 +1,5 @@
+"""Routing: which providers may serve a request, and in which order to try them."""
+
+from cc_relay.routing.router import Router, UnknownModel
+
+__all__ = ["Router", "UnknownModel"]

@@ -1,0 +1,76 @@
+"""Running the relay: bind, serve, and shut down in order.
+
+Shutdown follows aiohttp's runner: stop listening, let in-flight requests finish
+within a grace period, then close the provider sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from types import TracebackType
+
+from aiohttp import web
+
+from cc_relay.api import create_app
+from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.config import RelayConfig
+from cc_relay.runtime import Runtime
+
+#: Seconds in-flight requests get to finish on shutdown.
+SHUTDOWN_GRACE = 10.0
+
+
+class RelayServer:
+    """The relay listening on a socket; ``async with`` starts and stops it."""
+
+    def __init__(self, config: RelayConfig, *, host: str | None = None,
+                 port: int | None = None) -> None:
+        address = config.server.address
+        self.host = host or address.host
+        self.port = address.port if port is None else port
+        self.app = create_app(config)
+        self._runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None,
+                                     shutdown_timeout=SHUTDOWN_GRACE)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app[RUNTIME_KEY]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        sockets = self._runner.addresses
+        if sockets:
+            self.port = sockets[0][1]
+
+    async def close(self) -> None:
+        await self._runner.cleanup()
+
+    async def __aenter__(self) -> RelayServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def serve_forever(server: RelayServer, *,
+                        on_ready: Callable[[], None] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM; ``on_ready`` runs once the socket is bound."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        if on_ready is not None:
+            on_ready()
+        await stop.wait()
