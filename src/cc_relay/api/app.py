@@ -22,7 +22,7 @@ def create_app(config: RelayConfig) -> web.Application:
                           handler_args={"max_field_size": 65536})
     app[RUNTIME_KEY] = Runtime(config)
     app.cleanup_ctx.append(_runtime_ctx)
-    app.router.add_route("GET", "/", info.root)
+    app.router.add_get("/", info.root)
     app.router.add_get("/health", info.health)
     app.router.add_post("/v1/messages", messages.messages)
     app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)

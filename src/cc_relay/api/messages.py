@@ -37,7 +37,7 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
     runtime = request.app[RUNTIME_KEY]
     credential = authenticate(request.headers, runtime.auth_keys, request.remote)
     raw = await request.read()
-    exchange: Exchange = request[EXCHANGE_KEY]
+    exchange = request[EXCHANGE_KEY]
     relay_request = parse_request(raw, request_id=exchange.request_id, path=path,
                                   query=request.query_string, headers=request.headers,
                                   credential=credential)
@@ -58,7 +58,7 @@ def plan(request: web.Request, relay_request: RelayRequest) -> list[Attempt]:
 async def messages(request: web.Request) -> web.StreamResponse:
     relay_request = await read_request(request, MESSAGES_PATH)
     attempts = plan(request, relay_request)
-    exchange: Exchange = request[EXCHANGE_KEY]
+    exchange = request[EXCHANGE_KEY]
     outcome = await _first_success(attempts, relay_request, exchange)
     if isinstance(outcome, web.Response):
         return outcome
@@ -71,7 +71,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
     relay_request = await read_request(request, COUNT_TOKENS_PATH)
-    exchange: Exchange = request[EXCHANGE_KEY]
+    exchange = request[EXCHANGE_KEY]
     native = [a for a in plan(request, relay_request) if a.provider.counts_tokens]
     if not native:
         exchange.provider = "estimate"

@@ -55,8 +55,6 @@ async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> we
             out = cutter.feed(chunk)
             if out:
                 await response.write(out)
-        if rest := cutter.rest():
-            await response.write(rest)
         if not cutter.ended:
             where = f"provider {exchange.provider!r}"
             exchange.error = f"{where} stream broke off"

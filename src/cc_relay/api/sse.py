@@ -2,7 +2,8 @@
 
 The relay forwards upstream bytes as they arrive, but only whole events: if the
 upstream dies mid-event, the client never sees half an event followed by an error,
-which the SDKs would fail to parse. Most chunks hold whole events, so the usual cost is
+which the SDKs would fail to parse. Bytes after the last blank line at EOF are dropped,
+as the SSE spec tells every client to do. Most chunks hold whole events, so the usual cost is
 one ``rfind`` per chunk. Events are parsed only where the relay must read them:
 ``message_start`` (input tokens, and the model name when the relay renamed it) and
 ``message_delta`` (output tokens).
@@ -68,11 +69,6 @@ class EventCutter:
         if any(marker in out for marker in _STREAM_END):
             self.ended = True
         return out
-
-    def rest(self) -> bytes:
-        """Whatever trails the last boundary at EOF (an unterminated final event)."""
-        rest, self._pending = self._pending, b""
-        return rest
 
     def _message_start(self, out: bytes) -> bytes:
         self._started = True
