@@ -38,6 +38,8 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
     credential = authenticate(request.headers, runtime.auth_keys, request.remote)
     raw = await request.read()
     exchange = request[EXCHANGE_KEY]
+    exchange.log_bodies = runtime.config.logging.debug_bodies
+    exchange.body("request", raw)
     relay_request = parse_request(raw, request_id=exchange.request_id, path=path,
                                   query=request.query_string, headers=request.headers,
                                   credential=credential)

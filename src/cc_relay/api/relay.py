@@ -37,6 +37,7 @@ def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> we
             message["model"] = client_model
             body = orjson.dumps(message)
     opened.response.release()
+    exchange.body("response", body)
     return web.Response(status=opened.response.status, body=body, headers=headers)
 
 
@@ -50,10 +51,12 @@ async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> we
     try:
         await response.prepare(request)
         exchange.mark_first_byte()
+        exchange.body("response", opened.first)
         await response.write(opened.first)
         while chunk := await _read(upstream):
             out = cutter.feed(chunk)
             if out:
+                exchange.body("response", out)
                 await response.write(out)
         if not cutter.ended:
             where = f"provider {exchange.provider!r}"

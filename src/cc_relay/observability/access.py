@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from cc_relay.types import Usage
 
 access_log = logging.getLogger("cc_relay.access")
+body_log = logging.getLogger("cc_relay.bodies")
 
 
 @dataclass(slots=True)
@@ -27,6 +28,14 @@ class Exchange:
     first_byte: float | None = None
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    log_bodies: bool = False
+    """Set from ``logging.debug_bodies``: bodies go to the ``cc_relay.bodies`` logger."""
+
+    def body(self, direction: str, data: bytes) -> None:
+        """Log a request or response body (the log formatter redacts secrets)."""
+        if self.log_bodies:
+            body_log.debug("%s body", direction, extra={
+                "request_id": self.request_id, "body": data.decode("utf-8", "replace")})
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:

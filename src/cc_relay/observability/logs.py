@@ -73,15 +73,17 @@ class LogSetup:
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self._listener: logging.handlers.QueueListener | None = (
             logging.handlers.QueueListener(records, handler))
-        root = logging.getLogger("cc_relay")
-        for old in list(root.handlers):
-            root.removeHandler(old)
-        root.addHandler(logging.handlers.QueueHandler(records))
-        root.setLevel(level.upper())
-        root.propagate = False
+        self._root = logging.getLogger("cc_relay")
+        self._saved = (self._root.handlers[:], self._root.level, self._root.propagate)
+        self._root.handlers = [logging.handlers.QueueHandler(records)]
+        self._root.setLevel(level.upper())
+        self._root.propagate = False
         self._listener.start()
 
     def close(self) -> None:
+        """Flush what is queued, stop the thread, and put the logger back as it was."""
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
+            self._root.handlers, level, self._root.propagate = self._saved
+            self._root.setLevel(level)

@@ -1,0 +1,69 @@
+"""Routing strategies and the router's candidate selection."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cc_relay.config import ProviderConfig
+from cc_relay.providers import create
+from cc_relay.routing import Router, UnknownModel
+from cc_relay.routing.strategies import RoundRobin, SimpleShuffle
+
+
+def _provider(name: str, **extra):
+    return create(ProviderConfig.model_validate({"name": name, "type": "anthropic", **extra}))
+
+
+@given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=8),
+       st.integers())
+def test_simple_shuffle_is_a_permutation(weights: list[float], seed: int) -> None:
+    providers = [_provider(f"p{i}", weight=w) for i, w in enumerate(weights)]
+    order = SimpleShuffle(random.Random(seed)).order(providers)
+    assert sorted(p.name for p in order) == sorted(p.name for p in providers)
+
+
+def test_simple_shuffle_leads_in_proportion_to_weight() -> None:
+    providers = [_provider("heavy", weight=3), _provider("light", weight=1)]
+    shuffle = SimpleShuffle(random.Random(7))
+    leads = Counter(shuffle.order(providers)[0].name for _ in range(8000))
+    assert 0.72 < leads["heavy"] / 8000 < 0.78
+
+
+def test_round_robin_rotates_per_candidate_set() -> None:
+    a, b, c = _provider("a"), _provider("b"), _provider("c")
+    rr = RoundRobin()
+    firsts = [rr.order([a, b, c])[0].name for _ in range(6)]
+    assert firsts == ["a", "b", "c", "a", "b", "c"]
+    assert [p.name for p in rr.order([a, b])] == ["a", "b"]
+    assert [p.name for p in rr.order([a, b, c])] == ["a", "b", "c"]
+
+
+def test_router_candidates_by_list_map_and_pattern() -> None:
+    router = Router([
+        _provider("exact", models=["claude-opus-4-8"]),
+        _provider("pattern", models=["claude-haiku-*"]),
+        _provider("mapped", models=["x"], model_map={"fast": "claude-haiku-4-8"}),
+        _provider("off", models=["claude-opus-4-8"], enabled=False),
+    ], RoundRobin())
+    assert [p.name for p in router.candidates("claude-opus-4-8")] == ["exact"]
+    assert [p.name for p in router.candidates("claude-haiku-4-8")] == ["pattern"]
+    [attempt] = router.plan("fast")
+    assert (attempt.provider.name, attempt.upstream_model) == ("mapped", "claude-haiku-4-8")
+
+
+def test_router_unknown_model_lists_known_ids() -> None:
+    router = Router([_provider("a", models=["claude-opus-4-8", "claude-h*"])], RoundRobin())
+    with pytest.raises(UnknownModel) as caught:
+        router.plan("gpt-9")
+    assert caught.value.available == ["claude-opus-4-8", "claude-h*"]
+
+
+def test_router_keys_rotate_within_provider() -> None:
+    router = Router([_provider("a", keys=["k1", "k2"])], RoundRobin())
+    keys = [router.plan("claude-x")[0].key.key for _ in range(4)]
+    assert keys == ["k1", "k2", "k1", "k2"]
