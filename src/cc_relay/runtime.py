@@ -14,8 +14,7 @@ from types import TracebackType
 from cc_relay import providers as provider_types
 from cc_relay.config import RelayConfig
 from cc_relay.providers import ModelInfo, Provider
-from cc_relay.routing import Router
-from cc_relay.routing import strategies
+from cc_relay.routing import Router, strategies
 
 log = logging.getLogger("cc_relay.runtime")
 
@@ -53,7 +52,7 @@ class Runtime:
         """Close every provider session, even when one of them fails."""
         results = await asyncio.gather(*(p.close() for p in self.providers),
                                        return_exceptions=True)
-        for provider, result in zip(self.providers, results):
+        for provider, result in zip(self.providers, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("closing provider %r failed: %s", provider.name, result)
 
@@ -80,7 +79,7 @@ class Runtime:
         self._models_fetched = now
         results = await asyncio.gather(*(p.discover() for p in self.enabled),
                                        return_exceptions=True)
-        for provider, result in zip(self.enabled, results):
+        for provider, result in zip(self.enabled, results, strict=True):
             if isinstance(result, BaseException):
                 log.info("provider %r did not list its models: %s", provider.name,
                          type(result).__name__)

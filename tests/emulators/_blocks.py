@@ -75,7 +75,7 @@ def _chunks(chunks: Sequence[str] | None, whole: str, what: str) -> tuple[str, .
 
 
 def text(value: str, *, chunks: Sequence[str] | None = None) -> TextBlock:
-    """Build a text block; `chunks` pins the exact deltas (e.g. to end one right before an emoji)."""
+    """Build a text block; `chunks` pins the exact deltas (e.g. to split before an emoji)."""
     return TextBlock(value, _chunks(chunks, value, "text"))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import anthropic
+import pytest
+
 from tests.conftest import RelayFactory, provider
 from tests.emulators import AnthropicEmulator, Fail, OllamaEmulator
 
@@ -19,12 +22,8 @@ async def test_count_tokens_forwarded_to_anthropic(relay, emu: AnthropicEmulator
 async def test_count_tokens_upstream_error_forwarded(relay, emu: AnthropicEmulator,
                                                      sdk) -> None:
     emu.enqueue_count(Fail(400, message="bad count"))
-    try:
+    with pytest.raises(anthropic.BadRequestError, match="bad count"):
         await sdk(relay).messages.count_tokens(model="claude-opus-4-8", messages=MESSAGES)
-    except Exception as exc:  # noqa: BLE001 - the SDK's class is checked below
-        assert type(exc).__name__ == "BadRequestError" and "bad count" in str(exc)
-    else:
-        raise AssertionError("expected the upstream 400")
 
 
 async def test_count_tokens_estimated_for_ollama(make_relay: RelayFactory,

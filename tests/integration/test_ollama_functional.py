@@ -6,7 +6,7 @@ import anthropic
 import pytest
 
 from tests.conftest import RelayFactory, provider
-from tests.emulators import OllamaEmulator, Reply, thinking, tool_use, text
+from tests.emulators import OllamaEmulator, Reply, text, thinking, tool_use
 
 MODEL = "qwen3-coder"
 
