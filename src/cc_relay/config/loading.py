@@ -62,13 +62,20 @@ def expand_env(value: Any, env: Mapping[str, str]) -> Any:
 
 def parse_document(path: Path, text: str) -> Any:
     """Parse YAML or TOML (chosen by extension); syntax errors become ConfigError."""
-    try:
-        if path.suffix.lower() == ".toml":
+    if path.suffix.lower() == ".toml":
+        try:
             return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
         return yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}:"
-                          f" {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        # PyYAML's own message quotes the offending line, which may hold a key.
+        where = f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: " \
+            if exc.problem_mark else ""
+        raise ConfigError(f"{path}: not valid YAML: {where}{exc.problem}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"{path}: not valid YAML") from None
 
 
 def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
@@ -83,7 +90,11 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections "
                           f"(server, logging, routing, providers), got {type(data).__name__}")
-    return validate(expand_env(data, env), source=str(path))
+    config = validate(expand_env(data, env), source=str(path))
+    if not config.providers:
+        raise ConfigError(f"{path}: providers: at least one provider is required "
+                          "(see config/example.yaml)")
+    return config
 
 
 def validate(data: dict[str, Any], *, source: str) -> RelayConfig:
@@ -144,8 +155,4 @@ def resolve_config(explicit: str | os.PathLike[str] | None = None,
     path = find_config(explicit, env)
     if path is None:
         return default_config(env), None
-    config = load_config(path, env)
-    if not config.providers:
-        raise ConfigError(f"{path}: providers: at least one provider is required "
-                          "(see config/example.yaml)")
-    return config, path
+    return load_config(path, env), path

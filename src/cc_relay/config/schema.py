@@ -50,6 +50,8 @@ def parse_listen(value: str) -> ListenAddress:
         raise ValueError(f"expected 'host:port', got {value!r}")
     if not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"port must be a number from 0 to 65535, got {port!r}")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise ValueError(f"put an IPv6 address in brackets, as in '[::1]:8787', got {value!r}")
     return ListenAddress(host=host.strip("[]"), port=int(port))
 
 

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 
 #: Credential shapes worth catching even when the relay was not told about them.
 _PATTERNS = re.compile(
-    r"(?P<key>sk-[A-Za-z0-9][A-Za-z0-9_-]{15,})"
-    r"|(?i:(?P<bearer>bearer\s+)[A-Za-z0-9._~+/=-]{8,})"
-    r'|(?P<field>"(?:x-api-key|api-key|authorization|api_key|key|token)"\s*:\s*")[^"]+'
+    r"(?<![A-Za-z0-9])(?P<key>sk-[A-Za-z0-9][A-Za-z0-9_-]{15,})"
+    # A token has a digit somewhere; that spares prose such as "bearer authentication".
+    r"|(?i:(?P<bearer>bearer\s+))(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"
+    # Field values inside JSON, also when that JSON sits escaped inside a JSON log line.
+    r'|(?P<field>\\?"(?:x-api-key|api-key|authorization|api_key|key|token)\\?"\s*:\s*\\?")'
+    r'(?!\[redacted:)[^"\\]+'
 )
 
 
