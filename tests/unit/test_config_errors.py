@@ -61,10 +61,10 @@ def test_config_error_bad_enum_lists_choices(tmp_path: Path) -> None:
 
 
 def test_config_error_bad_provider_type(tmp_path: Path) -> None:
-    message = load_error(tmp_path, "providers:\n  - name: a\n    type: openai\n")
+    message = load_error(tmp_path, "providers:\n  - name: a\n    type: openia\n")
 
     line = problem_line(message, "providers[0].type")
-    assert "anthropic" in line and "'openai'" in line
+    assert "anthropic" in line and "'openia'" in line
 
 
 @pytest.mark.parametrize("field", ["rpm_limit", "tpm_limit", "itpm_limit", "otpm_limit"])
@@ -152,7 +152,7 @@ providers:
         rpm_limit: -1
     colour: blue
   - name: b
-    type: openai
+    type: openia
 """
 
     message = load_error(tmp_path, text)

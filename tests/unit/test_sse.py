@@ -8,7 +8,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cc_relay.api.sse import EventCutter, error_event
+from cc_relay.sse import EventCutter, error_event
 
 
 def _event(name: str, data: dict) -> bytes:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from cc_relay.api.sse import EventCutter
 from cc_relay.headers import downstream_headers
+from cc_relay.sse import StreamDecoder
 from cc_relay.types import (
     Attempt,
     RelayRequest,
@@ -36,7 +36,7 @@ class Opened:
     response: aiohttp.ClientResponse
     first: bytes
     """A non-streamed answer's whole body, or a stream's first complete events."""
-    cutter: EventCutter | None
+    decoder: StreamDecoder | None
 
 
 async def open_attempt(attempt: Attempt, request: RelayRequest, *,
@@ -48,24 +48,24 @@ async def open_attempt(attempt: Attempt, request: RelayRequest, *,
     """
     provider = attempt.provider
     body = provider.body(request, attempt.upstream_model)
-    headers = provider.headers(request, attempt.key)
+    url = provider.url(request, attempt.upstream_model)
     where = f"provider {provider.name!r}"
     response: aiohttp.ClientResponse | None = None
     try:
         async with asyncio.timeout(provider.config.timeouts.first_byte):
-            response = await provider.session.post(provider.url(request),
-                                                   data=_payload(body), headers=headers)
+            headers = await provider.headers(request, attempt.key, url=url, body=body)
+            response = await provider.session.post(url, data=_payload(body), headers=headers)
             if response.status >= 400:
                 answer = UpstreamAnswer(response.status,
                                         downstream_headers(response.headers.items()),
                                         await response.read())
-                raise UpstreamStatusError(answer)
-            if not request.stream or not _is_event_stream(response):
-                return Opened(response, await response.read(), None)
-            cutter = EventCutter(client_model=client_model)
-            while not (first := cutter.feed(await _read_chunk(response, where))):
+                raise UpstreamStatusError(provider.error(answer))
+            if not request.stream or not provider.is_stream(response.content_type):
+                return Opened(response, provider.whole(await response.read()), None)
+            decoder = provider.decoder(client_model=client_model)
+            while not (first := decoder.feed(await _read_chunk(response, where))):
                 pass
-            return Opened(response, first, cutter)
+            return Opened(response, first, decoder)
     except aiohttp.ConnectionTimeoutError:
         raise UpstreamConnectError(f"timed out connecting to {where} at "
                                    f"{provider.base_url}") from None
@@ -96,10 +96,6 @@ async def _read_chunk(response: aiohttp.ClientResponse, where: str) -> bytes:
     if not chunk:
         raise UpstreamCutError(f"{where} ended the stream before its first event")
     return chunk
-
-
-def _is_event_stream(response: aiohttp.ClientResponse) -> bool:
-    return response.content_type == "text/event-stream"
 
 
 def _discard(response: aiohttp.ClientResponse | None) -> None:

@@ -65,7 +65,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if isinstance(outcome, web.Response):
         return outcome
     opened, attempt = outcome
-    if opened.cutter is not None:
+    if opened.decoder is not None:
         return await relay.stream(request, opened, exchange)
     exchange.mark_first_byte()
     return relay.whole(opened, exchange, client_model=_renamed(attempt, relay_request))

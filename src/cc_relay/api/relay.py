@@ -10,8 +10,8 @@ import orjson
 from aiohttp import web
 
 from cc_relay.api.forward import Opened
-from cc_relay.api.sse import error_event
-from cc_relay.headers import CONTENT_ENCODING, REQUEST_ID, downstream_headers
+from cc_relay.sse import error_event
+from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE, REQUEST_ID, downstream_headers
 from cc_relay.observability import Exchange
 from cc_relay.types import Usage
 
@@ -44,21 +44,24 @@ def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> we
 async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> web.StreamResponse:
     """Forward events as they arrive; a broken upstream ends in an ``event: error``."""
     upstream = opened.response
-    cutter = opened.cutter
-    assert cutter is not None
-    response = web.StreamResponse(status=upstream.status,
-                                  headers=_headers(opened, exchange.request_id))
+    decoder = opened.decoder
+    assert decoder is not None
+    headers = _headers(opened, exchange.request_id)
+    if upstream.content_type != "text/event-stream":
+        # A translated stream (AWS event-stream, OpenAI chunks) leaves the relay as SSE.
+        headers[CONTENT_TYPE] = "text/event-stream; charset=utf-8"
+    response = web.StreamResponse(status=upstream.status, headers=headers)
     try:
         await response.prepare(request)
         exchange.mark_first_byte()
         exchange.body("response", opened.first)
         await response.write(opened.first)
         while chunk := await _read(upstream):
-            out = cutter.feed(chunk)
+            out = decoder.feed(chunk)
             if out:
                 exchange.body("response", out)
                 await response.write(out)
-        if not cutter.ended:
+        if not decoder.ended:
             where = f"provider {exchange.provider!r}"
             exchange.error = f"{where} stream broke off"
             log.warning("%s: upstream stream ended before message_stop", where,
@@ -70,7 +73,7 @@ async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> we
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         exchange.error = "client disconnected"
     finally:
-        exchange.usage = cutter.usage
+        exchange.usage = decoder.usage
         upstream.close()
     return response
 

@@ -66,7 +66,9 @@ def _override(cfg: RelayConfig, *, listen: str | None, log_level: str | None,
 
 
 def _secrets(cfg: RelayConfig) -> list[str]:
-    return [*cfg.server.auth, *(k.key for p in cfg.providers for k in p.keys)]
+    cloud = [s for p in cfg.providers for s in (p.aws_secret_access_key, p.aws_session_token,
+                                                  p.aws_access_key_id) if s]
+    return [*cfg.server.auth, *(k.key for p in cfg.providers for k in p.keys), *cloud]
 
 
 def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None:

@@ -115,6 +115,8 @@ def format_errors(exc: ValidationError, source: str, data: Any) -> str:
             msg = "unknown key (check the spelling; see config/example.yaml for every key)"
         elif err["type"] == "missing":
             msg = "required key is missing"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         elif _may_echo(err["loc"], err.get("input")):
             msg = f"{msg} (got {err['input']!r})"
         lines.append(f"  {loc or '(top level)'}: {msg}")

@@ -9,28 +9,46 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_BYTE_TIMEOUT = 600.0
 
-ProviderType = Literal["anthropic", "zai", "ollama"]
+ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
 StrategyName = Literal["simple-shuffle", "round-robin"]
 
-#: Where each provider type lives when ``base_url`` is not given.
+#: Where each provider type lives when ``base_url`` is not given; ``{region}`` and
+#: ``{resource}`` come from the provider's own keys.
 DEFAULT_BASE_URLS: dict[str, str] = {
     "anthropic": "https://api.anthropic.com",
     "zai": "https://api.z.ai/api/anthropic",
     "ollama": "http://localhost:11434",
+    "bedrock": "https://bedrock-runtime.{region}.amazonaws.com",
+    "vertex": "https://{region}-aiplatform.googleapis.com",
+    "azure": "https://{resource}.services.ai.azure.com/anthropic",
 }
+#: Vertex AI's ``global`` region has a host without a region prefix.
+VERTEX_GLOBAL_URL = "https://aiplatform.googleapis.com"
 
 #: Model patterns a provider serves when its ``models`` list is empty.
 DEFAULT_MODEL_PATTERNS: dict[str, tuple[str, ...]] = {
     "anthropic": ("claude-*",),
     "zai": ("glm-*",),
     "ollama": (),
+    "bedrock": ("claude-*", "anthropic.*", "*.anthropic.*"),
+    "vertex": ("claude-*",),
+    "azure": ("claude-*",),
+    "openai": (),
+}
+
+#: Keys each provider type cannot do without (besides name and type).
+_REQUIRED: dict[str, tuple[tuple[str, ...], str]] = {
+    "bedrock": (("region",), "region"),
+    "vertex": (("project_id",), "project_id"),
+    "azure": (("resource", "base_url"), "resource or base_url"),
+    "openai": (("base_url",), "base_url"),
 }
 
 
@@ -120,6 +138,29 @@ class ProviderConfig(_Frozen):
     enabled: bool = True
     timeouts: TimeoutConfig = TimeoutConfig()
 
+    # -- cloud providers ---------------------------------------------------------------
+    region: str | None = None
+    """Bedrock: AWS region. Vertex: location, ``global`` included (default us-east5)."""
+    project_id: str | None = None
+    """Vertex: Google Cloud project."""
+    credentials_file: str | None = None
+    """Vertex: service-account JSON; default: Application Default Credentials."""
+    resource: str | None = None
+    """Azure AI Foundry: resource name, for ``https://{resource}.services.ai.azure.com``."""
+    entra: bool = False
+    """Azure: authenticate with Entra ID tokens (azure-identity) instead of keys."""
+    aws_profile: str | None = None
+    aws_access_key_id: str | None = Field(None, repr=False)
+    aws_secret_access_key: str | None = Field(None, repr=False)
+    aws_session_token: str | None = Field(None, repr=False)
+
+    @model_validator(mode="after")
+    def _check_type_keys(self) -> ProviderConfig:
+        needed = _REQUIRED.get(self.type)
+        if needed and not any(getattr(self, key) for key in needed[0]):
+            raise ValueError(f"provider type {self.type!r} needs {needed[1]}")
+        return self
+
     @field_validator("keys", mode="before")
     @classmethod
     def _keys_as_objects(cls, value: object) -> object:
@@ -144,7 +185,16 @@ class ProviderConfig(_Frozen):
 
     @property
     def url(self) -> str:
-        return self.base_url or DEFAULT_BASE_URLS[self.type]
+        if self.base_url:
+            return self.base_url
+        if self.type == "vertex" and self.vertex_region == "global":
+            return VERTEX_GLOBAL_URL
+        region = self.vertex_region if self.type == "vertex" else self.region
+        return DEFAULT_BASE_URLS[self.type].format(region=region, resource=self.resource)
+
+    @property
+    def vertex_region(self) -> str:
+        return self.region or "us-east5"
 
     @property
     def model_patterns(self) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ import orjson
 
 from cc_relay.config import KeyConfig, ProviderConfig, model_matches
 from cc_relay.headers import AUTHORIZATION, X_API_KEY, upstream_headers
-from cc_relay.types import Credential, RelayRequest
+from cc_relay.sse import EventCutter, StreamDecoder
+from cc_relay.types import Credential, RelayRequest, UpstreamAnswer
 
 log = logging.getLogger("cc_relay.providers")
 
@@ -113,11 +114,14 @@ class Provider:
 
     # -- wire ---------------------------------------------------------------------------
 
-    def url(self, request: RelayRequest) -> str:
+    def url(self, request: RelayRequest, upstream_model: str) -> str:
         query = f"?{request.query}" if request.query else ""
         return f"{self.base_url}{request.path}{query}"
 
-    def headers(self, request: RelayRequest, key: KeyConfig | None) -> dict[str, str]:
+    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
+                      url: str, body: bytes) -> dict[str, str]:
+        """Headers for one attempt. Async, and given the final URL and body, so that
+        providers can refresh tokens or sign the request."""
         headers = upstream_headers(request.headers.items())
         headers.update(self.auth_headers(key, request.credential))
         return headers
@@ -143,6 +147,25 @@ class Provider:
     def adapt_body(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """A changed copy of the body for this dialect, or None when nothing changes."""
         return None
+
+    # -- answers -----------------------------------------------------------------------
+
+    def is_stream(self, content_type: str) -> bool:
+        """Whether a success answer with this content type is a stream to decode."""
+        return content_type == "text/event-stream"
+
+    def decoder(self, *, client_model: str | None) -> StreamDecoder:
+        """A fresh decoder for one streamed answer; ``client_model`` replaces the
+        upstream's model name in ``message_start`` when set."""
+        return EventCutter(client_model=client_model)
+
+    def whole(self, body: bytes) -> bytes:
+        """A non-streamed success answer as Anthropic JSON (unchanged for Anthropic)."""
+        return body
+
+    def error(self, answer: UpstreamAnswer) -> UpstreamAnswer:
+        """An upstream error answer in Anthropic's shape (unchanged for Anthropic)."""
+        return answer
 
     async def discover(self) -> tuple[ModelInfo, ...]:
         """Ask the upstream which models it has; () when it cannot say."""

@@ -11,6 +11,8 @@ one ``rfind`` per chunk. Events are parsed only where the relay must read them:
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import orjson
 
 from cc_relay.types import Usage
@@ -42,6 +44,22 @@ def _data_of(event: bytes) -> dict[str, object] | None:
                 return None
             return value if isinstance(value, dict) else None
     return None
+
+
+class StreamDecoder(Protocol):
+    """Turns a provider's stream into Anthropic SSE, one chunk at a time.
+
+    Every provider has one: for Anthropic dialects it is the EventCutter below; for
+    others it translates (AWS event-stream frames, OpenAI chat chunks).
+    """
+
+    usage: Usage
+    ended: bool
+    """The stream reached its proper end (``message_stop``) or an ``error`` event."""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Anthropic SSE bytes for whole events completed by ``chunk`` (maybe b"")."""
+        ...
 
 
 class EventCutter:
