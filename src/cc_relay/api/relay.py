@@ -10,9 +10,9 @@ import orjson
 from aiohttp import web
 
 from cc_relay.api.forward import Opened
-from cc_relay.sse import error_event
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE, REQUEST_ID, downstream_headers
 from cc_relay.observability import Exchange
+from cc_relay.sse import error_event
 from cc_relay.types import Usage
 
 log = logging.getLogger("cc_relay.api")
