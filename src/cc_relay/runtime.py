@@ -15,6 +15,8 @@ from cc_relay import providers as provider_types
 from cc_relay.config import RelayConfig
 from cc_relay.providers import ModelInfo, Provider
 from cc_relay.routing import Router, strategies
+from cc_relay.routing.resolve import discovery_id
+from cc_relay.thinking import SignatureLedger
 
 log = logging.getLogger("cc_relay.runtime")
 
@@ -28,7 +30,11 @@ class Runtime:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
         self.providers: list[Provider] = [provider_types.create(p) for p in config.providers]
-        self.router = Router(self.providers, strategies.create(config.routing.strategy))
+        self.signatures = SignatureLedger()
+        for provider in self.providers:
+            provider.signatures = self.signatures
+        self.router = Router(self.providers, strategies.create(config.routing.strategy),
+                             aliases=config.aliases)
         self.auth_keys = [key.encode() for key in config.server.auth]
         self._models_fetched = 0.0
         self._started = False
@@ -61,14 +67,27 @@ class Runtime:
         return self.router.providers
 
     async def models(self) -> list[ModelInfo]:
-        """Every model of every enabled provider, configured first, one entry per id."""
+        """Every model of every enabled provider, configured first, one entry per id;
+        then the aliases; then, when asked for, non-Claude models under the prefix
+        Claude Code's picker keeps."""
         await self.refresh_models()
         seen: dict[str, ModelInfo] = {}
+        owners: dict[str, str] = {}
         for provider in self.enabled:
-            for model_id in provider.config.listed_models:
-                seen.setdefault(model_id, ModelInfo(id=model_id, display_name=model_id))
-            for info in provider.discovered:
+            infos = [ModelInfo(id=m, display_name=m) for m in provider.config.listed_models]
+            for info in [*infos, *provider.discovered]:
                 seen.setdefault(info.id, info)
+                owners.setdefault(info.id, provider.name)
+        for alias, target in self.config.aliases.items():
+            if not any(ch in alias for ch in "*?["):
+                seen.setdefault(alias, ModelInfo(id=alias, display_name=f"{alias} ({target})"))
+        if self.config.routing.prefix_non_claude_models:
+            for model_id, owner in owners.items():
+                if not model_id.startswith(("claude", "anthropic")):
+                    prefixed = discovery_id(owner, model_id)
+                    seen.setdefault(prefixed, ModelInfo(
+                        id=prefixed, display_name=f"{seen[model_id].display_name} ({owner})",
+                        created_at=seen[model_id].created_at))
         return list(seen.values())
 
     async def refresh_models(self, *, force: bool = False) -> None:

@@ -11,6 +11,7 @@ one ``rfind`` per chunk. Events are parsed only where the relay must read them:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import orjson
@@ -19,6 +20,7 @@ from cc_relay.types import Usage
 
 _MESSAGE_START = b"event: message_start"
 _MESSAGE_DELTA = b"event: message_delta"
+_SIGNATURE_DELTA = b'"signature_delta"'
 _STREAM_END = (b"event: message_stop", b"event: error")
 
 
@@ -65,8 +67,10 @@ class StreamDecoder(Protocol):
 class EventCutter:
     """Feeds on upstream chunks; returns the bytes of the complete events so far."""
 
-    def __init__(self, *, client_model: str | None = None) -> None:
+    def __init__(self, *, client_model: str | None = None,
+                 on_signature: Callable[[str], None] | None = None) -> None:
         self.usage = Usage()
+        self._on_signature = on_signature
         self.ended = False
         """Saw ``message_stop`` or an upstream ``error`` event: the stream is complete."""
         self._client_model = client_model
@@ -84,6 +88,8 @@ class EventCutter:
             out = self._message_start(out)
         if _MESSAGE_DELTA in out:
             self._read_deltas(out)
+        if self._on_signature is not None and _SIGNATURE_DELTA in out:
+            self._read_signatures(out, self._on_signature)
         if any(marker in out for marker in _STREAM_END):
             self.ended = True
         return out
@@ -117,6 +123,16 @@ class EventCutter:
                     self.usage.output_tokens = _int(usage.get("output_tokens"))
                     if "input_tokens" in usage:
                         self.usage.input_tokens = _int(usage.get("input_tokens"))
+
+
+    @staticmethod
+    def _read_signatures(out: bytes, on_signature: Callable[[str], None]) -> None:
+        for event in out.split(b"\n\n"):
+            if _SIGNATURE_DELTA in event:
+                data = _data_of(event)
+                delta = data.get("delta") if data else None
+                if isinstance(delta, dict) and isinstance(delta.get("signature"), str):
+                    on_signature(delta["signature"])
 
 
 def _int(value: object) -> int | None:

@@ -21,10 +21,11 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from tests.emulators._behaviours import Behaviour, Drop, Fail, Reply
-from tests.emulators._blocks import text
+from tests.emulators._blocks import ThinkingBlock, text
 from tests.emulators._dialect import AnthropicDialect
 from tests.emulators._recorded import RecordedRequest, record
 from tests.emulators._responder import DELIBERATE_ABORT, Responder
+from tests.emulators._signatures import signature_problem
 
 __all__ = ["DEFAULT_SHUTDOWN_TIMEOUT", "EmulatorBase", "Handler"]
 
@@ -45,6 +46,10 @@ class EmulatorBase:
         models: model ids the listing endpoints report (dialect-specific default).
         default_reply: what POST /v1/messages answers once the queue is empty.
         shutdown_timeout: seconds `close` waits for in-flight responses.
+        verify_signatures: refuse thinking blocks this emulator did not sign, as the real
+            API refuses signatures from another backend.
+        script: when the queue is empty, called with each request to choose the answer
+            (None falls back to `default_reply`); for clients that send many requests.
     """
 
     dialect: ClassVar[AnthropicDialect] = AnthropicDialect()
@@ -57,7 +62,12 @@ class EmulatorBase:
         models: Sequence[str] | None = None,
         default_reply: Reply | None = None,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        verify_signatures: bool = False,
+        script: Callable[[RecordedRequest], Behaviour | None] | None = None,
     ) -> None:
+        self.verify_signatures = verify_signatures
+        self.script = script
+        self.issued_signatures: set[str] = set()
         self.require_key = require_key
         self.models: tuple[str, ...] = tuple(models) if models is not None else self.default_models
         self.default_reply = default_reply if default_reply is not None else Reply(text("pong"))
@@ -211,7 +221,14 @@ class EmulatorBase:
         if not isinstance(body, dict):
             fail = Fail(400, "invalid_request_error", "Request body must be a JSON object")
             return await self._responder.fail(fail)
-        behaviour = self._queue.popleft() if self._queue else self.default_reply
+        if self.verify_signatures:
+            problem = signature_problem(body, self.issued_signatures)
+            if problem is not None:
+                return await self._responder.fail(Fail(400, "invalid_request_error", problem))
+        behaviour = self._next_behaviour(self.recorded(request))
+        if isinstance(behaviour, Reply):
+            self.issued_signatures.update(
+                b.signature for b in behaviour.blocks if isinstance(b, ThinkingBlock))
         model = body.get("model")
         return await self._responder.dispatch(
             request,
@@ -219,6 +236,12 @@ class EmulatorBase:
             stream=body.get("stream") is True,
             model=model if isinstance(model, str) else "unknown",
         )
+
+    def _next_behaviour(self, recorded: RecordedRequest) -> Behaviour:
+        if self._queue:
+            return self._queue.popleft()
+        scripted = self.script(recorded) if self.script is not None else None
+        return scripted if scripted is not None else self.default_reply
 
     async def answer_count(self, request: web.Request, input_tokens: int) -> web.StreamResponse:
         """Serve count_tokens, unless a queued failure says otherwise."""

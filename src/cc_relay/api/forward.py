@@ -33,6 +33,7 @@ LARGE_BODY = 1024 * 1024
 class Opened:
     """A successful attempt, ready to relay."""
 
+    attempt: Attempt
     response: aiohttp.ClientResponse
     first: bytes
     """A non-streamed answer's whole body, or a stream's first complete events."""
@@ -61,11 +62,11 @@ async def open_attempt(attempt: Attempt, request: RelayRequest, *,
                                         await response.read())
                 raise UpstreamStatusError(provider.error(answer))
             if not request.stream or not provider.is_stream(response.content_type):
-                return Opened(response, provider.whole(await response.read()), None)
+                return Opened(attempt, response, provider.whole(await response.read()), None)
             decoder = provider.decoder(client_model=client_model)
             while not (first := decoder.feed(await _read_chunk(response, where))):
                 pass
-            return Opened(response, first, decoder)
+            return Opened(attempt, response, first, decoder)
     except aiohttp.ConnectionTimeoutError:
         raise UpstreamConnectError(f"timed out connecting to {where} at "
                                    f"{provider.base_url}") from None

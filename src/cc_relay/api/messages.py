@@ -64,11 +64,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
     outcome = await _first_success(attempts, relay_request, exchange)
     if isinstance(outcome, web.Response):
         return outcome
-    opened, attempt = outcome
+    opened = outcome
     if opened.decoder is not None:
         return await relay.stream(request, opened, exchange)
     exchange.mark_first_byte()
-    return relay.whole(opened, exchange, client_model=_renamed(attempt, relay_request))
+    return relay.whole(opened, exchange, client_model=_renamed(opened.attempt, relay_request))
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
@@ -86,7 +86,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     if isinstance(outcome, web.Response):
         return outcome
     exchange.mark_first_byte()
-    return relay.whole(outcome[0], exchange, client_model=None)
+    return relay.whole(outcome, exchange, client_model=None)
 
 
 def _renamed(attempt: Attempt, relay_request: RelayRequest) -> str | None:
@@ -94,7 +94,7 @@ def _renamed(attempt: Attempt, relay_request: RelayRequest) -> str | None:
 
 
 async def _first_success(attempts: list[Attempt], relay_request: RelayRequest,
-                         exchange: Exchange) -> tuple[Opened, Attempt] | web.Response:
+                         exchange: Exchange) -> Opened | web.Response:
     """Try each attempt in order; when none succeeds, the answer to give instead."""
     last: Exception | None = None
     for attempt in attempts:
@@ -118,7 +118,7 @@ async def _first_success(attempts: list[Attempt], relay_request: RelayRequest,
             _note_failure(attempt, exchange, str(exc))
             continue
         attempt.provider.record(None)
-        return opened, attempt
+        return opened
     return _final_answer(last, exchange)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from cc_relay.api.forward import Opened
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE, REQUEST_ID, downstream_headers
 from cc_relay.observability import Exchange
+from cc_relay.providers import Provider
 from cc_relay.sse import error_event
 from cc_relay.types import Usage
 
@@ -33,6 +34,7 @@ def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> we
     message = _json_object(body) if readable else None
     if message is not None:
         exchange.usage = _usage(message.get("usage"))
+        _remember_signatures(message, opened.attempt.provider)
         if client_model is not None and message.get("model") not in (None, client_model):
             message["model"] = client_model
             body = orjson.dumps(message)
@@ -84,6 +86,13 @@ async def _read(upstream: aiohttp.ClientResponse) -> bytes:
         return await upstream.content.readany()
     except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError):
         return b""
+
+
+def _remember_signatures(message: dict[str, object], provider: Provider) -> None:
+    content = message.get("content")
+    for block in content if isinstance(content, list) else ():
+        if isinstance(block, dict) and isinstance(block.get("signature"), str):
+            provider.remember_signature(block["signature"])
 
 
 def _json_object(body: bytes) -> dict[str, object] | None:

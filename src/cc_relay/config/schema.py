@@ -106,6 +106,9 @@ class LoggingConfig(_Frozen):
 
 class RoutingConfig(_Frozen):
     strategy: StrategyName = "simple-shuffle"
+    prefix_non_claude_models: bool = False
+    """Also list non-Claude models as ``anthropic/<provider>/<model>``, the only form
+    Claude Code's model picker keeps; such ids are mapped back on the way in."""
 
 
 class KeyConfig(_Frozen):
@@ -220,6 +223,9 @@ class RelayConfig(_Frozen):
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()
     routing: RoutingConfig = RoutingConfig()
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """Model names clients may use (exact, or globs such as ``claude-haiku-*``) -> the
+    model to serve, optionally provider-qualified (``zai/glm-4.5-air``)."""
     providers: tuple[ProviderConfig, ...] = ()
 
     @field_validator("providers")

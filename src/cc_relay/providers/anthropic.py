@@ -44,3 +44,4 @@ class ZaiProvider(Provider):
     """
 
     counts_tokens: ClassVar[bool] = False
+    family: ClassVar[str] = "zai"

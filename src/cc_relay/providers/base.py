@@ -18,6 +18,7 @@ import orjson
 from cc_relay.config import KeyConfig, ProviderConfig, model_matches
 from cc_relay.headers import AUTHORIZATION, X_API_KEY, upstream_headers
 from cc_relay.sse import EventCutter, StreamDecoder
+from cc_relay.thinking import SignatureLedger, guard_thinking, may_hold_thinking
 from cc_relay.types import Credential, RelayRequest, UpstreamAnswer
 
 log = logging.getLogger("cc_relay.providers")
@@ -44,6 +45,8 @@ class Provider:
     counts_tokens: ClassVar[bool] = True
     #: Accepts a client's own Anthropic credential (API key or subscription token).
     passes_client_credentials: ClassVar[bool] = False
+    #: Whose thinking signatures this provider issues and accepts.
+    family: ClassVar[str] = "anthropic"
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -55,6 +58,8 @@ class Provider:
         self.consecutive_failures = 0
         """Failed attempts since the last success (circuit breakers build on this)."""
         self.last_error: str | None = None
+        self.signatures: SignatureLedger | None = None
+        """Shared across providers by the Runtime; None leaves thinking blocks alone."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.base_url}>"
@@ -136,13 +141,23 @@ class Provider:
         return {}
 
     def body(self, request: RelayRequest, upstream_model: str) -> bytes:
-        """The bytes to send: the client's own, unless the dialect or model name differs."""
+        """The bytes to send: the client's own, unless the dialect, the model name or
+        foreign thinking blocks make a difference."""
         adapted = self.adapt_body(request.body)
+        if self.signatures is not None and may_hold_thinking(request.raw):
+            guarded = guard_thinking(adapted if adapted is not None else request.body,
+                                     self.family, self.signatures)
+            adapted = guarded if guarded is not None else adapted
         if adapted is None and upstream_model == request.model:
             return request.raw
         body = dict(adapted if adapted is not None else request.body)
         body["model"] = upstream_model
         return orjson.dumps(body)
+
+    def remember_signature(self, signature: str) -> None:
+        """Note that this provider's family issued ``signature``."""
+        if self.signatures is not None:
+            self.signatures.record(signature, self.family)
 
     def adapt_body(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """A changed copy of the body for this dialect, or None when nothing changes."""
@@ -157,7 +172,7 @@ class Provider:
     def decoder(self, *, client_model: str | None) -> StreamDecoder:
         """A fresh decoder for one streamed answer; ``client_model`` replaces the
         upstream's model name in ``message_start`` when set."""
-        return EventCutter(client_model=client_model)
+        return EventCutter(client_model=client_model, on_signature=self.remember_signature)
 
     def whole(self, body: bytes) -> bytes:
         """A non-streamed success answer as Anthropic JSON (unchanged for Anthropic)."""

@@ -19,6 +19,7 @@ _STRIPPED_FIELDS = ("metadata", "tool_choice")
 
 class OllamaProvider(Provider):
     counts_tokens: ClassVar[bool] = False
+    family: ClassVar[str] = "ollama"
 
     def auth_headers(self, key: KeyConfig | None, client: Credential | None) -> dict[str, str]:
         # Local Ollama needs no key; one behind an auth proxy takes a Bearer token.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cc_relay.providers import Provider
+from cc_relay.routing.resolve import ModelResolver
 from cc_relay.routing.strategies import Strategy
 from cc_relay.types import Attempt
 
@@ -21,24 +22,31 @@ class UnknownModel(LookupError):
 class Router:
     """Model-aware candidate selection, then the strategy's order, then a key each."""
 
-    def __init__(self, providers: Sequence[Provider], strategy: Strategy) -> None:
+    def __init__(self, providers: Sequence[Provider], strategy: Strategy, *,
+                 aliases: Mapping[str, str] | None = None) -> None:
         self.providers = [p for p in providers if p.config.enabled]
         self.strategy = strategy
+        self.resolver = ModelResolver(self.providers, aliases or {})
 
-    def candidates(self, model: str) -> list[Provider]:
-        return [p for p in self.providers if p.serves(model)]
+    def candidates(self, model: str) -> tuple[str, list[Provider]]:
+        """The model id after aliases and prefixes, and the providers serving it."""
+        target = self.resolver.resolve(model)
+        if target.provider is not None:
+            return target.model, [target.provider]
+        return target.model, [p for p in self.providers if p.serves(target.model)]
 
     def plan(self, model: str) -> list[Attempt]:
         """Attempts in order; raises UnknownModel when nobody serves ``model``."""
-        candidates = self.candidates(model)
+        resolved, candidates = self.candidates(model)
         if not candidates:
             raise UnknownModel(model, self.known_models())
-        return [Attempt(provider=p, key=p.next_key(), upstream_model=p.upstream_model(model))
+        return [Attempt(provider=p, key=p.next_key(),
+                        upstream_model=p.upstream_model(resolved))
                 for p in self.strategy.order(candidates)]
 
     def known_models(self) -> list[str]:
-        """Every exact model id any provider names or discovered, then the patterns."""
-        ids: dict[str, None] = {}
+        """Aliases, every exact id a provider names or discovered, then the patterns."""
+        ids: dict[str, None] = dict.fromkeys(self.resolver.aliases())
         for p in self.providers:
             ids.update(dict.fromkeys(p.config.listed_models))
             ids.update(dict.fromkeys(info.id for info in p.discovered))
