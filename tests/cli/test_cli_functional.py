@@ -341,7 +341,9 @@ def test_models_json_lists_configured_models_when_discovery_fails(cli: Cli) -> N
     assert isinstance(data, list)
     assert {item["id"] for item in data} == {"qwen3-coder", "gpt-oss:20b", "claude-lab-1",
                                              "claude-alias"}
-    assert all(item["type"] == "model" for item in data)
+    serving = {item["id"]: [p["name"] for p in item["providers"]] for item in data}
+    assert serving["gpt-oss:20b"] == ["local"] and serving["claude-alias"] == ["lab"]
+    assert all(p["health"] == "healthy" for item in data for p in item["providers"])
     assert relay.stop() == 0
     assert "sk-ant-lab-key-0123456789abcdef" not in relay.stderr
 

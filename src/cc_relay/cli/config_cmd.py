@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 
+from cc_relay.cli import cc_setup
 from cc_relay.config import ConfigError, find_config, load_config
 
-app = typer.Typer(help="Create and check config files.", no_args_is_help=True)
+app = typer.Typer(help="Create and check config files; set up Claude Code.",
+                  no_args_is_help=True)
+app.add_typer(cc_setup.app, name="cc")
 
 DEFAULT_PATH = Path.home() / ".config" / "cc-relay" / "config.yaml"
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cc_relay.cli._common import get_json, load_or_exit, relay_key, relay_url
+from cc_relay.config import model_matches
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="Config file to read "
                                                "the relay's address and key from.")]
@@ -42,10 +43,22 @@ def models(config: ConfigOpt = None, url: UrlOpt = None,
     base, key = relay_url(cfg, url), relay_key(cfg)
     data: list[dict[str, Any]] = asyncio.run(get_json(f"{base}/v1/models?limit=1000",
                                                       key)).get("data", [])
+    providers = asyncio.run(get_json(f"{base}/v1/providers", key)).get("data", [])
+    rows = [{"id": m["id"], "display_name": m.get("display_name", m["id"]),
+             "providers": _serving(m["id"], providers)} for m in data]
     if json:
-        typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table("model", "display name")
-    for item in data:
-        table.add_row(item["id"], item.get("display_name", ""))
+    table = Table("model", "display name", "providers")
+    for row in rows:
+        names = ", ".join(f"{p['name']} ({p['health']})" for p in row["providers"])
+        table.add_row(row["id"], row["display_name"], names or "-")
     Console().print(table)
+
+
+def _serving(model_id: str, providers: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The providers that list ``model_id`` (or match it by pattern)."""
+    return [{"name": p["name"], "type": p["type"], "health": p["health"]}
+            for p in providers
+            if model_id in p.get("models", [])
+            or model_matches(model_id, tuple(p.get("model_patterns", [])))]
