@@ -43,5 +43,11 @@ def upstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def downstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The upstream's end-to-end response headers, for the client."""
-    return {name: value for name, value in items if name.lower() not in _NOT_FORWARDED_DOWN}
+    """The upstream's end-to-end response headers, for the client, with lower-case
+    names (as HTTP/2 has them) so plain dict look-ups work."""
+    out: dict[str, str] = {}
+    for name, value in items:
+        lower = name.lower()
+        if lower not in _NOT_FORWARDED_DOWN:
+            out[lower] = value
+    return out

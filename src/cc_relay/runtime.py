@@ -7,14 +7,17 @@ Runtime without a request ever seeing half of each.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from types import TracebackType
 
 from cc_relay import providers as provider_types
 from cc_relay.config import RelayConfig
+from cc_relay.health import HealthProber, ProbeTarget
 from cc_relay.providers import ModelInfo, Provider
-from cc_relay.routing import Router, strategies
+from cc_relay.providers.probe import probe, probe_model
+from cc_relay.routing import Router
 from cc_relay.routing.resolve import discovery_id
 from cc_relay.thinking import SignatureLedger
 
@@ -22,6 +25,8 @@ log = logging.getLogger("cc_relay.runtime")
 
 #: How long a provider's discovered model list is trusted.
 MODEL_LIST_TTL = 300.0
+#: Seconds a health probe may take before it counts as a failure.
+PROBE_TIMEOUT = 10.0
 
 
 class Runtime:
@@ -33,11 +38,12 @@ class Runtime:
         self.signatures = SignatureLedger()
         for provider in self.providers:
             provider.signatures = self.signatures
-        self.router = Router(self.providers, strategies.create(config.routing.strategy),
-                             aliases=config.aliases)
+        self.router = Router(self.providers, config.routing, aliases=config.aliases)
         self.auth_keys = [key.encode() for key in config.server.auth]
         self._models_fetched = 0.0
         self._started = False
+        intervals = [p.config.health_probe.interval for p in self.enabled]
+        self.prober = HealthProber(self._probe_targets, interval=min(intervals, default=15.0))
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -51,16 +57,32 @@ class Runtime:
         if self._started:
             raise RuntimeError("runtime already started")
         self._started = True
-        for provider in self.providers:
-            await provider.start()
+        try:
+            for provider in self.providers:
+                await provider.start()
+        except BaseException:
+            await self.close()  # the ones that did start hold sessions
+            raise
+        await self.prober.start()
 
     async def close(self) -> None:
-        """Close every provider session, even when one of them fails."""
+        """Stop probing, then close every provider session, even when one fails."""
+        await self.prober.close()
         results = await asyncio.gather(*(p.close() for p in self.providers),
                                        return_exceptions=True)
         for provider, result in zip(self.providers, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("closing provider %r failed: %s", provider.name, result)
+
+    def _probe_targets(self) -> list[ProbeTarget]:
+        targets = []
+        for provider in self.enabled:
+            model = probe_model(provider)
+            if provider.config.health_probe.enabled and model is not None:
+                targets.append(ProbeTarget(
+                    provider.name, self.router.breakers[provider.name],
+                    functools.partial(probe, provider, model, timeout=PROBE_TIMEOUT)))
+        return targets
 
     @property
     def enabled(self) -> list[Provider]:

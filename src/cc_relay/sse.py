@@ -106,8 +106,8 @@ class EventCutter:
             return out
         usage = message.get("usage")
         if isinstance(usage, dict):
-            self.usage.input_tokens = _int(usage.get("input_tokens"))
-            self.usage.output_tokens = _int(usage.get("output_tokens"))
+            for name in Usage.__slots__:
+                setattr(self.usage, name, _int(usage.get(name)))
         if self._client_model is None or message.get("model") == self._client_model:
             return out
         message["model"] = self._client_model

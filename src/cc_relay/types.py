@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from multidict import CIMultiDictProxy
 
     from cc_relay.config import KeyConfig
+    from cc_relay.keypool import Lease
     from cc_relay.providers import Provider
 
 #: Statuses that say "try elsewhere": rate limited, overloaded, or broken upstream.
@@ -102,6 +103,8 @@ class Attempt:
     provider: Provider
     key: KeyConfig | None
     upstream_model: str
+    lease: Lease | None = None
+    """The key's reservation in its pool; None for providers without keys."""
 
 
 class InvalidRequest(Exception):
@@ -114,3 +117,5 @@ class Usage:
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None

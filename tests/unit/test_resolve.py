@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cc_relay.config import ProviderConfig
+from cc_relay.config import ProviderConfig, RoutingConfig
 from cc_relay.providers import create
 from cc_relay.routing import Router, UnknownModel
-from cc_relay.routing.strategies import RoundRobin
 
 
 def _router(**aliases: str) -> Router:
@@ -17,11 +16,16 @@ def _router(**aliases: str) -> Router:
         {"name": "ollama", "type": "ollama", "models": ["qwen3-coder"]},
         {"name": "openrouter", "type": "anthropic", "models": ["deepseek/*"]},
     )]
-    return Router(providers, RoundRobin(), aliases=aliases)
+    return Router(providers, RoutingConfig(strategy="round-robin"), aliases=aliases)
 
 
 def _plan(router: Router, model: str) -> list[tuple[str, str]]:
-    return [(a.provider.name, a.upstream_model) for a in router.plan(model)]
+    """Every attempt the plan would make, each failing so the next one comes."""
+    plan, out = router.plan(model), []
+    while (attempt := plan.next()) is not None:
+        out.append((attempt.provider.name, attempt.upstream_model))
+        plan.failed(attempt, status=503)
+    return out
 
 
 def test_plain_and_qualified_ids() -> None:

@@ -9,10 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cc_relay.config import ProviderConfig
+from cc_relay.config import ProviderConfig, RoutingConfig
 from cc_relay.providers import create
 from cc_relay.routing import Router, UnknownModel
-from cc_relay.routing.strategies import RoundRobin, SimpleShuffle
+from cc_relay.routing.context import RouteContext
+from cc_relay.routing.strategies import RoundRobin, SimpleShuffle, WeightedRoundRobin
+
+CTX = RouteContext(model="claude-x")
 
 
 def _provider(name: str, **extra):
@@ -23,24 +26,32 @@ def _provider(name: str, **extra):
        st.integers())
 def test_simple_shuffle_is_a_permutation(weights: list[float], seed: int) -> None:
     providers = [_provider(f"p{i}", weight=w) for i, w in enumerate(weights)]
-    order = SimpleShuffle(random.Random(seed)).order(providers)
+    order = SimpleShuffle(random.Random(seed)).order(providers, CTX)
     assert sorted(p.name for p in order) == sorted(p.name for p in providers)
 
 
 def test_simple_shuffle_leads_in_proportion_to_weight() -> None:
     providers = [_provider("heavy", weight=3), _provider("light", weight=1)]
     shuffle = SimpleShuffle(random.Random(7))
-    leads = Counter(shuffle.order(providers)[0].name for _ in range(8000))
+    leads = Counter(shuffle.order(providers, CTX)[0].name for _ in range(8000))
     assert 0.72 < leads["heavy"] / 8000 < 0.78
 
 
 def test_round_robin_rotates_per_candidate_set() -> None:
     a, b, c = _provider("a"), _provider("b"), _provider("c")
     rr = RoundRobin()
-    firsts = [rr.order([a, b, c])[0].name for _ in range(6)]
+    firsts = [rr.order([a, b, c], CTX)[0].name for _ in range(6)]
     assert firsts == ["a", "b", "c", "a", "b", "c"]
-    assert [p.name for p in rr.order([a, b])] == ["a", "b"]
-    assert [p.name for p in rr.order([a, b, c])] == ["a", "b", "c"]
+    assert [p.name for p in rr.order([a, b], CTX)] == ["a", "b"]
+    assert [p.name for p in rr.order([a, b, c], CTX)] == ["a", "b", "c"]
+
+
+def test_weighted_round_robin_is_smooth_and_proportional() -> None:
+    heavy, light = _provider("heavy", weight=3), _provider("light", weight=1)
+    wrr = WeightedRoundRobin()
+    firsts = [wrr.order([heavy, light], CTX)[0].name for _ in range(8)]
+    assert firsts.count("heavy") == 6
+    assert "light" in firsts[:4], "smooth: the light one is not starved for a whole cycle"
 
 
 def test_router_candidates_by_list_map_and_pattern() -> None:
@@ -49,21 +60,27 @@ def test_router_candidates_by_list_map_and_pattern() -> None:
         _provider("pattern", models=["claude-haiku-*"]),
         _provider("mapped", models=["x"], model_map={"fast": "claude-haiku-4-8"}),
         _provider("off", models=["claude-opus-4-8"], enabled=False),
-    ], RoundRobin())
+    ], RoutingConfig(strategy="round-robin"))
     assert [p.name for p in router.candidates("claude-opus-4-8")[1]] == ["exact"]
     assert [p.name for p in router.candidates("claude-haiku-4-8")[1]] == ["pattern"]
-    [attempt] = router.plan("fast")
+    attempt = router.plan("fast").next()
     assert (attempt.provider.name, attempt.upstream_model) == ("mapped", "claude-haiku-4-8")
 
 
 def test_router_unknown_model_lists_known_ids() -> None:
-    router = Router([_provider("a", models=["claude-opus-4-8", "claude-h*"])], RoundRobin())
+    router = Router([_provider("a", models=["claude-opus-4-8", "claude-h*"])])
     with pytest.raises(UnknownModel) as caught:
         router.plan("gpt-9")
     assert caught.value.available == ["claude-opus-4-8", "claude-h*"]
 
 
 def test_router_keys_rotate_within_provider() -> None:
-    router = Router([_provider("a", keys=["k1", "k2"])], RoundRobin())
-    keys = [router.plan("claude-x")[0].key.key for _ in range(4)]
+    router = Router([_provider("a", keys=["k1", "k2"], key_selection="round-robin")])
+    keys = []
+    for _ in range(4):
+        plan = router.plan("claude-x")
+        attempt = plan.next()
+        keys.append(attempt.key.key)
+        plan.succeeded(attempt)
+        attempt.lease.settle(10, 10)
     assert keys == ["k1", "k2", "k1", "k2"]

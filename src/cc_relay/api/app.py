@@ -6,14 +6,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cc_relay.api import info, messages, models
+from cc_relay.api import explain, info, messages, models
 from cc_relay.api.keys import RUNTIME_KEY
 from cc_relay.api.middleware import relay_middleware
 from cc_relay.config import RelayConfig
 from cc_relay.runtime import Runtime
-
-#: Room above the body limit for the request line and headers is not needed:
-#: aiohttp's client_max_size counts the body only.
 
 
 def create_app(config: RelayConfig) -> web.Application:
@@ -29,6 +26,7 @@ def create_app(config: RelayConfig) -> web.Application:
     app.router.add_get("/v1/models", models.list_models)
     app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
     app.router.add_get("/v1/providers", info.list_providers)
+    app.router.add_post(explain.EXPLAIN_PATH, explain.explain)
     return app
 
 

@@ -1,36 +1,42 @@
-"""``POST /v1/messages`` and ``/v1/messages/count_tokens``: plan, attempt, relay.
+"""``POST /v1/messages`` and ``/v1/messages/count_tokens``: plan, attempt, relay, settle.
 
-Failover lives here and only before the first byte reached the client: each planned
-attempt is tried in turn while failures are retryable (connect errors, timeouts, 408,
-429, 5xx, 529). When all fail, the client gets the last upstream answer unchanged.
+A request is parsed once, planned by the router, walked through its attempts (see
+attempts.py), held in a queue when every key is rate limited and ``queue_timeout``
+allows, kept alive with pings while it waits (streams), relayed, and finally settled:
+the key's token buckets learn the real usage and the provider's counters move.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import math
+import time
 
 import orjson
 from aiohttp import web
 
 from cc_relay.api import relay
+from cc_relay.api.attempts import NothingToTry, first_success, nothing_to_try
 from cc_relay.api.auth import authenticate
-from cc_relay.api.errors import ApiError
-from cc_relay.api.forward import Opened, open_attempt
+from cc_relay.api.errors import ApiError, error_body
+from cc_relay.api.forward import Opened
 from cc_relay.api.keys import EXCHANGE_KEY, RUNTIME_KEY
 from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH, parse_request
+from cc_relay.api.waiting import with_pings
 from cc_relay.estimate import estimate_input_tokens
 from cc_relay.headers import REQUEST_ID
 from cc_relay.observability import Exchange
 from cc_relay.routing import UnknownModel
-from cc_relay.types import (
-    Attempt,
-    InvalidRequest,
-    RelayRequest,
-    UpstreamFailure,
-    UpstreamStatusError,
-)
+from cc_relay.routing.affinity import SESSION_HEADER, session_of
+from cc_relay.routing.context import RouteContext
+from cc_relay.routing.plan import Plan
+from cc_relay.runtime import Runtime
+from cc_relay.sse import error_event
+from cc_relay.types import RelayRequest
 
-log = logging.getLogger("cc_relay.api")
+#: Bytes of request JSON per token, for the reservation made before sending: O(1) on
+#: the hot path, and corrected from the real usage afterwards.
+BYTES_PER_TOKEN = 4
 
 
 async def read_request(request: web.Request, path: str) -> RelayRequest:
@@ -48,9 +54,18 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
     return relay_request
 
 
-def plan(request: web.Request, relay_request: RelayRequest) -> list[Attempt]:
+def route_context(relay_request: RelayRequest) -> RouteContext:
+    body = relay_request.body
+    max_tokens = body.get("max_tokens")
+    return RouteContext(model=relay_request.model,
+                        input_tokens=len(relay_request.raw) // BYTES_PER_TOKEN,
+                        max_tokens=max_tokens if isinstance(max_tokens, int) else 0,
+                        session=session_of(relay_request.headers.get(SESSION_HEADER), body))
+
+
+def make_plan(runtime: Runtime, relay_request: RelayRequest) -> Plan:
     try:
-        return request.app[RUNTIME_KEY].router.plan(relay_request.model)
+        return runtime.router.plan(relay_request.model, route_context(relay_request))
     except UnknownModel as exc:
         shown = ", ".join(exc.available[:40]) or "none"
         raise ApiError(404, f"model: {exc.model!r} is not served by any enabled provider. "
@@ -58,85 +73,126 @@ def plan(request: web.Request, relay_request: RelayRequest) -> list[Attempt]:
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
     relay_request = await read_request(request, MESSAGES_PATH)
-    attempts = plan(request, relay_request)
     exchange = request[EXCHANGE_KEY]
-    outcome = await _first_success(attempts, relay_request, exchange)
+    work = _answer(runtime, relay_request, exchange)
+    early: web.StreamResponse | None = None
+    if relay_request.stream:
+        done, early = await with_pings(request, work, request_id=exchange.request_id,
+                                       interval=runtime.config.routing.ping_interval)
+        try:
+            outcome = done.result()
+        except ApiError as exc:
+            if early is None:
+                raise
+            return await _end_early(early, error_body(exc.error_type, exc.message), exchange)
+    else:
+        outcome = await work
     if isinstance(outcome, web.Response):
+        if early is not None:
+            return await _end_early(early, outcome.body, exchange)  # type: ignore[arg-type]
         return outcome
-    opened = outcome
-    if opened.decoder is not None:
-        return await relay.stream(request, opened, exchange)
-    exchange.mark_first_byte()
-    return relay.whole(opened, exchange, client_model=_renamed(opened.attempt, relay_request))
+    try:
+        extra = _debug_headers(runtime, exchange)
+        if outcome.decoder is not None:
+            return await relay.stream(request, outcome, exchange, response=early,
+                                      idle=outcome.attempt.provider.config.timeouts.idle,
+                                      extra_headers=extra)
+        exchange.mark_first_byte()
+        return relay.whole(outcome, exchange, client_model=relay_request.model,
+                           extra_headers=extra)
+    finally:
+        _settle(runtime, outcome, exchange)
+
+
+async def _answer(runtime: Runtime, relay_request: RelayRequest,
+                  exchange: Exchange) -> Opened | web.Response:
+    """Walk a plan; when every key is busy, wait for one within ``queue_timeout``."""
+    routing = runtime.config.routing
+    give_up = time.monotonic() + routing.queue_timeout
+    while True:
+        plan = make_plan(runtime, relay_request)
+        try:
+            outcome = await first_success(plan, relay_request, exchange, routing.retry)
+        except NothingToTry as exc:
+            if not _may_wait(plan, give_up):
+                raise nothing_to_try(exc, relay_request.model) from None
+        else:
+            rate_limited = isinstance(outcome, web.Response) and outcome.status == 429
+            if not (rate_limited and _may_wait(plan, give_up)):
+                return outcome
+        await asyncio.sleep(max(plan.seconds_until_retry(), 0.01))
+
+
+def _may_wait(plan: Plan, give_up: float) -> bool:
+    """A key frees up before ``queue_timeout`` runs out."""
+    wait = plan.seconds_until_retry()
+    return math.isfinite(wait) and time.monotonic() + wait <= give_up
+
+
+async def _end_early(response: web.StreamResponse, error: bytes,
+                     exchange: Exchange) -> web.StreamResponse:
+    """The stream started (pings) but no upstream answered: say so in-band."""
+    try:
+        payload = orjson.loads(error)
+        inner = payload["error"]
+        await response.write(error_event(inner["type"], inner["message"]))
+        await response.write_eof()
+    except (ValueError, KeyError, TypeError):
+        await response.write(error_event("api_error", "No provider could answer."))
+    exchange.error = exchange.error or "no provider answered"
+    return response
+
+
+def _settle(runtime: Runtime, opened: Opened, exchange: Exchange) -> None:
+    """After the answer: real usage into the key's buckets and the provider's counters."""
+    attempt, usage = opened.attempt, exchange.usage
+    if attempt.lease is not None:
+        spent = (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+        attempt.lease.settle(spent if usage.input_tokens is not None else None,
+                             usage.output_tokens)
+    stats = runtime.router.stats.get(attempt.provider.name)
+    if stats is not None:
+        stats.in_flight -= 1
+        stats.requests += 1
+        stats.input_tokens += usage.input_tokens or 0
+        stats.output_tokens += usage.output_tokens or 0
+        stats.cache_read_tokens += usage.cache_read_input_tokens or 0
+
+
+def _debug_headers(runtime: Runtime, exchange: Exchange) -> dict[str, str]:
+    if not runtime.config.routing.debug:
+        return {}
+    return {"x-cc-relay-provider": exchange.provider or "",
+            "x-cc-relay-key": exchange.key or "none",
+            "x-cc-relay-strategy": runtime.router.strategy.name,
+            "x-cc-relay-attempts": str(exchange.attempts)}
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
     relay_request = await read_request(request, COUNT_TOKENS_PATH)
     exchange = request[EXCHANGE_KEY]
-    native = [a for a in plan(request, relay_request) if a.provider.counts_tokens]
-    if not native:
+    plan = make_plan(runtime, relay_request)
+    plan.order = [slot for slot in plan.order if slot.provider.counts_tokens]
+    if not plan.order:
         exchange.provider = "estimate"
         tokens = estimate_input_tokens(relay_request.body)
         exchange.usage.input_tokens = tokens
         return web.Response(body=orjson.dumps({"input_tokens": tokens}),
                             content_type="application/json",
                             headers={REQUEST_ID: exchange.request_id})
-    outcome = await _first_success(native, relay_request, exchange)
+    try:
+        outcome = await first_success(plan, relay_request, exchange,
+                                      runtime.config.routing.retry)
+    except NothingToTry as exc:
+        raise nothing_to_try(exc, relay_request.model) from None
     if isinstance(outcome, web.Response):
         return outcome
     exchange.mark_first_byte()
-    return relay.whole(outcome, exchange, client_model=None)
-
-
-def _renamed(attempt: Attempt, relay_request: RelayRequest) -> str | None:
-    return relay_request.model if attempt.upstream_model != relay_request.model else None
-
-
-async def _first_success(attempts: list[Attempt], relay_request: RelayRequest,
-                         exchange: Exchange) -> Opened | web.Response:
-    """Try each attempt in order; when none succeeds, the answer to give instead."""
-    last: Exception | None = None
-    for attempt in attempts:
-        exchange.attempts += 1
-        exchange.provider = attempt.provider.name
-        exchange.upstream_model = attempt.upstream_model
-        try:
-            opened = await open_attempt(attempt, relay_request,
-                                        client_model=_renamed(attempt, relay_request))
-        except InvalidRequest as exc:
-            last = exc
-            continue
-        except UpstreamStatusError as exc:
-            last = exc
-            if not exc.retryable:
-                break
-            _note_failure(attempt, exchange, f"status {exc.answer.status}")
-            continue
-        except UpstreamFailure as exc:
-            last = exc
-            _note_failure(attempt, exchange, str(exc))
-            continue
-        attempt.provider.record(None)
-        return opened
-    return _final_answer(last, exchange)
-
-
-def _note_failure(attempt: Attempt, exchange: Exchange, why: str) -> None:
-    exchange.error = why
-    attempt.provider.record(why)
-    log.warning("attempt on provider %r failed: %s", attempt.provider.name, why,
-                extra={"request_id": exchange.request_id})
-
-
-def _final_answer(last: Exception | None, exchange: Exchange) -> web.Response:
-    if isinstance(last, UpstreamStatusError):
-        answer = last.answer
-        headers = {REQUEST_ID: exchange.request_id, **answer.headers}
-        return web.Response(status=answer.status, headers=headers, body=answer.body)
-    if isinstance(last, InvalidRequest):
-        raise ApiError(400, str(last))
-    if isinstance(last, UpstreamFailure):
-        raise ApiError(last.status, f"No provider could answer; last error: {last}",
-                       error_type=last.error_type)
-    raise ApiError(502, "No provider could answer.")
+    try:
+        return relay.whole(outcome, exchange, client_model=None)
+    finally:
+        exchange.usage.output_tokens = 0
+        _settle(runtime, outcome, exchange)

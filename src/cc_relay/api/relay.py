@@ -25,10 +25,11 @@ def _headers(opened: Opened, request_id: str) -> dict[str, str]:
     return headers
 
 
-def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> web.Response:
+def whole(opened: Opened, exchange: Exchange, *, client_model: str | None,
+          extra_headers: dict[str, str] | None = None) -> web.Response:
     """A non-streamed answer; its ``model`` is put back to the client's when renamed."""
     body = opened.first
-    headers = _headers(opened, exchange.request_id)
+    headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
     readable = (opened.response.content_type == "application/json"
                 and CONTENT_ENCODING not in opened.response.headers)
     message = _json_object(body) if readable else None
@@ -43,22 +44,27 @@ def whole(opened: Opened, exchange: Exchange, *, client_model: str | None) -> we
     return web.Response(status=opened.response.status, body=body, headers=headers)
 
 
-async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> web.StreamResponse:
-    """Forward events as they arrive; a broken upstream ends in an ``event: error``."""
+async def stream(request: web.Request, opened: Opened, exchange: Exchange, *,
+                 response: web.StreamResponse | None = None, idle: float | None = None,
+                 extra_headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """Forward events as they arrive; a broken or silent upstream ends in an
+    ``event: error``. ``response`` is one already started (to ping a waiting client)."""
     upstream = opened.response
     decoder = opened.decoder
     assert decoder is not None
-    headers = _headers(opened, exchange.request_id)
-    if upstream.content_type != "text/event-stream":
-        # A translated stream (AWS event-stream, OpenAI chunks) leaves the relay as SSE.
-        headers[CONTENT_TYPE] = "text/event-stream; charset=utf-8"
-    response = web.StreamResponse(status=upstream.status, headers=headers)
+    if response is None:
+        headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
+        if upstream.content_type != "text/event-stream":
+            # A translated stream (AWS event-stream, OpenAI chunks) leaves as SSE.
+            headers[CONTENT_TYPE] = "text/event-stream; charset=utf-8"
+        response = web.StreamResponse(status=upstream.status, headers=headers)
     try:
-        await response.prepare(request)
+        if not response.prepared:
+            await response.prepare(request)
         exchange.mark_first_byte()
         exchange.body("response", opened.first)
         await response.write(opened.first)
-        while chunk := await _read(upstream):
+        while chunk := await _read(upstream, idle):
             out = decoder.feed(chunk)
             if out:
                 exchange.body("response", out)
@@ -80,10 +86,12 @@ async def stream(request: web.Request, opened: Opened, exchange: Exchange) -> we
     return response
 
 
-async def _read(upstream: aiohttp.ClientResponse) -> bytes:
-    """The next chunk; b"" both at a clean end and when the upstream broke."""
+async def _read(upstream: aiohttp.ClientResponse, idle: float | None) -> bytes:
+    """The next chunk; b"" at a clean end, and when the upstream broke or went silent
+    for ``idle`` seconds (upstream pings count as activity)."""
     try:
-        return await upstream.content.readany()
+        async with asyncio.timeout(idle):
+            return await upstream.content.readany()
     except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError):
         return b""
 
@@ -106,6 +114,5 @@ def _json_object(body: bytes) -> dict[str, object] | None:
 def _usage(value: object) -> Usage:
     if not isinstance(value, dict):
         return Usage()
-    inp, out = value.get("input_tokens"), value.get("output_tokens")
-    return Usage(input_tokens=inp if isinstance(inp, int) else None,
-                 output_tokens=out if isinstance(out, int) else None)
+    return Usage(**{name: count for name in Usage.__slots__
+                    if isinstance(count := value.get(name), int)})

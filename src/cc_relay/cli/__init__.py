@@ -17,6 +17,7 @@ app.command("serve")(serve.serve)
 app.command("version")(version.version)
 app.command("status")(inspect.status)
 app.command("models")(inspect.models)
+app.command("explain")(inspect.explain)
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -41,10 +41,18 @@ def relay_key(config: RelayConfig) -> str | None:
 
 async def get_json(url: str, key: str | None) -> Any:
     """GET from a running relay; raises typer.Exit(1) with a message when unreachable."""
+    return await _call("GET", url, key, None)
+
+
+async def post_json(url: str, key: str | None, body: Any) -> Any:
+    return await _call("POST", url, key, body)
+
+
+async def _call(method: str, url: str, key: str | None, body: Any) -> Any:
     headers = {X_API_KEY: key} if key else {}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            async with session.get(url, headers=headers) as resp:
+            async with session.request(method, url, headers=headers, json=body) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
                     typer.secho(f"{url}: HTTP {resp.status}: {body.decode(errors='replace')}",

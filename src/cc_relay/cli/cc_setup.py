@@ -99,7 +99,8 @@ def init(
     settings_path = _claude_dir() / "settings.json"
     settings = _read_json(settings_path, "Claude Code settings file")
     record = _read_json(_record_path(), "cc-relay record")
-    env = settings.get("env") if isinstance(settings.get("env"), dict) else {}
+    current = settings.get("env")
+    env: dict[str, Any] = current if isinstance(current, dict) else {}
     wanted = _wanted_env(relay_url(cfg, url), token, subscription)
     previous: dict[str, Any] = dict(record.get("previous", {}))
     for key in wanted:

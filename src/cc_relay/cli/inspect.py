@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cc_relay.cli._common import get_json, load_or_exit, relay_key, relay_url
+from cc_relay.cli._common import get_json, load_or_exit, post_json, relay_key, relay_url
 from cc_relay.config import model_matches
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="Config file to read "
@@ -54,6 +54,34 @@ def models(config: ConfigOpt = None, url: UrlOpt = None,
         names = ", ".join(f"{p['name']} ({p['health']})" for p in row["providers"])
         table.add_row(row["id"], row["display_name"], names or "-")
     Console().print(table)
+
+
+def explain(model: Annotated[str, typer.Option(help="Model id as a client would send it.")],
+            config: ConfigOpt = None, url: UrlOpt = None,
+            session: Annotated[str | None, typer.Option(help="Session id, to see session "
+                                                        "affinity.")] = None,
+            json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")]
+            = False) -> None:
+    """Show the attempts the running relay would make for a model, and why."""
+    cfg, _ = load_or_exit(config)
+    base, key = relay_url(cfg, url), relay_key(cfg)
+    sample: dict[str, Any] = {"model": model, "max_tokens": 1024}
+    if session:
+        sample["metadata"] = {"user_id": session}
+    answer = asyncio.run(post_json(f"{base}/v1/relay/explain", key, sample))
+    if json:
+        typer.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console()
+    console.print(f"{answer['model']} -> {answer['resolved_model']} "
+                  f"(strategy {answer['strategy']})")
+    table = Table("#", "provider", "upstream model", "why")
+    for i, attempt in enumerate(answer["attempts"], 1):
+        table.add_row(str(i), attempt["provider"], attempt["upstream_model"],
+                      f"{attempt['why']}; {attempt['reason']}")
+    for skip in answer["skipped"]:
+        table.add_row("-", skip["provider"], "", f"skipped: {skip['reason']}")
+    console.print(table)
 
 
 def _serving(model_id: str, providers: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ from cc_relay.cli._common import load_or_exit
 from cc_relay.config import RelayConfig
 from cc_relay.config.schema import parse_listen
 from cc_relay.observability import LogSetup
+from cc_relay.providers import ProviderSetupError
 from cc_relay.server import RelayServer, serve_forever
 
 log = logging.getLogger("cc_relay")
@@ -38,6 +39,9 @@ def serve(
     try:
         server = RelayServer(cfg)
         _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, path, server)))
+    except ProviderSetupError as exc:
+        typer.secho(f"cannot start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     except OSError as exc:
         typer.secho(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}",
                     fg=typer.colors.RED, err=True)

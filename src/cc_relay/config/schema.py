@@ -15,9 +15,15 @@ DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_BYTE_TIMEOUT = 600.0
+DEFAULT_IDLE_TIMEOUT = 600.0
+DEFAULT_RETRY_ATTEMPTS = 6
+DEFAULT_RETRY_BUDGET = 120.0
+DEFAULT_PING_INTERVAL = 10.0
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
-StrategyName = Literal["simple-shuffle", "round-robin"]
+StrategyName = Literal["simple-shuffle", "round-robin", "weighted-round-robin", "failover",
+                       "least-loaded", "cost-based", "latency-based", "model-based"]
+KeySelection = Literal["least-loaded", "round-robin", "random", "weighted"]
 
 #: Where each provider type lives when ``base_url`` is not given; ``{region}`` and
 #: ``{resource}`` come from the provider's own keys.
@@ -104,8 +110,28 @@ class LoggingConfig(_Frozen):
     """Log request and response bodies (secrets redacted); ``--debug`` turns it on."""
 
 
+class RetryConfig(_Frozen):
+    max_attempts: int = Field(DEFAULT_RETRY_ATTEMPTS, ge=1)
+    """Attempts per request before the first byte, across keys and providers."""
+    budget: float = Field(DEFAULT_RETRY_BUDGET, gt=0)
+    """Seconds a request may spend on failed attempts before the relay gives up."""
+
+
 class RoutingConfig(_Frozen):
     strategy: StrategyName = "simple-shuffle"
+    model_routes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """model-based: model pattern -> provider names in order; ``*`` is the default."""
+    max_cost_per_million_tokens: float | None = Field(None, gt=0)
+    """cost-based: leave out providers whose input or output price is above this."""
+    session_affinity: bool = True
+    """Keep a Claude Code session on one provider and key while healthy (prompt cache)."""
+    queue_timeout: float = Field(0.0, ge=0)
+    """Seconds a request may wait for a rate-limited key to free up; 0 answers 429."""
+    ping_interval: float = Field(DEFAULT_PING_INTERVAL, gt=0)
+    """Seconds between ``ping`` events to a streaming client that is kept waiting."""
+    retry: RetryConfig = RetryConfig()
+    debug: bool = False
+    """Add x-cc-relay-* response headers saying which provider and key answered."""
     prefix_non_claude_models: bool = False
     """Also list non-Claude models as ``anthropic/<provider>/<model>``, the only form
     Claude Code's model picker keeps; such ids are mapped back on the way in."""
@@ -125,6 +151,33 @@ class TimeoutConfig(_Frozen):
     connect: float = Field(DEFAULT_CONNECT_TIMEOUT, gt=0)
     first_byte: float = Field(DEFAULT_FIRST_BYTE_TIMEOUT, gt=0)
     """Seconds from sending the request to the first response byte."""
+    idle: float = Field(DEFAULT_IDLE_TIMEOUT, gt=0)
+    """Seconds a started stream may go without a byte (upstream pings count)."""
+
+
+class Pricing(_Frozen):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(None, ge=0)
+
+
+class CircuitConfig(_Frozen):
+    failure_threshold: int = Field(5, ge=1)
+    cooldown: float = Field(30.0, gt=0)
+    """Seconds an open circuit waits before letting a probe request through."""
+    half_open_probes: int = Field(1, ge=1)
+
+
+class ProbeConfig(_Frozen):
+    enabled: bool = True
+    interval: float = Field(15.0, gt=0)
+    kind: Literal["count_tokens", "message"] = "message"
+    """A 1-token message works everywhere; count_tokens costs nothing where it exists."""
+    model: str | None = None
+    """Model to probe with; default: the first model the provider lists."""
 
 
 class ProviderConfig(_Frozen):
@@ -140,6 +193,12 @@ class ProviderConfig(_Frozen):
     priority: int = 0
     enabled: bool = True
     timeouts: TimeoutConfig = TimeoutConfig()
+    key_selection: KeySelection = "least-loaded"
+    pricing: Pricing | None = None
+    model_pricing: dict[str, Pricing] = Field(default_factory=dict)
+    """Per-model prices (ids or globs), over ``pricing``."""
+    circuit: CircuitConfig = CircuitConfig()
+    health_probe: ProbeConfig = ProbeConfig()
 
     # -- cloud providers ---------------------------------------------------------------
     region: str | None = None
@@ -198,6 +257,12 @@ class ProviderConfig(_Frozen):
     @property
     def vertex_region(self) -> str:
         return self.region or "us-east5"
+
+    def price(self, model: str) -> Pricing | None:
+        for pattern, price in self.model_pricing.items():
+            if model_matches(model, (pattern,)):
+                return price
+        return self.pricing
 
     @property
     def model_patterns(self) -> tuple[str, ...]:

@@ -23,6 +23,8 @@ class Exchange:
     model: str | None = None
     provider: str | None = None
     upstream_model: str | None = None
+    key: str | None = None
+    """Fingerprint of the provider key used."""
     stream: bool = False
     attempts: int = 0
     first_byte: float | None = None
@@ -49,7 +51,7 @@ class Exchange:
         access_log.info(
             "%s %s %d %.1fms", self.method, self.path, status, ms,
             extra={"request_id": self.request_id, "status": status,
-                   "model": self.model, "provider": self.provider,
+                   "model": self.model, "provider": self.provider, "key": self.key,
                    "upstream_model": (self.upstream_model
                                       if self.upstream_model != self.model else None),
                    "stream": self.stream, "attempts": self.attempts or None,

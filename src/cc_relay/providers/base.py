@@ -55,9 +55,6 @@ class Provider:
         self.discovered: tuple[ModelInfo, ...] = ()
         self._keys = itertools.cycle(config.keys) if config.keys else None
         self._session: aiohttp.ClientSession | None = None
-        self.consecutive_failures = 0
-        """Failed attempts since the last success (circuit breakers build on this)."""
-        self.last_error: str | None = None
         self.signatures: SignatureLedger | None = None
         """Shared across providers by the Runtime; None leaves thinking blocks alone."""
 
@@ -87,20 +84,6 @@ class Provider:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-    # -- health --------------------------------------------------------------------------
-
-    def record(self, error: str | None) -> None:
-        """Note an attempt's outcome: None for success, else what went wrong."""
-        if error is None:
-            self.consecutive_failures = 0
-        else:
-            self.consecutive_failures += 1
-            self.last_error = error
-
-    @property
-    def health(self) -> str:
-        return "healthy" if self.consecutive_failures == 0 else "failing"
 
     # -- routing facts -----------------------------------------------------------------
 
@@ -151,8 +134,14 @@ class Provider:
         if adapted is None and upstream_model == request.model:
             return request.raw
         body = dict(adapted if adapted is not None else request.body)
-        body["model"] = upstream_model
+        self.place_model(body, request, upstream_model)
         return orjson.dumps(body)
+
+    def place_model(self, body: dict[str, Any], request: RelayRequest,
+                    upstream_model: str) -> None:
+        """Name the upstream model in a body about to be sent: its ``model`` field, or
+        nowhere for dialects that name the model in the URL (Vertex, Bedrock)."""
+        body["model"] = upstream_model
 
     def remember_signature(self, signature: str) -> None:
         """Note that this provider's family issued ``signature``."""

@@ -3,18 +3,49 @@
 One module per strategy; `create` builds the one named in config.
 """
 
+from collections.abc import Mapping
+
+from cc_relay.config import RoutingConfig
+from cc_relay.routing.stats import ProviderStats
 from cc_relay.routing.strategies.base import Strategy
-from cc_relay.routing.strategies.round_robin import RoundRobin
+from cc_relay.routing.strategies.cost_based import CostBased
+from cc_relay.routing.strategies.failover import Failover
+from cc_relay.routing.strategies.latency_based import LatencyBased
+from cc_relay.routing.strategies.least_loaded import LeastLoaded
+from cc_relay.routing.strategies.model_based import ModelBased
+from cc_relay.routing.strategies.round_robin import RoundRobin, WeightedRoundRobin
 from cc_relay.routing.strategies.simple_shuffle import SimpleShuffle
 
-_BY_NAME: dict[str, type[Strategy]] = {
-    "round-robin": RoundRobin,
-    "simple-shuffle": SimpleShuffle,
-}
+
+def create(config: RoutingConfig, stats: Mapping[str, ProviderStats]) -> Strategy:
+    """The strategy named in config, wired to what it needs."""
+    name = config.strategy
+    if name == "cost-based":
+        return CostBased(max_cost_per_million=config.max_cost_per_million_tokens)
+    if name == "model-based":
+        return ModelBased(config.model_routes)
+    if name == "least-loaded":
+        return LeastLoaded(stats)
+    if name == "latency-based":
+        return LatencyBased(stats)
+    simple: dict[str, type[Strategy]] = {
+        "failover": Failover,
+        "round-robin": RoundRobin,
+        "simple-shuffle": SimpleShuffle,
+        "weighted-round-robin": WeightedRoundRobin,
+    }
+    return simple[name]()
 
 
-def create(name: str) -> Strategy:
-    return _BY_NAME[name]()
-
-
-__all__ = ["RoundRobin", "SimpleShuffle", "Strategy", "create"]
+__all__ = [
+    "CostBased",
+    "Failover",
+    "LatencyBased",
+    "LeastLoaded",
+    "ModelBased",
+    "RoundRobin",
+    "SimpleShuffle",
+    "Strategy",
+    "WeightedRoundRobin",
+    "create",
+]

@@ -1,0 +1,43 @@
+"""``POST /v1/relay/explain``: what the router would do with a request, and why.
+
+Takes a sample Messages request (``model`` is enough) and answers with the ordered
+attempts and every candidate that would be skipped, with the reason (model match,
+circuit state, key budget, cost, latency). Nothing is sent and no key is reserved.
+"""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from cc_relay.api.auth import authenticate
+from cc_relay.api.errors import ApiError
+from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.api.messages import route_context
+from cc_relay.api.parse import COUNT_TOKENS_PATH, parse_request
+from cc_relay.routing import UnknownModel
+
+EXPLAIN_PATH = "/v1/relay/explain"
+
+
+async def explain(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    authenticate(request.headers, runtime.auth_keys, request.remote)
+    raw = await request.read()
+    body = raw if raw.strip() else b"{}"
+    if b'"messages"' not in body:
+        # A sample needs only a model: fill in an empty conversation.
+        try:
+            sample = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(400, f"Request body is not valid JSON: {exc}") from None
+        if isinstance(sample, dict):
+            body = orjson.dumps({**sample, "messages": []})
+    parsed = parse_request(body, request_id="explain", path=COUNT_TOKENS_PATH, query="",
+                           headers=request.headers, credential=None)
+    try:
+        answer = runtime.router.explain(parsed.model, route_context(parsed))
+    except UnknownModel as exc:
+        raise ApiError(404, f"model: {exc.model!r} is not served by any enabled provider. "
+                            f"Available: {', '.join(exc.available[:40]) or 'none'}.") from None
+    return web.json_response(answer)
