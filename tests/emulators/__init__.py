@@ -21,6 +21,8 @@ Modules:
 """
 
 from tests.emulators._anthropic import AnthropicEmulator
+from tests.emulators._azure import AzureEmulator
+from tests.emulators._bedrock import BedrockEmulator
 from tests.emulators._behaviours import Behaviour, Drop, Fail, Raw, Reply
 from tests.emulators._blocks import (
     Block,
@@ -33,18 +35,25 @@ from tests.emulators._blocks import (
     thinking,
     tool_use,
 )
+from tests.emulators._google_oauth import GoogleTokenServer
 from tests.emulators._ollama import OllamaEmulator
+from tests.emulators._openai import OpenAIEmulator
 from tests.emulators._recorded import RecordedRequest
 from tests.emulators._server import EmulatorBase
+from tests.emulators._vertex import VertexEmulator
 
 __all__ = [
     "AnthropicEmulator",
+    "AzureEmulator",
+    "BedrockEmulator",
     "Behaviour",
     "Block",
     "Drop",
     "EmulatorBase",
     "Fail",
+    "GoogleTokenServer",
     "OllamaEmulator",
+    "OpenAIEmulator",
     "Raw",
     "RecordedRequest",
     "RedactedThinkingBlock",
@@ -52,6 +61,7 @@ __all__ = [
     "TextBlock",
     "ThinkingBlock",
     "ToolUseBlock",
+    "VertexEmulator",
     "redacted_thinking",
     "text",
     "thinking",

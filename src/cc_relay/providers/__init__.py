@@ -1,13 +1,22 @@
 """Upstream providers: one class per wire dialect, built from config by `create`."""
 
 from cc_relay.config import ProviderConfig
+from cc_relay.providers._credentials import ProviderSetupError
 from cc_relay.providers.anthropic import AnthropicProvider, ZaiProvider
+from cc_relay.providers.azure import AzureProvider
 from cc_relay.providers.base import ModelInfo, Provider
+from cc_relay.providers.bedrock import BedrockProvider
 from cc_relay.providers.ollama import OllamaProvider
+from cc_relay.providers.openai import OpenAIProvider
+from cc_relay.providers.vertex import VertexProvider
 
 _BY_TYPE: dict[str, type[Provider]] = {
     "anthropic": AnthropicProvider,
+    "azure": AzureProvider,
+    "bedrock": BedrockProvider,
     "ollama": OllamaProvider,
+    "openai": OpenAIProvider,
+    "vertex": VertexProvider,
     "zai": ZaiProvider,
 }
 
@@ -19,9 +28,14 @@ def create(config: ProviderConfig) -> Provider:
 
 __all__ = [
     "AnthropicProvider",
+    "AzureProvider",
+    "BedrockProvider",
     "ModelInfo",
     "OllamaProvider",
+    "OpenAIProvider",
     "Provider",
+    "ProviderSetupError",
+    "VertexProvider",
     "ZaiProvider",
     "create",
 ]
