@@ -36,8 +36,11 @@ class Runtime:
         self.config = config
         self.providers: list[Provider] = [provider_types.create(p) for p in config.providers]
         self.signatures = SignatureLedger()
-        for provider in self.providers:
-            provider.signatures = self.signatures
+        if len({p.family for p in self.providers if p.config.enabled}) > 1:
+            # Only a relay that mixes signature families can put a foreign thinking
+            # block in front of a provider; otherwise the guard's scan is pure cost.
+            for provider in self.providers:
+                provider.signatures = self.signatures
         self.router = Router(self.providers, config.routing, aliases=config.aliases)
         self.auth_keys = [key.encode() for key in config.server.auth]
         self._models_fetched = 0.0
