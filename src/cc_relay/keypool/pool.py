@@ -61,6 +61,7 @@ class KeyPool:
         self._tiers: tuple[tuple[tuple[KeyState, ...], Selector], ...] = tuple(
             (tuple(s for s in states if s.config.priority == p), create(selection, rng))
             for p in priorities)
+        self._by_fingerprint = {s.fingerprint: s for s in states}
         self._clock = clock
         self._wall_clock = wall_clock
         self._leases = 0
@@ -83,14 +84,13 @@ class KeyPool:
         now = self._clock()
         estimate = float(max(0, estimated_input_tokens))
         if prefer is not None and prefer not in exclude:
-            for state in self._states:
-                if state.fingerprint == prefer and state.ready_at(estimate) <= now:
-                    return self._lease(state, estimate, now)
+            state = self._by_fingerprint.get(prefer)
+            if state is not None and state.ready_at(estimate) <= now:
+                return self._lease(state, estimate, now)
         for keys, selector in self._tiers:
-            ready = [s for s in keys
-                     if s.ready_at(estimate) <= now and s.fingerprint not in exclude]
-            if ready:
-                return self._lease(selector.select(ready, now), estimate, now)
+            chosen = selector.pick(keys, estimate, now, exclude)
+            if chosen is not None:
+                return self._lease(chosen, estimate, now)
         return None
 
     def _lease(self, state: KeyState, estimate: float, now: float) -> Lease:

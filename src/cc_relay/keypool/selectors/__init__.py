@@ -25,7 +25,7 @@ def create(name: str, rng: random.Random) -> Selector:
         UnknownSelection: ``name`` is not one of :data:`SELECTIONS`.
     """
     if name == "least-loaded":
-        return LeastLoaded()
+        return LeastLoaded(rng)
     if name == "round-robin":
         return RoundRobin()
     if name == "random":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from cc_relay.keypool.key import KeyState
 
-__all__ = ["Selector"]
+__all__ = ["ScanAll", "Selector", "ready_keys"]
 
 
 class Selector(Protocol):
@@ -19,3 +20,26 @@ class Selector(Protocol):
     """
 
     def select(self, ready: Sequence[KeyState], now: float) -> KeyState: ...
+
+    def pick(self, keys: Sequence[KeyState], estimate: float, now: float,
+             exclude: Collection[str]) -> KeyState | None:
+        """A key of ``keys`` (one tier) that can take ``estimate`` tokens now, leaving
+        out ``exclude`` (fingerprints); None when none can."""
+        ...
+
+
+def ready_keys(keys: Sequence[KeyState], estimate: float, now: float,
+               exclude: Collection[str]) -> list[KeyState]:
+    return [s for s in keys if s.ready_at(estimate) <= now and s.fingerprint not in exclude]
+
+
+class ScanAll(ABC):
+    """``pick`` by looking at every key, then ``select`` among the ready ones."""
+
+    @abstractmethod
+    def select(self, ready: Sequence[KeyState], now: float) -> KeyState: ...
+
+    def pick(self, keys: Sequence[KeyState], estimate: float, now: float,
+             exclude: Collection[str]) -> KeyState | None:
+        ready = ready_keys(keys, estimate, now, exclude)
+        return self.select(ready, now) if ready else None

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cc_relay.keypool.key import KeyState
+from cc_relay.keypool.selectors.base import ScanAll
 
 __all__ = ["RoundRobin"]
 
 
-class RoundRobin:
+class RoundRobin(ScanAll):
     """The next key after the last one picked; a key that cannot take the request is
     skipped, and the turn continues after whichever key did take it."""
 

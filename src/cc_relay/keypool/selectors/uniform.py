@@ -6,11 +6,12 @@ import random
 from collections.abc import Sequence
 
 from cc_relay.keypool.key import KeyState
+from cc_relay.keypool.selectors.base import ScanAll
 
 __all__ = ["Uniform"]
 
 
-class Uniform:
+class Uniform(ScanAll):
     """``random`` in config: each ready key equally likely.
 
     Args:

@@ -6,11 +6,12 @@ import random
 from collections.abc import Sequence
 
 from cc_relay.keypool.key import KeyState
+from cc_relay.keypool.selectors.base import ScanAll
 
 __all__ = ["Weighted"]
 
 
-class Weighted:
+class Weighted(ScanAll):
     """A ready key with probability ``weight / sum of ready weights``.
 
     Args:
