@@ -26,6 +26,30 @@ if TYPE_CHECKING:
 #: Statuses that say "try elsewhere": rate limited, overloaded, or broken upstream.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
+#: Anthropic's error type for each HTTP status; other 4xx are invalid_request_error and
+#: other 5xx api_error (see ``error_type``).
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def error_type(status: int) -> str:
+    """Anthropic's error type for an HTTP status."""
+    if status in ERROR_TYPES:
+        return ERROR_TYPES[status]
+    return "invalid_request_error" if 400 <= status < 500 else "api_error"
+
 
 @dataclass(slots=True)
 class Credential:

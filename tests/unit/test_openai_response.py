@@ -110,7 +110,7 @@ def test_not_a_completion_is_a_502(body: bytes) -> None:
     (400, "invalid_request_error"), (401, "authentication_error"), (402, "billing_error"),
     (403, "permission_error"), (404, "not_found_error"), (413, "request_too_large"),
     (422, "invalid_request_error"), (429, "rate_limit_error"), (500, "api_error"),
-    (502, "api_error"), (503, "api_error"), (504, "timeout_error"),
+    (502, "api_error"), (503, "overloaded_error"), (504, "timeout_error"),
     (529, "overloaded_error")])
 def test_error_types_by_status(status: int, kind: str) -> None:
     assert error_type(status) == kind

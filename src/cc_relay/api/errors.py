@@ -1,8 +1,10 @@
-"""Anthropic-shaped errors: one builder for bodies, one table for exceptions.
+"""Anthropic-shaped errors: one builder for bodies, one exception for handlers.
 
 Every answer the relay makes up itself has the exact wire shape of api.anthropic.com::
 
     {"type": "error", "error": {"type": T, "message": M}, "request_id": R}
+
+The error type follows the status (``cc_relay.types.ERROR_TYPES``) unless given.
 """
 
 from __future__ import annotations
@@ -11,26 +13,7 @@ import orjson
 from aiohttp import web
 
 from cc_relay.headers import REQUEST_ID
-
-#: Anthropic's error type for each status the relay itself may answer with.
-ERROR_TYPES: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    408: "timeout_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    415: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "api_error",
-    502: "api_error",
-    503: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
+from cc_relay.types import error_type as type_for_status
 
 
 class ApiError(Exception):
@@ -41,7 +24,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
+        self.error_type = error_type or type_for_status(status)
         self.headers = headers or {}
 
 
@@ -58,7 +41,7 @@ def error_response(status: int, message: str, request_id: str, *,
                    headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
         status=status,
-        body=error_body(error_type or ERROR_TYPES.get(status, "api_error"), message, request_id),
+        body=error_body(error_type or type_for_status(status), message, request_id),
         content_type="application/json",
         headers={REQUEST_ID: request_id, **(headers or {})},
     )

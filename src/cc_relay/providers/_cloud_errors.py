@@ -21,32 +21,9 @@ from typing import Any
 import orjson
 
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE
-from cc_relay.types import UpstreamAnswer
+from cc_relay.types import UpstreamAnswer, error_type
 
-#: Anthropic's error type for each upstream status; others fall back by class (4xx/5xx).
-ERROR_TYPES: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    408: "timeout_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    503: "overloaded_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
 _MAX_TEXT = 500
-
-
-def error_type(status: int) -> str:
-    """Anthropic's error type for an HTTP status."""
-    if status in ERROR_TYPES:
-        return ERROR_TYPES[status]
-    return "invalid_request_error" if status < 500 else "api_error"
 
 
 def to_anthropic(answer: UpstreamAnswer, *, upstream: str) -> UpstreamAnswer:

@@ -60,6 +60,15 @@ class Router:
 
     def plan(self, model: str, ctx: RouteContext | None = None) -> Plan:
         """The attempts for a request; raises UnknownModel when nobody serves ``model``."""
+        ctx, candidates, ordered, placement = self._order(model, ctx)
+        plan = Plan.build(self, ctx, ordered, placement)
+        for left_out in (p for p in candidates if p not in ordered):
+            plan.skipped.append(_left_out(self, left_out, ctx))
+        return plan
+
+    def _order(self, model: str, ctx: RouteContext | None
+               ) -> tuple[RouteContext, list[Provider], list[Provider], Placement | None]:
+        """Candidates in the strategy's order, the session's provider first."""
         resolved, candidates = self.candidates(model)
         if not candidates:
             raise UnknownModel(model, self.known_models())
@@ -68,10 +77,7 @@ class Router:
         placement = self._placement(ctx)
         if placement is not None:
             ordered = _put_first(ordered, placement.provider)
-        plan = Plan.build(self, ctx, ordered, placement)
-        for left_out in (p for p in candidates if p not in ordered):
-            plan.skipped.append(_left_out(self, left_out, ctx))
-        return plan
+        return ctx, candidates, ordered, placement
 
     def place(self, session: str, attempt: Attempt) -> None:
         """Remember where a session's request succeeded."""
@@ -89,14 +95,8 @@ class Router:
 
     def explain(self, model: str, ctx: RouteContext | None = None) -> dict[str, Any]:
         """What ``plan`` would do, and why, without taking any key or circuit slot."""
-        resolved, candidates = self.candidates(model)
-        if not candidates:
-            raise UnknownModel(model, self.known_models())
-        ctx = _with_model(ctx, resolved)
-        ordered = self.strategy.order(candidates, ctx)
-        placement = self._placement(ctx)
-        if placement is not None:
-            ordered = _put_first(ordered, placement.provider)
+        ctx, candidates, ordered, placement = self._order(model, ctx)
+        resolved = ctx.model
         now = self._clock()
         attempts: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []

@@ -25,26 +25,11 @@ from typing import Any
 import orjson
 
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE
-from cc_relay.types import UpstreamAnswer
+from cc_relay.types import ERROR_TYPES, UpstreamAnswer, error_type
 
 __all__ = ["ERROR_TYPES", "anthropic_error", "error_payload", "error_type", "stream_error",
            "translate"]
 
-#: Anthropic's error type per HTTP status; other 4xx are invalid_request_error and
-#: other 5xx api_error.
-ERROR_TYPES: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    408: "timeout_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
 #: How much of a body that is not JSON is kept as the message.
 MAX_TEXT_MESSAGE = 500
 _CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error",
@@ -55,13 +40,6 @@ _CONTEXT_WORDING = re.compile(
 _NUMBER = re.compile(r"\d[\d,]*\d")
 _LIMIT = re.compile(r"(?:maximum|max)\D{0,40}?(\d[\d,]*\d)", re.IGNORECASE)
 _DROPPED_HEADERS = frozenset({CONTENT_TYPE, CONTENT_ENCODING, "content-length"})
-
-
-def error_type(status: int) -> str:
-    """Anthropic's error type for an HTTP status."""
-    if status in ERROR_TYPES:
-        return ERROR_TYPES[status]
-    return "invalid_request_error" if 400 <= status < 500 else "api_error"
 
 
 def error_payload(data: object) -> dict[str, Any] | None:
