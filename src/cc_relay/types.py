@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy
 
@@ -65,20 +67,45 @@ class Credential:
         return self.header == "authorization" and self.value[7:].startswith("sk-ant-oat")
 
 
-@dataclass(slots=True)
 class RelayRequest:
-    """One parsed client request: the body is parsed once and the raw bytes kept."""
+    """One client request: the raw bytes, what the relay needs of them, and the full
+    parsed body on demand.
 
-    id: str
-    path: str
-    """``/v1/messages`` or ``/v1/messages/count_tokens``."""
-    query: str
-    headers: CIMultiDictProxy[str]
-    raw: bytes
-    body: dict[str, Any]
-    model: str
-    stream: bool
-    credential: Credential | None = None
+    The body is parsed into Python objects at most once, and only when something must
+    read or change it (a translating provider, the thinking guard, a renamed model, a
+    local token estimate). A request forwarded to an Anthropic-dialect upstream as is
+    never builds that tree: for a 76 KB Claude Code body the tree, and the garbage
+    collector walking it, cost more than the rest of the relay.
+    """
+
+    __slots__ = ("_body", "credential", "headers", "id", "max_tokens", "model", "path",
+                 "query", "raw", "stream", "user_id")
+
+    def __init__(self, *, id: str, path: str, query: str,
+                 headers: CIMultiDictProxy[str], raw: bytes, model: str, stream: bool,
+                 body: dict[str, Any] | None = None, max_tokens: int | None = None,
+                 user_id: str | None = None, credential: Credential | None = None) -> None:
+        self.id = id
+        self.path = path
+        """``/v1/messages`` or ``/v1/messages/count_tokens``."""
+        self.query = query
+        self.headers = headers
+        self.raw = raw
+        self.model = model
+        self.stream = stream
+        self.max_tokens = max_tokens
+        self.user_id = user_id
+        """``metadata.user_id``, when it is a string (Claude Code's session key)."""
+        self.credential = credential
+        self._body = body
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The parsed body (parsed on first use; the raw bytes were validated as a JSON
+        object already)."""
+        if self._body is None:
+            self._body = orjson.loads(self.raw)
+        return self._body
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from cc_relay.estimate import estimate_input_tokens
 from cc_relay.headers import REQUEST_ID
 from cc_relay.observability import Exchange
 from cc_relay.routing import UnknownModel
-from cc_relay.routing.affinity import SESSION_HEADER, session_of
+from cc_relay.routing.affinity import SESSION_HEADER
 from cc_relay.routing.context import RouteContext
 from cc_relay.routing.plan import Plan
 from cc_relay.runtime import Runtime
@@ -55,12 +55,11 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
 
 
 def route_context(relay_request: RelayRequest) -> RouteContext:
-    body = relay_request.body
-    max_tokens = body.get("max_tokens")
     return RouteContext(model=relay_request.model,
                         input_tokens=len(relay_request.raw) // BYTES_PER_TOKEN,
-                        max_tokens=max_tokens if isinstance(max_tokens, int) else 0,
-                        session=session_of(relay_request.headers.get(SESSION_HEADER), body))
+                        max_tokens=relay_request.max_tokens or 0,
+                        session=relay_request.headers.get(SESSION_HEADER)
+                        or relay_request.user_id)
 
 
 def make_plan(runtime: Runtime, relay_request: RelayRequest) -> Plan:

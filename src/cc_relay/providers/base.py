@@ -126,7 +126,9 @@ class Provider:
     def body(self, request: RelayRequest, upstream_model: str) -> bytes:
         """The bytes to send: the client's own, unless the dialect, the model name or
         foreign thinking blocks make a difference."""
-        adapted = self.adapt_body(request.body)
+        # Only dialects that adapt bodies make the request build its parsed tree.
+        adapted = (self.adapt_body(request.body)
+                   if type(self).adapt_body is not Provider.adapt_body else None)
         if self.signatures is not None and may_hold_thinking(request.raw):
             guarded = guard_thinking(adapted if adapted is not None else request.body,
                                      self.family, self.signatures)

@@ -12,7 +12,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_CAPACITY = 50_000
 DEFAULT_TTL = 3600.0
@@ -52,12 +51,3 @@ class Affinity:
     def __len__(self) -> int:
         return len(self._entries)
 
-
-def session_of(header: str | None, body: dict[str, Any]) -> str | None:
-    """Claude Code's session id header, else ``metadata.user_id`` (which Claude Code
-    fills with a JSON string naming the device and session)."""
-    if header:
-        return header
-    metadata = body.get("metadata")
-    user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
-    return user_id if isinstance(user_id, str) and user_id else None

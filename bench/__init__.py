@@ -1,0 +1,1 @@
+"""Performance harness for cc-relay (not run by the test suite); see bench/README.md."""
