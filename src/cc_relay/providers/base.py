@@ -129,10 +129,8 @@ class Provider:
         # Only dialects that adapt bodies make the request build its parsed tree.
         adapted = (self.adapt_body(request.body)
                    if type(self).adapt_body is not Provider.adapt_body else None)
-        if self.signatures is not None and may_hold_thinking(request.raw):
-            guarded = guard_thinking(adapted if adapted is not None else request.body,
-                                     self.family, self.signatures)
-            adapted = guarded if guarded is not None else adapted
+        guarded = self.guard_thinking(request, adapted)
+        adapted = guarded if guarded is not None else adapted
         if adapted is None and upstream_model == request.model:
             return request.raw
         body = dict(adapted if adapted is not None else request.body)
@@ -144,6 +142,16 @@ class Provider:
         """Name the upstream model in a body about to be sent: its ``model`` field, or
         nowhere for dialects that name the model in the URL (Vertex, Bedrock)."""
         body["model"] = upstream_model
+
+    def guard_thinking(self, request: RelayRequest,
+                       body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """A copy of ``body`` (default: the request's) with thinking blocks foreign to this
+        provider's family dropped, or None when it needs no change. Every dialect's body
+        goes through here, whatever else it rewrites."""
+        if self.signatures is None or not may_hold_thinking(request.raw):
+            return None
+        return guard_thinking(body if body is not None else request.body, self.family,
+                              self.signatures)
 
     def remember_signature(self, signature: str) -> None:
         """Note that this provider's family issued ``signature``."""

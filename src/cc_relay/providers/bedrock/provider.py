@@ -33,7 +33,6 @@ from cc_relay.providers.bedrock.errors import anthropic_error
 from cc_relay.providers.bedrock.models import bedrock_model_id, foundation_model_id
 from cc_relay.providers.bedrock.stream import EVENTSTREAM_CONTENT_TYPE, BedrockStreamDecoder
 from cc_relay.sse import StreamDecoder
-from cc_relay.thinking import guard_thinking, may_hold_thinking
 from cc_relay.types import RelayRequest, UpstreamAnswer
 
 __all__ = ["BedrockProvider"]
@@ -98,10 +97,8 @@ class BedrockProvider(Provider):
         return headers
 
     def body(self, request: RelayRequest, upstream_model: str) -> bytes:
-        source = request.body
-        if self.signatures is not None and may_hold_thinking(request.raw):
-            guarded = guard_thinking(source, self.family, self.signatures)
-            source = guarded if guarded is not None else source
+        guarded = self.guard_thinking(request)
+        source = guarded if guarded is not None else request.body
         betas = header_betas(request.headers.getall(ANTHROPIC_BETA, []))
         in_body = source.get("anthropic_beta")
         if isinstance(in_body, list):
