@@ -36,7 +36,7 @@ from multidict import CIMultiDict
 
 from tests.emulators._behaviours import Drop, Fail, Reply
 from tests.emulators._dialect import AnthropicDialect, Event
-from tests.emulators._responder import Responder, abort, merge_headers
+from tests.emulators._responder import Responder, merge_headers, play
 from tests.emulators._server import EmulatorBase
 from tests.emulators._signatures import signature_problem
 from tests.emulators._wire import b62
@@ -112,6 +112,13 @@ def exception_frame(name: str, message: str) -> bytes:
 
 
 # -- request signing, checked the way AWS does --------------------------------------------
+
+
+def _exception_frame(kind: str, message: str) -> bytes:
+    """A stream exception frame for an Anthropic error type (or an AWS exception name)."""
+    name = _STREAM_NAMES.get(kind, kind if kind.endswith("Exception")
+                             else "internalServerException")
+    return exception_frame(name, message)
 
 
 def sigv4_problem(request: web.Request, body: bytes, credentials: Any,
@@ -196,30 +203,12 @@ class BedrockResponder(Responder):
         response = web.StreamResponse(
             status=200, headers=merge_headers(CIMultiDict(headers), reply.headers))
         await asyncio.sleep(reply.stall_before_headers)
-        try:
-            await response.prepare(request)
-            for count in range(len(events) + 1):
-                if count:
-                    if reply.drip and count > 1:
-                        await asyncio.sleep(reply.drip)
-                    await self._send(response, chunk_frame(events[count - 1][1]))
-                if reply.stall_after_events and reply.stall_after_events[0] == count:
-                    await asyncio.sleep(reply.stall_after_events[1])
-                if reply.error_after_events and reply.error_after_events[0] == count:
-                    _, name, message = reply.error_after_events
-                    name = _STREAM_NAMES.get(name, name if name.endswith("Exception")
-                                             else "internalServerException")
-                    await self._send(response, exception_frame(name, message))
-                    break
-                if reply.cut_after_events == count:
-                    abort(request)
-                    return response
-            await response.write_eof()
-        except ConnectionResetError:
-            self._on_disconnect()
-        return response
+        return await play(request, response, reply, [chunk_frame(e[1]) for e in events],
+                          send=lambda frame: self._send(response, frame),
+                          error_frame=_exception_frame, on_disconnect=self._on_disconnect)
 
     async def _send(self, response: web.StreamResponse, frame: bytes) -> None:
+        """Write a frame, in pieces of ``write_size`` bytes when set."""
         size = self._write_size or len(frame)
         for start in range(0, len(frame), size):
             await response.write(frame[start:start + size])

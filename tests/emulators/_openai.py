@@ -29,7 +29,7 @@ from tests.emulators._behaviours import Behaviour, Fail, Reply
 from tests.emulators._blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
 from tests.emulators._dialect import AnthropicDialect
 from tests.emulators._recorded import RecordedRequest
-from tests.emulators._responder import abort, merge_headers
+from tests.emulators._responder import merge_headers, play
 from tests.emulators._server import EmulatorBase
 from tests.emulators._wire import b62, compact, split_even, split_words
 
@@ -417,27 +417,14 @@ class OpenAIEmulator(EmulatorBase):
             frames.append(b"data: [DONE]" + end + end)
         if chat.keepalive:
             frames = [b": keep-alive" + end + end + frame for frame in frames]
-        try:
-            await response.prepare(request)
-            for count in range(len(frames) + 1):
-                if count:
-                    if reply.drip and count > 1:
-                        await asyncio.sleep(reply.drip)
-                    await self._write(response, frames[count - 1], chat.split_bytes)
-                if reply.stall_after_events and reply.stall_after_events[0] == count:
-                    await asyncio.sleep(reply.stall_after_events[1])
-                if reply.error_after_events and reply.error_after_events[0] == count:
-                    _, kind, message = reply.error_after_events
-                    error = {"error": {"message": message, "type": kind, "code": None}}
-                    await response.write(b"data: " + compact(error) + end + end)
-                    break
-                if reply.cut_after_events == count:
-                    abort(request)
-                    return response
-            await response.write_eof()
-        except ConnectionResetError:
-            self._note_disconnect()
-        return response
+
+        def error_frame(kind: str, message: str) -> bytes:
+            error = {"error": {"message": message, "type": kind, "code": None}}
+            return b"data: " + compact(error) + end + end
+
+        return await play(request, response, reply, frames,
+                          send=lambda frame: self._write(response, frame, chat.split_bytes),
+                          error_frame=error_frame, on_disconnect=self._note_disconnect)
 
     @staticmethod
     async def _write(response: web.StreamResponse, frame: bytes, size: int | None) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from tests.emulators._behaviours import Behaviour, Drop, Fail, Headers, Raw, Reply
-from tests.emulators._dialect import AnthropicDialect, Event
+from tests.emulators._dialect import AnthropicDialect
 from tests.emulators._wire import accepts_gzip, sse_frame
 
 __all__ = ["DELIBERATE_ABORT", "Responder", "abort"]
@@ -33,6 +33,35 @@ def abort(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.abort()
+
+
+async def play(request: web.Request, response: web.StreamResponse, reply: Reply,
+               frames: Sequence[bytes], *, send: Callable[[bytes], Awaitable[None]],
+               error_frame: Callable[[str, str], bytes],
+               on_disconnect: Callable[[], None]) -> web.StreamResponse:
+    """Write a stream's ``frames`` as ``reply`` scripts it: drip between them, and stall,
+    send an error or cut the connection after a given number of them. Every dialect's
+    streams go through here; only the framing differs."""
+    try:
+        await response.prepare(request)
+        for count in range(len(frames) + 1):
+            if count:
+                if reply.drip and count > 1:
+                    await asyncio.sleep(reply.drip)
+                await send(frames[count - 1])
+            if reply.stall_after_events and reply.stall_after_events[0] == count:
+                await asyncio.sleep(reply.stall_after_events[1])
+            if reply.error_after_events and reply.error_after_events[0] == count:
+                _, kind, message = reply.error_after_events
+                await send(error_frame(kind, message))
+                break
+            if reply.cut_after_events == count:
+                abort(request)
+                return response
+        await response.write_eof()
+    except ConnectionResetError:
+        on_disconnect()
+    return response
 
 
 def merge_headers(headers: CIMultiDict[str], overrides: Headers | None) -> CIMultiDict[str]:
@@ -99,30 +128,11 @@ class Responder:
         events = dialect.stream_events(reply, dialect.resolve(reply), model=reply.model or model)
         response = web.StreamResponse(status=200, headers=merge_headers(base, reply.headers))
         await asyncio.sleep(reply.stall_before_headers)
-        try:
-            await response.prepare(request)
-            for count in range(len(events) + 1):
-                if count:
-                    if reply.drip and count > 1:
-                        await asyncio.sleep(reply.drip)
-                    await self._write(response, events[count - 1])
-                if reply.stall_after_events and reply.stall_after_events[0] == count:
-                    await asyncio.sleep(reply.stall_after_events[1])
-                if reply.error_after_events and reply.error_after_events[0] == count:
-                    _, error_type, message = reply.error_after_events
-                    await self._write(response, dialect.error_event(error_type, message))
-                    break
-                if reply.cut_after_events == count:
-                    abort(request)
-                    return response
-            await response.write_eof()
-        except ConnectionResetError:
-            self._on_disconnect()
-        return response
-
-    async def _write(self, response: web.StreamResponse, event: Event) -> None:
-        name, data = event
-        await response.write(sse_frame(name, data))
+        return await play(request, response, reply, [sse_frame(*e) for e in events],
+                          send=response.write,
+                          error_frame=lambda kind, message: sse_frame(
+                              *dialect.error_event(kind, message)),
+                          on_disconnect=self._on_disconnect)
 
     async def fail(self, fail: Fail) -> web.StreamResponse:
         request_id, base = self._base(fail.status)
