@@ -32,6 +32,7 @@ def announce(url: str) -> None:
 
 def run_loop(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run ``main(stop)`` under uvloop (as ``cc-relay serve`` does); SIGTERM/SIGINT set stop."""
+
     async def wrapper() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

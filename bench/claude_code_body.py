@@ -37,7 +37,7 @@ _NOTES = (
     "messages; if the user pastes one, warn them and do not repeat it.",
     "If a command fails, read the error carefully and fix the cause rather than retrying the "
     "same command unchanged.",
-    "Quote file paths that contain spaces with double quotes, e.g. cd \"path with spaces\".",
+    'Quote file paths that contain spaces with double quotes, e.g. cd "path with spaces".',
     "The user can see the output of this tool, so keep explanations about it short.",
     "Results are returned sorted by modification time, most recent first.",
     "Use this tool proactively when it fits the task; do not wait to be asked.",
@@ -88,238 +88,495 @@ _NOTES = (
 
 # name, base description, properties, required, share of the padding
 _TOOLS: tuple[tuple[str, str, dict[str, Any], tuple[str, ...], float], ...] = (
-    ("Task", "Launch a new agent to handle complex, multi-step tasks autonomously.\n\n"
-     "Available agent types and the tools they have access to:\n"
-     "- general-purpose: General-purpose agent for researching complex questions, searching "
-     "for code, and executing multi-step tasks. (Tools: *)\n"
-     "- statusline-setup: Use this agent to configure the user's Claude Code status line "
-     "setting. (Tools: Read, Edit)\n"
-     "- Explore: Fast agent specialized for exploring codebases. (Tools: Glob, Grep, Read, "
-     "Bash)\n- Plan: Software architect agent for designing implementation plans. (Tools: "
-     "All tools)\n",
-     {"description": {"type": "string", "description": "A short (3-5 word) description of "
-                      "the task"},
-      "prompt": {"type": "string", "description": "The task for the agent to perform"},
-      "subagent_type": {"type": "string", "description": "The type of specialized agent to "
-                        "use for this task"},
-      "model": {"type": "string", "enum": ["sonnet", "opus", "haiku"],
-                "description": "Optional model to use for this agent."}},
-     ("description", "prompt", "subagent_type"), 0.12),
-    ("Bash", "Executes a given bash command in a persistent shell session with optional "
-     "timeout, ensuring proper handling and security measures.\n\nBefore executing the "
-     "command, please follow these steps:\n\n1. Directory Verification:\n   - If the command "
-     "will create new directories or files, first use `ls` to verify the parent directory "
-     "exists and is the correct location\n\n2. Command Execution:\n   - Always quote file "
-     "paths that contain spaces with double quotes\n   - After ensuring proper quoting, "
-     "execute the command.\n   - Capture the output of the command.\n\n"
-     "# Committing changes with git\n\nOnly create commits when requested by the user. If "
-     "unclear, ask first.\n\n# Creating pull requests\nUse the gh command via the Bash tool "
-     "for ALL GitHub-related tasks including working with issues, pull requests, checks, and "
-     "releases.\n",
-     {"command": {"type": "string", "description": "The command to execute"},
-      "timeout": {"type": "number", "description": "Optional timeout in milliseconds (max "
-                  "600000)"},
-      "description": {"type": "string", "description": "Clear, concise description of what "
-                      "this command does in 5-10 words, in active voice."},
-      "run_in_background": {"type": "boolean", "description": "Set to true to run this "
-                            "command in the background. Use BashOutput to read the output "
-                            "later."},
-      "dangerouslyDisableSandbox": {"type": "boolean", "description": "Set this to true to "
-                                    "dangerously override sandbox mode and run commands "
-                                    "without sandboxing."}},
-     ("command",), 0.26),
-    ("Glob", "- Fast file pattern matching tool that works with any codebase size\n"
-     "- Supports glob patterns like \"**/*.js\" or \"src/**/*.ts\"\n"
-     "- Returns matching file paths sorted by modification time\n",
-     {"pattern": {"type": "string", "description": "The glob pattern to match files against"},
-      "path": {"type": "string", "description": "The directory to search in. If not "
-               "specified, the current working directory will be used. IMPORTANT: Omit this "
-               "field to use the default directory. DO NOT enter \"undefined\" or \"null\" - "
-               "simply omit it for the default behavior."}},
-     ("pattern",), 0.02),
-    ("Grep", "A powerful search tool built on ripgrep\n\n  Usage:\n  - ALWAYS use Grep for "
-     "search tasks. NEVER invoke `grep` or `rg` as a Bash command.\n  - Supports full regex "
-     "syntax (e.g., \"log.*Error\", \"function\\\\s+\\\\w+\")\n  - Filter files with glob "
-     "parameter (e.g., \"*.js\", \"**/*.tsx\") or type parameter (e.g., \"js\", \"py\", "
-     "\"rust\")\n",
-     {"pattern": {"type": "string", "description": "The regular expression pattern to search "
-                  "for in file contents"},
-      "path": {"type": "string", "description": "File or directory to search in (rg PATH). "
-               "Defaults to current working directory."},
-      "glob": {"type": "string", "description": "Glob pattern to filter files (e.g. \"*.js\", "
-               "\"*.{ts,tsx}\") - maps to rg --glob"},
-      "output_mode": {"type": "string", "enum": ["content", "files_with_matches", "count"],
-                      "description": "Output mode: \"content\" shows matching lines, "
-                      "\"files_with_matches\" shows file paths (default), \"count\" shows "
-                      "match counts."},
-      "-B": {"type": "number", "description": "Number of lines to show before each match"},
-      "-A": {"type": "number", "description": "Number of lines to show after each match"},
-      "-C": {"type": "number", "description": "Number of lines to show before and after "
-             "each match"},
-      "-n": {"type": "boolean", "description": "Show line numbers in output."},
-      "-i": {"type": "boolean", "description": "Case insensitive search (rg -i)"},
-      "type": {"type": "string", "description": "File type to search (rg --type)."},
-      "head_limit": {"type": "number", "description": "Limit output to first N lines/"
-                     "entries."},
-      "multiline": {"type": "boolean", "description": "Enable multiline mode where . matches "
-                    "newlines and patterns can span lines (rg -U --multiline-dotall)."}},
-     ("pattern",), 0.05),
-    ("ExitPlanMode", "Use this tool when you are in plan mode and have finished presenting "
-     "your plan and are ready to code. This will prompt the user to exit plan mode.\n",
-     {"plan": {"type": "string", "description": "The plan you came up with, that you want to "
-               "run by the user for approval. Supports markdown."}},
-     ("plan",), 0.02),
-    ("Read", "Reads a file from the local filesystem. You can access any file directly by "
-     "using this tool.\n\nUsage:\n- The file_path parameter must be an absolute path, not a "
-     "relative path\n- By default, it reads up to 2000 lines starting from the beginning of "
-     "the file\n",
-     {"file_path": {"type": "string", "description": "The absolute path to the file to read"},
-      "offset": {"type": "number", "description": "The line number to start reading from."},
-      "limit": {"type": "number", "description": "The number of lines to read."}},
-     ("file_path",), 0.05),
-    ("Edit", "Performs exact string replacements in files.\n\nUsage:\n- You must use your "
-     "`Read` tool at least once in the conversation before editing.\n- The edit will FAIL if "
-     "`old_string` is not unique in the file.\n",
-     {"file_path": {"type": "string", "description": "The absolute path to the file to "
-                    "modify"},
-      "old_string": {"type": "string", "description": "The text to replace"},
-      "new_string": {"type": "string", "description": "The text to replace it with (must be "
-                     "different from old_string)"},
-      "replace_all": {"type": "boolean", "default": False, "description": "Replace all "
-                      "occurences of old_string (default false)"}},
-     ("file_path", "old_string", "new_string"), 0.04),
-    ("MultiEdit", "This is a tool for making multiple edits to a single file in one "
-     "operation. Prefer it over the Edit tool when you need several edits in one file.\n",
-     {"file_path": {"type": "string", "description": "The absolute path to the file to "
-                    "modify"},
-      "edits": {"type": "array", "minItems": 1, "description": "Array of edit operations to "
-                "perform sequentially on the file",
-                "items": {"type": "object", "additionalProperties": False,
-                          "required": ["old_string", "new_string"],
-                          "properties": {
-                              "old_string": {"type": "string",
-                                             "description": "The text to replace"},
-                              "new_string": {"type": "string",
-                                             "description": "The text to replace it with"},
-                              "replace_all": {"type": "boolean", "default": False,
-                                              "description": "Replace all occurences of "
-                                              "old_string (default false)."}}}}},
-     ("file_path", "edits"), 0.04),
-    ("Write", "Writes a file to the local filesystem.\n\nUsage:\n- This tool will overwrite "
-     "the existing file if there is one at the provided path.\n",
-     {"file_path": {"type": "string", "description": "The absolute path to the file to write "
-                    "(must be absolute, not relative)"},
-      "content": {"type": "string", "description": "The content to write to the file"}},
-     ("file_path", "content"), 0.03),
-    ("NotebookEdit", "Completely replaces the contents of a specific cell in a Jupyter "
-     "notebook (.ipynb file) with new source.\n",
-     {"notebook_path": {"type": "string", "description": "The absolute path to the Jupyter "
-                        "notebook file to edit"},
-      "cell_id": {"type": "string", "description": "The ID of the cell to edit."},
-      "new_source": {"type": "string", "description": "The new source for the cell"},
-      "cell_type": {"type": "string", "enum": ["code", "markdown"],
-                    "description": "The type of the cell (code or markdown)."},
-      "edit_mode": {"type": "string", "enum": ["replace", "insert", "delete"],
-                    "description": "The type of edit to make (replace, insert, delete). "
-                    "Defaults to replace."}},
-     ("notebook_path", "new_source"), 0.02),
-    ("WebFetch", "- Fetches content from a specified URL and processes it using an AI "
-     "model\n- Takes a URL and a prompt as input\n- Fetches the URL content, converts HTML "
-     "to markdown\n",
-     {"url": {"type": "string", "format": "uri", "description": "The URL to fetch content "
-              "from"},
-      "prompt": {"type": "string", "description": "The prompt to run on the fetched "
-                 "content"}},
-     ("url", "prompt"), 0.03),
-    ("TodoWrite", "Use this tool to create and manage a structured task list for your "
-     "current coding session. This helps you track progress, organize complex tasks, and "
-     "demonstrate thoroughness to the user.\n\n## When to Use This Tool\n1. Complex "
-     "multi-step tasks\n2. Non-trivial and complex tasks\n3. User explicitly requests todo "
-     "list\n",
-     {"todos": {"type": "array", "description": "The updated todo list",
-                "items": {"type": "object", "additionalProperties": False,
-                          "required": ["content", "status", "activeForm"],
-                          "properties": {
-                              "content": {"type": "string", "minLength": 1},
-                              "status": {"type": "string",
-                                         "enum": ["pending", "in_progress", "completed"]},
-                              "activeForm": {"type": "string", "minLength": 1}}}}},
-     ("todos",), 0.10),
-    ("WebSearch", "- Allows Claude to search the web and use the results to inform "
-     "responses\n- Provides up-to-date information for current events and recent data\n",
-     {"query": {"type": "string", "minLength": 2, "description": "The search query to use"},
-      "allowed_domains": {"type": "array", "items": {"type": "string"},
-                          "description": "Only include search results from these domains"},
-      "blocked_domains": {"type": "array", "items": {"type": "string"},
-                          "description": "Never include search results from these domains"}},
-     ("query",), 0.02),
-    ("BashOutput", "- Retrieves output from a running or completed background bash shell\n"
-     "- Takes a shell_id parameter identifying the shell\n",
-     {"bash_id": {"type": "string", "description": "The ID of the background shell to "
-                  "retrieve output from"},
-      "filter": {"type": "string", "description": "Optional regular expression to filter the "
-                 "output lines."}},
-     ("bash_id",), 0.01),
-    ("KillShell", "- Kills a running background bash shell by its ID\n",
-     {"shell_id": {"type": "string", "description": "The ID of the background shell to "
-                   "kill"}},
-     ("shell_id",), 0.01),
-    ("SlashCommand", "Execute a slash command within the main conversation\n",
-     {"command": {"type": "string", "description": "The slash command to execute with its "
-                  "arguments, e.g., \"/review-pr 123\""}},
-     ("command",), 0.02),
-    ("Skill", "Execute a skill within the main conversation\n\n<skills_instructions>\nWhen "
-     "users ask you to perform tasks, check if any of the available skills below can help "
-     "complete the task more effectively.\n</skills_instructions>\n",
-     {"command": {"type": "string", "description": "The skill name (no arguments). E.g., "
-                  "\"pdf\" or \"xlsx\""}},
-     ("command",), 0.03),
-    ("AskUserQuestion", "Use this tool when you need to ask the user questions during "
-     "execution.\n",
-     {"questions": {"type": "array", "minItems": 1, "maxItems": 4,
-                    "description": "Questions to ask the user (1-4 questions)",
-                    "items": {"type": "object", "additionalProperties": False,
-                              "required": ["question", "header", "options", "multiSelect"],
-                              "properties": {
-                                  "question": {"type": "string"},
-                                  "header": {"type": "string"},
-                                  "options": {"type": "array", "minItems": 2, "maxItems": 4,
-                                              "items": {"type": "object",
-                                                        "additionalProperties": False,
-                                                        "required": ["label", "description"],
-                                                        "properties": {
-                                                            "label": {"type": "string"},
-                                                            "description": {
-                                                                "type": "string"}}}},
-                                  "multiSelect": {"type": "boolean"}}}},
-      "answers": {"type": "object", "additionalProperties": {"type": "string"},
-                  "description": "User answers collected by the permission component"}},
-     ("questions",), 0.03),
-    ("EnterPlanMode", "Use this tool when a task needs planning before any code is "
-     "written.\n", {}, (), 0.02),
-    ("ListMcpResourcesTool", "Lists available resources from configured MCP servers.\n",
-     {"server": {"type": "string", "description": "Optional server name to filter resources "
-                 "by"}},
-     (), 0.01),
-    ("ReadMcpResourceTool", "Reads a specific resource from an MCP server, identified by "
-     "server name and resource URI.\n",
-     {"server": {"type": "string", "description": "The MCP server name"},
-      "uri": {"type": "string", "description": "The resource URI to read"}},
-     ("server", "uri"), 0.01),
-    ("mcp__ide__getDiagnostics", "Get language diagnostics from VS Code\n",
-     {"uri": {"type": "string", "description": "Optional file URI to get diagnostics for. If "
-              "not provided, gets diagnostics for all files."}},
-     (), 0.01),
-    ("mcp__ide__executeCode", "Execute python code in the Jupyter kernel for the current "
-     "notebook file.\n",
-     {"code": {"type": "string", "description": "The code to be executed on the kernel."}},
-     ("code",), 0.02),
-    ("NotebookRead", "Reads a Jupyter notebook (.ipynb file) and returns all of the cells "
-     "with their outputs.\n",
-     {"notebook_path": {"type": "string", "description": "The absolute path to the Jupyter "
-                        "notebook file to read"},
-      "cell_id": {"type": "string", "description": "The ID of a specific cell to read."}},
-     ("notebook_path",), 0.01),
+    (
+        "Task",
+        "Launch a new agent to handle complex, multi-step tasks autonomously.\n\n"
+        "Available agent types and the tools they have access to:\n"
+        "- general-purpose: General-purpose agent for researching complex questions, searching "
+        "for code, and executing multi-step tasks. (Tools: *)\n"
+        "- statusline-setup: Use this agent to configure the user's Claude Code status line "
+        "setting. (Tools: Read, Edit)\n"
+        "- Explore: Fast agent specialized for exploring codebases. (Tools: Glob, Grep, Read, "
+        "Bash)\n- Plan: Software architect agent for designing implementation plans. (Tools: "
+        "All tools)\n",
+        {
+            "description": {
+                "type": "string",
+                "description": "A short (3-5 word) description of the task",
+            },
+            "prompt": {"type": "string", "description": "The task for the agent to perform"},
+            "subagent_type": {
+                "type": "string",
+                "description": "The type of specialized agent to use for this task",
+            },
+            "model": {
+                "type": "string",
+                "enum": ["sonnet", "opus", "haiku"],
+                "description": "Optional model to use for this agent.",
+            },
+        },
+        ("description", "prompt", "subagent_type"),
+        0.12,
+    ),
+    (
+        "Bash",
+        "Executes a given bash command in a persistent shell session with optional "
+        "timeout, ensuring proper handling and security measures.\n\nBefore executing the "
+        "command, please follow these steps:\n\n1. Directory Verification:\n   - If the command "
+        "will create new directories or files, first use `ls` to verify the parent directory "
+        "exists and is the correct location\n\n2. Command Execution:\n   - Always quote file "
+        "paths that contain spaces with double quotes\n   - After ensuring proper quoting, "
+        "execute the command.\n   - Capture the output of the command.\n\n"
+        "# Committing changes with git\n\nOnly create commits when requested by the user. If "
+        "unclear, ask first.\n\n# Creating pull requests\nUse the gh command via the Bash tool "
+        "for ALL GitHub-related tasks including working with issues, pull requests, checks, and "
+        "releases.\n",
+        {
+            "command": {"type": "string", "description": "The command to execute"},
+            "timeout": {
+                "type": "number",
+                "description": "Optional timeout in milliseconds (max 600000)",
+            },
+            "description": {
+                "type": "string",
+                "description": "Clear, concise description of what "
+                "this command does in 5-10 words, in active voice.",
+            },
+            "run_in_background": {
+                "type": "boolean",
+                "description": "Set to true to run this "
+                "command in the background. Use BashOutput to read the output "
+                "later.",
+            },
+            "dangerouslyDisableSandbox": {
+                "type": "boolean",
+                "description": "Set this to true to "
+                "dangerously override sandbox mode and run commands "
+                "without sandboxing.",
+            },
+        },
+        ("command",),
+        0.26,
+    ),
+    (
+        "Glob",
+        "- Fast file pattern matching tool that works with any codebase size\n"
+        '- Supports glob patterns like "**/*.js" or "src/**/*.ts"\n'
+        "- Returns matching file paths sorted by modification time\n",
+        {
+            "pattern": {"type": "string", "description": "The glob pattern to match files against"},
+            "path": {
+                "type": "string",
+                "description": "The directory to search in. If not "
+                "specified, the current working directory will be used. IMPORTANT: Omit this "
+                'field to use the default directory. DO NOT enter "undefined" or "null" - '
+                "simply omit it for the default behavior.",
+            },
+        },
+        ("pattern",),
+        0.02,
+    ),
+    (
+        "Grep",
+        "A powerful search tool built on ripgrep\n\n  Usage:\n  - ALWAYS use Grep for "
+        "search tasks. NEVER invoke `grep` or `rg` as a Bash command.\n  - Supports full regex "
+        'syntax (e.g., "log.*Error", "function\\\\s+\\\\w+")\n  - Filter files with glob '
+        'parameter (e.g., "*.js", "**/*.tsx") or type parameter (e.g., "js", "py", '
+        '"rust")\n',
+        {
+            "pattern": {
+                "type": "string",
+                "description": "The regular expression pattern to search for in file contents",
+            },
+            "path": {
+                "type": "string",
+                "description": "File or directory to search in (rg PATH). "
+                "Defaults to current working directory.",
+            },
+            "glob": {
+                "type": "string",
+                "description": 'Glob pattern to filter files (e.g. "*.js", '
+                '"*.{ts,tsx}") - maps to rg --glob',
+            },
+            "output_mode": {
+                "type": "string",
+                "enum": ["content", "files_with_matches", "count"],
+                "description": 'Output mode: "content" shows matching lines, '
+                '"files_with_matches" shows file paths (default), "count" shows '
+                "match counts.",
+            },
+            "-B": {"type": "number", "description": "Number of lines to show before each match"},
+            "-A": {"type": "number", "description": "Number of lines to show after each match"},
+            "-C": {
+                "type": "number",
+                "description": "Number of lines to show before and after each match",
+            },
+            "-n": {"type": "boolean", "description": "Show line numbers in output."},
+            "-i": {"type": "boolean", "description": "Case insensitive search (rg -i)"},
+            "type": {"type": "string", "description": "File type to search (rg --type)."},
+            "head_limit": {
+                "type": "number",
+                "description": "Limit output to first N lines/entries.",
+            },
+            "multiline": {
+                "type": "boolean",
+                "description": "Enable multiline mode where . matches "
+                "newlines and patterns can span lines (rg -U --multiline-dotall).",
+            },
+        },
+        ("pattern",),
+        0.05,
+    ),
+    (
+        "ExitPlanMode",
+        "Use this tool when you are in plan mode and have finished presenting "
+        "your plan and are ready to code. This will prompt the user to exit plan mode.\n",
+        {
+            "plan": {
+                "type": "string",
+                "description": "The plan you came up with, that you want to "
+                "run by the user for approval. Supports markdown.",
+            }
+        },
+        ("plan",),
+        0.02,
+    ),
+    (
+        "Read",
+        "Reads a file from the local filesystem. You can access any file directly by "
+        "using this tool.\n\nUsage:\n- The file_path parameter must be an absolute path, not a "
+        "relative path\n- By default, it reads up to 2000 lines starting from the beginning of "
+        "the file\n",
+        {
+            "file_path": {"type": "string", "description": "The absolute path to the file to read"},
+            "offset": {"type": "number", "description": "The line number to start reading from."},
+            "limit": {"type": "number", "description": "The number of lines to read."},
+        },
+        ("file_path",),
+        0.05,
+    ),
+    (
+        "Edit",
+        "Performs exact string replacements in files.\n\nUsage:\n- You must use your "
+        "`Read` tool at least once in the conversation before editing.\n- The edit will FAIL if "
+        "`old_string` is not unique in the file.\n",
+        {
+            "file_path": {
+                "type": "string",
+                "description": "The absolute path to the file to modify",
+            },
+            "old_string": {"type": "string", "description": "The text to replace"},
+            "new_string": {
+                "type": "string",
+                "description": "The text to replace it with (must be different from old_string)",
+            },
+            "replace_all": {
+                "type": "boolean",
+                "default": False,
+                "description": "Replace all occurences of old_string (default false)",
+            },
+        },
+        ("file_path", "old_string", "new_string"),
+        0.04,
+    ),
+    (
+        "MultiEdit",
+        "This is a tool for making multiple edits to a single file in one "
+        "operation. Prefer it over the Edit tool when you need several edits in one file.\n",
+        {
+            "file_path": {
+                "type": "string",
+                "description": "The absolute path to the file to modify",
+            },
+            "edits": {
+                "type": "array",
+                "minItems": 1,
+                "description": "Array of edit operations to perform sequentially on the file",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["old_string", "new_string"],
+                    "properties": {
+                        "old_string": {"type": "string", "description": "The text to replace"},
+                        "new_string": {
+                            "type": "string",
+                            "description": "The text to replace it with",
+                        },
+                        "replace_all": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "Replace all occurences of old_string (default false).",
+                        },
+                    },
+                },
+            },
+        },
+        ("file_path", "edits"),
+        0.04,
+    ),
+    (
+        "Write",
+        "Writes a file to the local filesystem.\n\nUsage:\n- This tool will overwrite "
+        "the existing file if there is one at the provided path.\n",
+        {
+            "file_path": {
+                "type": "string",
+                "description": "The absolute path to the file to write "
+                "(must be absolute, not relative)",
+            },
+            "content": {"type": "string", "description": "The content to write to the file"},
+        },
+        ("file_path", "content"),
+        0.03,
+    ),
+    (
+        "NotebookEdit",
+        "Completely replaces the contents of a specific cell in a Jupyter "
+        "notebook (.ipynb file) with new source.\n",
+        {
+            "notebook_path": {
+                "type": "string",
+                "description": "The absolute path to the Jupyter notebook file to edit",
+            },
+            "cell_id": {"type": "string", "description": "The ID of the cell to edit."},
+            "new_source": {"type": "string", "description": "The new source for the cell"},
+            "cell_type": {
+                "type": "string",
+                "enum": ["code", "markdown"],
+                "description": "The type of the cell (code or markdown).",
+            },
+            "edit_mode": {
+                "type": "string",
+                "enum": ["replace", "insert", "delete"],
+                "description": "The type of edit to make (replace, insert, delete). "
+                "Defaults to replace.",
+            },
+        },
+        ("notebook_path", "new_source"),
+        0.02,
+    ),
+    (
+        "WebFetch",
+        "- Fetches content from a specified URL and processes it using an AI "
+        "model\n- Takes a URL and a prompt as input\n- Fetches the URL content, converts HTML "
+        "to markdown\n",
+        {
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The URL to fetch content from",
+            },
+            "prompt": {"type": "string", "description": "The prompt to run on the fetched content"},
+        },
+        ("url", "prompt"),
+        0.03,
+    ),
+    (
+        "TodoWrite",
+        "Use this tool to create and manage a structured task list for your "
+        "current coding session. This helps you track progress, organize complex tasks, and "
+        "demonstrate thoroughness to the user.\n\n## When to Use This Tool\n1. Complex "
+        "multi-step tasks\n2. Non-trivial and complex tasks\n3. User explicitly requests todo "
+        "list\n",
+        {
+            "todos": {
+                "type": "array",
+                "description": "The updated todo list",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["content", "status", "activeForm"],
+                    "properties": {
+                        "content": {"type": "string", "minLength": 1},
+                        "status": {
+                            "type": "string",
+                            "enum": ["pending", "in_progress", "completed"],
+                        },
+                        "activeForm": {"type": "string", "minLength": 1},
+                    },
+                },
+            }
+        },
+        ("todos",),
+        0.10,
+    ),
+    (
+        "WebSearch",
+        "- Allows Claude to search the web and use the results to inform "
+        "responses\n- Provides up-to-date information for current events and recent data\n",
+        {
+            "query": {"type": "string", "minLength": 2, "description": "The search query to use"},
+            "allowed_domains": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Only include search results from these domains",
+            },
+            "blocked_domains": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Never include search results from these domains",
+            },
+        },
+        ("query",),
+        0.02,
+    ),
+    (
+        "BashOutput",
+        "- Retrieves output from a running or completed background bash shell\n"
+        "- Takes a shell_id parameter identifying the shell\n",
+        {
+            "bash_id": {
+                "type": "string",
+                "description": "The ID of the background shell to retrieve output from",
+            },
+            "filter": {
+                "type": "string",
+                "description": "Optional regular expression to filter the output lines.",
+            },
+        },
+        ("bash_id",),
+        0.01,
+    ),
+    (
+        "KillShell",
+        "- Kills a running background bash shell by its ID\n",
+        {"shell_id": {"type": "string", "description": "The ID of the background shell to kill"}},
+        ("shell_id",),
+        0.01,
+    ),
+    (
+        "SlashCommand",
+        "Execute a slash command within the main conversation\n",
+        {
+            "command": {
+                "type": "string",
+                "description": "The slash command to execute with its "
+                'arguments, e.g., "/review-pr 123"',
+            }
+        },
+        ("command",),
+        0.02,
+    ),
+    (
+        "Skill",
+        "Execute a skill within the main conversation\n\n<skills_instructions>\nWhen "
+        "users ask you to perform tasks, check if any of the available skills below can help "
+        "complete the task more effectively.\n</skills_instructions>\n",
+        {
+            "command": {
+                "type": "string",
+                "description": 'The skill name (no arguments). E.g., "pdf" or "xlsx"',
+            }
+        },
+        ("command",),
+        0.03,
+    ),
+    (
+        "AskUserQuestion",
+        "Use this tool when you need to ask the user questions during execution.\n",
+        {
+            "questions": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 4,
+                "description": "Questions to ask the user (1-4 questions)",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["question", "header", "options", "multiSelect"],
+                    "properties": {
+                        "question": {"type": "string"},
+                        "header": {"type": "string"},
+                        "options": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": 4,
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["label", "description"],
+                                "properties": {
+                                    "label": {"type": "string"},
+                                    "description": {"type": "string"},
+                                },
+                            },
+                        },
+                        "multiSelect": {"type": "boolean"},
+                    },
+                },
+            },
+            "answers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "User answers collected by the permission component",
+            },
+        },
+        ("questions",),
+        0.03,
+    ),
+    (
+        "EnterPlanMode",
+        "Use this tool when a task needs planning before any code is written.\n",
+        {},
+        (),
+        0.02,
+    ),
+    (
+        "ListMcpResourcesTool",
+        "Lists available resources from configured MCP servers.\n",
+        {
+            "server": {
+                "type": "string",
+                "description": "Optional server name to filter resources by",
+            }
+        },
+        (),
+        0.01,
+    ),
+    (
+        "ReadMcpResourceTool",
+        "Reads a specific resource from an MCP server, identified by "
+        "server name and resource URI.\n",
+        {
+            "server": {"type": "string", "description": "The MCP server name"},
+            "uri": {"type": "string", "description": "The resource URI to read"},
+        },
+        ("server", "uri"),
+        0.01,
+    ),
+    (
+        "mcp__ide__getDiagnostics",
+        "Get language diagnostics from VS Code\n",
+        {
+            "uri": {
+                "type": "string",
+                "description": "Optional file URI to get diagnostics for. If "
+                "not provided, gets diagnostics for all files.",
+            }
+        },
+        (),
+        0.01,
+    ),
+    (
+        "mcp__ide__executeCode",
+        "Execute python code in the Jupyter kernel for the current notebook file.\n",
+        {"code": {"type": "string", "description": "The code to be executed on the kernel."}},
+        ("code",),
+        0.02,
+    ),
+    (
+        "NotebookRead",
+        "Reads a Jupyter notebook (.ipynb file) and returns all of the cells with their outputs.\n",
+        {
+            "notebook_path": {
+                "type": "string",
+                "description": "The absolute path to the Jupyter notebook file to read",
+            },
+            "cell_id": {"type": "string", "description": "The ID of a specific cell to read."},
+        },
+        ("notebook_path",),
+        0.01,
+    ),
 )
 
 _SYSTEM_IDENTITY = "You are Claude Code, Anthropic's official CLI for Claude."
@@ -375,8 +632,8 @@ _SYSTEM_MAIN = (
     "<example>\nuser: Where are errors from the client handled?\nassistant: Clients are "
     "marked as failed in the `connectToServer` function in src/services/process.ts:712.\n"
     "</example>\n\n# Looking up your own documentation\nWhen the user directly asks about "
-    "Claude Code (eg. \"can Claude Code do...\", \"does Claude Code have...\"), or asks in "
-    "second person (eg. \"are you able...\", \"can you do...\"), or asks how to use a "
+    'Claude Code (eg. "can Claude Code do...", "does Claude Code have..."), or asks in '
+    'second person (eg. "are you able...", "can you do..."), or asks how to use a '
     "specific Claude Code feature (eg. implement a hook, write a slash command, or install "
     "an MCP server), use the WebFetch tool to gather information to answer the question "
     "from the Claude Code docs.\n\n# Hooks\nUsers may configure 'hooks', shell commands "
@@ -443,8 +700,9 @@ def _ids() -> tuple[str, str, str]:
 SESSION_ID = _ids()[2]
 
 
-def _tool(name: str, description: str, properties: dict[str, Any],
-          required: tuple[str, ...]) -> dict[str, Any]:
+def _tool(
+    name: str, description: str, properties: dict[str, Any], required: tuple[str, ...]
+) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
@@ -471,26 +729,32 @@ def _padded(index: int, base: str, extra: int) -> str:
 
 def _assemble(padding: int, *, stream: bool) -> dict[str, Any]:
     device, account, session = _ids()
-    tools = [_tool(name, _padded(i, desc, int(padding * share)), props, req)
-             for i, (name, desc, props, req, share) in enumerate(_TOOLS)]
+    tools = [
+        _tool(name, _padded(i, desc, int(padding * share)), props, req)
+        for i, (name, desc, props, req, share) in enumerate(_TOOLS)
+    ]
     return {
         "model": MODEL,
-        "messages": [{
-            "role": "user",
-            "content": [
-                {"type": "text", "text": _USER_CONTEXT},
-                {"type": "text", "text": _USER_PROMPT,
-                 "cache_control": {"type": "ephemeral"}},
-            ],
-        }],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": _USER_CONTEXT},
+                    {"type": "text", "text": _USER_PROMPT, "cache_control": {"type": "ephemeral"}},
+                ],
+            }
+        ],
         "system": [
             {"type": "text", "text": _SYSTEM_IDENTITY, "cache_control": {"type": "ephemeral"}},
             {"type": "text", "text": _SYSTEM_MAIN},
             {"type": "text", "text": _SYSTEM_ENV, "cache_control": {"type": "ephemeral"}},
         ],
         "tools": tools,
-        "metadata": {"user_id": orjson.dumps({"device_id": device, "account_uuid": account,
-                                              "session_id": session}).decode()},
+        "metadata": {
+            "user_id": orjson.dumps(
+                {"device_id": device, "account_uuid": account, "session_id": session}
+            ).decode()
+        },
         "max_tokens": 64000,
         "thinking": {"type": "adaptive"},
         "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
@@ -522,7 +786,7 @@ def headers(*, stream: bool = True) -> dict[str, str]:
     return {
         "accept": "application/json",
         "anthropic-beta": "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14,"
-                          "context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14",
+        "context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14",
         "anthropic-dangerous-direct-browser-access": "true",
         "anthropic-version": "2023-06-01",
         "content-type": "application/json",
@@ -547,9 +811,11 @@ def main() -> None:
     raw = orjson.dumps(body)
     system = sum(len(block["text"]) for block in body["system"])
     tools = len(orjson.dumps(body["tools"]))
-    print(f"{len(raw):,} bytes: system {system:,} chars in {len(body['system'])} blocks, "
-          f"{len(body['tools'])} tools ({tools:,} bytes), "
-          f"{len(body['messages'])} message(s), sha256 {hashlib.sha256(raw).hexdigest()[:12]}")
+    print(
+        f"{len(raw):,} bytes: system {system:,} chars in {len(body['system'])} blocks, "
+        f"{len(body['tools'])} tools ({tools:,} bytes), "
+        f"{len(body['messages'])} message(s), sha256 {hashlib.sha256(raw).hexdigest()[:12]}"
+    )
 
 
 if __name__ == "__main__":

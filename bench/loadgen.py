@@ -33,16 +33,23 @@ from bench import claude_code_body
 from bench._common import pin
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_SMALL = orjson.dumps({"model": claude_code_body.MODEL, "max_tokens": 1024,
-                       "messages": [{"role": "user", "content": "Hello"}]})
+_SMALL = orjson.dumps(
+    {
+        "model": claude_code_body.MODEL,
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "Hello"}],
+    }
+)
 
 
 def _bodies() -> dict[str, tuple[bytes, dict[str, str]]]:
     """Name -> (body, headers). ``cc`` is the 76 KB Claude Code body."""
     return {
         "cc": (claude_code_body.body_bytes(stream=False), claude_code_body.headers(stream=False)),
-        "cc-stream": (claude_code_body.body_bytes(stream=True),
-                      claude_code_body.headers(stream=True)),
+        "cc-stream": (
+            claude_code_body.body_bytes(stream=True),
+            claude_code_body.headers(stream=True),
+        ),
         "small": (_SMALL, claude_code_body.headers(stream=False)),
     }
 
@@ -52,9 +59,11 @@ PATH = "/v1/messages?beta=true"
 
 
 def _session(limit: int = 0) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
-                                 auto_decompress=False,
-                                 timeout=aiohttp.ClientTimeout(total=60))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit),
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -84,16 +93,19 @@ async def check(urls: dict[str, str]) -> dict[str, list[str]]:
                 data = await r.read()
                 if r.status != 200:
                     found.append(f"stream status {r.status}: {data[:200]!r}")
-                elif not data.endswith(b"event: message_stop\ndata: {\"type\":\"message_stop\"}"
-                                       b"\n\n"):
+                elif not data.endswith(b'event: message_stop\ndata: {"type":"message_stop"}\n\n'):
                     found.append(f"stream did not end with message_stop: {data[-200:]!r}")
             problems[name] = found
     return problems
 
 
-async def _interleaved(urls: dict[str, str], body_name: str, n: int, warmup: int,
-                       one: Callable[[aiohttp.ClientSession, str, bytes, dict[str, str]],
-                                     Any]) -> dict[str, Any]:
+async def _interleaved(
+    urls: dict[str, str],
+    body_name: str,
+    n: int,
+    warmup: int,
+    one: Callable[[aiohttp.ClientSession, str, bytes, dict[str, str]], Any],
+) -> dict[str, Any]:
     body, headers = BODIES[body_name]
     sessions = {name: _session() for name in urls}
     samples: dict[str, list[Any]] = {name: [] for name in urls}
@@ -116,8 +128,9 @@ async def _interleaved(urls: dict[str, str], body_name: str, n: int, warmup: int
     return {"samples": samples, "errors": errors}
 
 
-async def _one_request(session: aiohttp.ClientSession, url: str, body: bytes,
-                       headers: dict[str, str]) -> int | None:
+async def _one_request(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+) -> int | None:
     t0 = time.perf_counter()
     async with session.post(url, data=body, headers=headers) as r:
         await r.read()
@@ -125,8 +138,9 @@ async def _one_request(session: aiohttp.ClientSession, url: str, body: bytes,
     return round(elapsed * 1e6) if r.status == 200 else None
 
 
-async def _one_stream(session: aiohttp.ClientSession, url: str, body: bytes,
-                      headers: dict[str, str]) -> list[int] | None:
+async def _one_stream(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+) -> list[int] | None:
     t0 = time.perf_counter()
     async with session.post(url, data=body, headers=headers) as r:
         first = await r.content.readany()
@@ -147,8 +161,9 @@ async def ttfb(urls: dict[str, str], n: int, warmup: int) -> dict[str, Any]:
     return await _interleaved(urls, "cc-stream", n, warmup, _one_stream)
 
 
-async def throughput(url: str, body: str, concurrency: int, duration: float, warmup: float,
-                     pids: dict[str, int]) -> dict[str, Any]:
+async def throughput(
+    url: str, body: str, concurrency: int, duration: float, warmup: float, pids: dict[str, int]
+) -> dict[str, Any]:
     data, headers = BODIES[body]
     target = url + PATH
     counting = False
@@ -186,8 +201,13 @@ async def throughput(url: str, body: str, concurrency: int, duration: float, war
         cpu["loadgen"] = time.process_time() - own0
         stop = True
         await asyncio.gather(*tasks)
-    return {"count": count, "errors": errors, "elapsed": elapsed, "cpu": cpu,
-            "first_error": first_error}
+    return {
+        "count": count,
+        "errors": errors,
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "first_error": first_error,
+    }
 
 
 async def serve() -> None:
@@ -200,8 +220,7 @@ async def serve() -> None:
         op = cmd.pop("op")
         if op == "quit":
             return
-        handler = {"check": check, "latency": latency, "ttfb": ttfb,
-                   "throughput": throughput}[op]
+        handler = {"check": check, "latency": latency, "ttfb": ttfb, "throughput": throughput}[op]
         try:
             result = {"ok": True, "result": await handler(**cmd)}
         except Exception as exc:  # reported to run.py, which stops the run

@@ -17,8 +17,18 @@ from aiohttp import web
 
 from bench._common import HOST, announce, pin, run_loop
 
-_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                  "te", "trailer", "transfer-encoding", "upgrade"})
+_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 _UP_DROP = _HOP | {"host", "content-length"}
 _DOWN_DROP = _HOP | {"date", "server"}
 
@@ -30,10 +40,13 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _UP_DROP}
     url = request.app[UPSTREAM] + request.path_qs
-    async with request.app[SESSION].request(request.method, url, data=body,
-                                            headers=headers) as upstream:
-        response = web.StreamResponse(status=upstream.status, headers={
-            k: v for k, v in upstream.headers.items() if k.lower() not in _DOWN_DROP})
+    async with request.app[SESSION].request(
+        request.method, url, data=body, headers=headers
+    ) as upstream:
+        response = web.StreamResponse(
+            status=upstream.status,
+            headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DOWN_DROP},
+        )
         await response.prepare(request)
         async for chunk in upstream.content.iter_any():
             await response.write(chunk)
@@ -45,8 +58,11 @@ async def serve(stop: asyncio.Event, upstream: str, port: int) -> None:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[UPSTREAM] = upstream.rstrip("/")
     app[SESSION] = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), auto_decompress=False,
-        timeout=aiohttp.ClientTimeout(total=None), skip_auto_headers=("User-Agent",))
+        connector=aiohttp.TCPConnector(limit=0),
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+        skip_auto_headers=("User-Agent",),
+    )
     app.router.add_route("*", "/{tail:.*}", proxy)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -26,12 +26,21 @@ PROVIDER_KEY = "sk-ant-api03-bench-provider-key-0000000000000000000000000000"
 def build_config(upstream: str, log_level: str):  # -> RelayConfig
     from cc_relay.config.loading import validate
 
-    return validate({
-        "server": {"listen": f"{HOST}:0"},
-        "logging": {"level": log_level},
-        "providers": [{"name": "anthropic", "type": "anthropic", "base_url": upstream,
-                       "keys": [PROVIDER_KEY]}],
-    }, source="bench")
+    return validate(
+        {
+            "server": {"listen": f"{HOST}:0"},
+            "logging": {"level": log_level},
+            "providers": [
+                {
+                    "name": "anthropic",
+                    "type": "anthropic",
+                    "base_url": upstream,
+                    "keys": [PROVIDER_KEY],
+                }
+            ],
+        },
+        source="bench",
+    )
 
 
 class GcStats:
@@ -53,24 +62,36 @@ class GcStats:
 
     def report(self) -> str:
         return "gc: " + ", ".join(
-            f"gen{g} {self.count[g]} collections {self.seconds[g] * 1000:.0f} ms"
-            for g in range(3))
+            f"gen{g} {self.count[g]} collections {self.seconds[g] * 1000:.0f} ms" for g in range(3)
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", required=True, help="base URL of the upstream")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
-    parser.add_argument("--log-level", default="warning",
-                        choices=("debug", "info", "warning", "error"))
-    parser.add_argument("--gc-stats", action="store_true",
-                        help="count GC collections and their time; printed to stderr on exit")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="experiment: gc.freeze() once started, as cc-relay could do")
-    parser.add_argument("--gc-threshold", type=int, metavar="N",
-                        help="experiment: gc.set_threshold(N, 10, 10) once started")
-    parser.add_argument("--cprofile", metavar="FILE",
-                        help="profile the relay with cProfile; stats written on exit")
+    parser.add_argument(
+        "--log-level", default="warning", choices=("debug", "info", "warning", "error")
+    )
+    parser.add_argument(
+        "--gc-stats",
+        action="store_true",
+        help="count GC collections and their time; printed to stderr on exit",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="experiment: gc.freeze() once started, as cc-relay could do",
+    )
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        metavar="N",
+        help="experiment: gc.set_threshold(N, 10, 10) once started",
+    )
+    parser.add_argument(
+        "--cprofile", metavar="FILE", help="profile the relay with cProfile; stats written on exit"
+    )
     args = parser.parse_args()
     pin(args.cpu)
 
@@ -81,8 +102,12 @@ def main() -> None:
 
     config = build_config(args.upstream, args.log_level)
     # The access log goes to stderr like `cc-relay serve`; run.py sends it to a file.
-    logs = LogSetup(level=config.logging.level, fmt=config.logging.format,
-                    secrets=[PROVIDER_KEY], stream=sys.stderr)
+    logs = LogSetup(
+        level=config.logging.level,
+        fmt=config.logging.format,
+        secrets=[PROVIDER_KEY],
+        stream=sys.stderr,
+    )
     server = RelayServer(config, host=HOST, port=0)
     profiler = cProfile.Profile() if args.cprofile else None
     stats = GcStats() if args.gc_stats else None

@@ -19,18 +19,34 @@ from cc_relay.routing.context import RouteContext
 
 
 def _router(keys: int) -> Router:
-    providers = [create(ProviderConfig.model_validate({
-        "name": name, "type": "anthropic",
-        "keys": [{"key": f"sk-{name}-{i:03d}", "rpm_limit": 10**9, "itpm_limit": 10**12,
-                  "otpm_limit": 10**12} for i in range(keys)]}))
-        for name in ("a", "b")]
+    providers = [
+        create(
+            ProviderConfig.model_validate(
+                {
+                    "name": name,
+                    "type": "anthropic",
+                    "keys": [
+                        {
+                            "key": f"sk-{name}-{i:03d}",
+                            "rpm_limit": 10**9,
+                            "itpm_limit": 10**12,
+                            "otpm_limit": 10**12,
+                        }
+                        for i in range(keys)
+                    ],
+                }
+            )
+        )
+        for name in ("a", "b")
+    ]
     return Router(providers, RoutingConfig())
 
 
 def per_request_us(keys: int, requests: int) -> float:
     router = _router(keys)
-    ctx = RouteContext(model="claude-opus-4-8", input_tokens=19_000, max_tokens=64_000,
-                       session=None)
+    ctx = RouteContext(
+        model="claude-opus-4-8", input_tokens=19_000, max_tokens=64_000, session=None
+    )
     start = time.perf_counter()
     for _ in range(requests):
         plan = router.plan("claude-opus-4-8", ctx)

@@ -68,10 +68,28 @@ class Plan:
     """Longest wait for a quiet machine before redoing a disturbed measurement (s)."""
 
 
-QUICK = Plan(latency_n=800, latency_warmup=150, ttfb_n=500, ttfb_warmup=100,
-             concurrency=32, tp_duration=1.5, tp_warmup=0.5, tp_rounds=1, patience=5.0)
-FULL = Plan(latency_n=4000, latency_warmup=500, ttfb_n=3000, ttfb_warmup=300,
-            concurrency=32, tp_duration=4.0, tp_warmup=1.0, tp_rounds=3, patience=60.0)
+QUICK = Plan(
+    latency_n=800,
+    latency_warmup=150,
+    ttfb_n=500,
+    ttfb_warmup=100,
+    concurrency=32,
+    tp_duration=1.5,
+    tp_warmup=0.5,
+    tp_rounds=1,
+    patience=5.0,
+)
+FULL = Plan(
+    latency_n=4000,
+    latency_warmup=500,
+    ttfb_n=3000,
+    ttfb_warmup=300,
+    concurrency=32,
+    tp_duration=4.0,
+    tp_warmup=1.0,
+    tp_rounds=3,
+    patience=60.0,
+)
 
 
 def say(message: str) -> None:
@@ -88,12 +106,20 @@ class Proc:
         self.name = name
         self.log_path = logdir / f"{name}.log"
         self._log = open(self.log_path, "wb")
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        )
         self.popen = subprocess.Popen(
-            [sys.executable, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=self._log, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            text=True, bufsize=1)
+            [sys.executable, *argv],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
         self.url = self._wait_ready()
 
     @property
@@ -130,8 +156,12 @@ class Proc:
 
 class LoadGen(Proc):
     def __init__(self, logdir: Path, cpu: int | None):
-        super().__init__("loadgen", ["-m", "bench.loadgen", str(cpu if cpu is not None else -1)],
-                         logdir, stdin=True)
+        super().__init__(
+            "loadgen",
+            ["-m", "bench.loadgen", str(cpu if cpu is not None else -1)],
+            logdir,
+            stdin=True,
+        )
 
     def call(self, op: str, **kwargs: Any) -> Any:
         assert self.popen.stdin is not None
@@ -263,11 +293,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary_ms(samples_us: list[float]) -> dict[str, float]:
-    return {"n": len(samples_us),
-            "p50": percentile(samples_us, 50) / 1000,
-            "p90": percentile(samples_us, 90) / 1000,
-            "p99": percentile(samples_us, 99) / 1000,
-            "mean": (sum(samples_us) / len(samples_us) / 1000) if samples_us else float("nan")}
+    return {
+        "n": len(samples_us),
+        "p50": percentile(samples_us, 50) / 1000,
+        "p90": percentile(samples_us, 90) / 1000,
+        "p99": percentile(samples_us, 99) / 1000,
+        "mean": (sum(samples_us) / len(samples_us) / 1000) if samples_us else float("nan"),
+    }
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -282,8 +314,14 @@ BLOCK = 1000
 class Measurer:
     """Sends commands to the load generator, redoing those disturbed by foreign load."""
 
-    def __init__(self, procs: dict[str, Proc], gen: LoadGen, retries: int,
-                 patience: float, extra_pids: list[int]) -> None:
+    def __init__(
+        self,
+        procs: dict[str, Proc],
+        gen: LoadGen,
+        retries: int,
+        patience: float,
+        extra_pids: list[int],
+    ) -> None:
         self.gen = gen
         self.retries = retries
         self.patience = patience
@@ -321,49 +359,64 @@ class Measurer:
         return merged
 
 
-def measure(plan: Plan, procs: dict[str, Proc], gen: LoadGen, *,
-            retries: int, extra_pids: list[int]) -> dict[str, Any]:
+def measure(
+    plan: Plan, procs: dict[str, Proc], gen: LoadGen, *, retries: int, extra_pids: list[int]
+) -> dict[str, Any]:
     """Run every phase; ``extra_pids`` are helpers (py-spy) whose CPU is not foreign."""
     urls = {name: procs[name].url for name in TARGETS}
     m = Measurer(procs, gen, retries, patience=plan.patience, extra_pids=extra_pids)
-    results: dict[str, Any] = {"rss_mb_start": {name: rss_mb(procs[name].pid)
-                                                 for name in ("passthrough", "relay")}}
+    results: dict[str, Any] = {
+        "rss_mb_start": {name: rss_mb(procs[name].pid) for name in ("passthrough", "relay")}
+    }
 
     problems = gen.call("check", urls=urls)
     bad = {name: found for name, found in problems.items() if found}
     if bad:
         raise RuntimeError(f"a target answered wrongly: {bad}")
 
-    say(f"(a) latency, c=1, 76 KB non-stream: {plan.latency_n} requests per target "
-        f"after {plan.latency_warmup} warm-up, targets interleaved")
-    lat = m.blocks("latency", "latency", plan.latency_n, plan.latency_warmup,
-                   urls=urls, body="cc")
+    say(
+        f"(a) latency, c=1, 76 KB non-stream: {plan.latency_n} requests per target "
+        f"after {plan.latency_warmup} warm-up, targets interleaved"
+    )
+    lat = m.blocks("latency", "latency", plan.latency_n, plan.latency_warmup, urls=urls, body="cc")
     results["latency"] = {name: summary_ms(lat["samples"][name]) for name in TARGETS}
     results["latency_errors"] = lat["errors"]
 
-    say(f"(c) streamed TTFB, c=1, 76 KB stream: {plan.ttfb_n} per target "
-        f"after {plan.ttfb_warmup} warm-up, interleaved")
+    say(
+        f"(c) streamed TTFB, c=1, 76 KB stream: {plan.ttfb_n} per target "
+        f"after {plan.ttfb_warmup} warm-up, interleaved"
+    )
     tt = m.blocks("ttfb", "ttfb", plan.ttfb_n, plan.ttfb_warmup, urls=urls)
-    results["ttfb"] = {name: summary_ms([s[0] for s in tt["samples"][name]])
-                       for name in TARGETS}
-    results["stream_total"] = {name: summary_ms([s[1] for s in tt["samples"][name]])
-                               for name in TARGETS}
+    results["ttfb"] = {name: summary_ms([s[0] for s in tt["samples"][name]]) for name in TARGETS}
+    results["stream_total"] = {
+        name: summary_ms([s[1] for s in tt["samples"][name]]) for name in TARGETS
+    }
     results["ttfb_errors"] = tt["errors"]
 
     results["throughput"] = {}
     for body, label in (("cc", "76 KB"), ("small", "small")):
-        say(f"(b) throughput, c={plan.concurrency}, {label} non-stream: "
-            f"{plan.tp_rounds} round(s) x {plan.tp_duration:g} s per target")
+        say(
+            f"(b) throughput, c={plan.concurrency}, {label} non-stream: "
+            f"{plan.tp_rounds} round(s) x {plan.tp_duration:g} s per target"
+        )
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in TARGETS}
         for _ in range(plan.tp_rounds):
             for name in TARGETS:
                 pids = {"upstream": procs["direct"].pid}
                 if name != "direct":
                     pids["proxy"] = procs[name].pid
-                rounds[name].append(m.call(
-                    f"c32-{body}", "throughput", url=urls[name], body=body,
-                    concurrency=plan.concurrency, duration=plan.tp_duration,
-                    warmup=plan.tp_warmup, pids=pids))
+                rounds[name].append(
+                    m.call(
+                        f"c32-{body}",
+                        "throughput",
+                        url=urls[name],
+                        body=body,
+                        concurrency=plan.concurrency,
+                        duration=plan.tp_duration,
+                        warmup=plan.tp_warmup,
+                        pids=pids,
+                    )
+                )
         results["throughput"][body] = {name: _throughput(rs) for name, rs in rounds.items()}
 
     results["rss_mb_end"] = {name: rss_mb(procs[name].pid) for name in ("passthrough", "relay")}
@@ -384,8 +437,7 @@ def _throughput(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "rps_rounds": [r["count"] / r["elapsed"] for r in rounds],
         "errors": sum(r["errors"] for r in rounds),
         "first_error": next((r["first_error"] for r in rounds if r["first_error"]), None),
-        "cpu_us_per_request": {name: s / count * 1e6 if count else None
-                               for name, s in cpu.items()},
+        "cpu_us_per_request": {name: s / count * 1e6 if count else None for name, s in cpu.items()},
         "cpu_busy_pct": {name: s / elapsed * 100 for name, s in cpu.items()},
     }
 
@@ -397,16 +449,31 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     lat, ttfb, tp = results["latency"], results["ttfb"], results["throughput"]
     added_p50 = lat["relay"]["p50"] - lat["direct"]["p50"]
     added_ttfb = ttfb["relay"]["p50"] - ttfb["direct"]["p50"]
-    share = {body: tp[body]["relay"]["rps"] / tp[body]["passthrough"]["rps"]
-             for body in tp if tp[body]["passthrough"]["rps"]}
+    share = {
+        body: tp[body]["relay"]["rps"] / tp[body]["passthrough"]["rps"]
+        for body in tp
+        if tp[body]["passthrough"]["rps"]
+    }
     rss = results["rss_mb_end"]["relay"].get("VmRSS", float("nan"))
     checks = {
-        "added_p50_ms": {"value": added_p50, "target": f"<= {MAX_ADDED_P50_MS}",
-                         "pass": added_p50 <= MAX_ADDED_P50_MS},
-        "added_ttfb_p50_ms": {"value": added_ttfb, "target": f"<= {MAX_ADDED_TTFB_MS}",
-                              "pass": added_ttfb <= MAX_ADDED_TTFB_MS},
-        **{f"rps_share_{body}": {"value": s, "target": f">= {MIN_RPS_SHARE}",
-                                 "pass": s >= MIN_RPS_SHARE} for body, s in share.items()},
+        "added_p50_ms": {
+            "value": added_p50,
+            "target": f"<= {MAX_ADDED_P50_MS}",
+            "pass": added_p50 <= MAX_ADDED_P50_MS,
+        },
+        "added_ttfb_p50_ms": {
+            "value": added_ttfb,
+            "target": f"<= {MAX_ADDED_TTFB_MS}",
+            "pass": added_ttfb <= MAX_ADDED_TTFB_MS,
+        },
+        **{
+            f"rps_share_{body}": {
+                "value": s,
+                "target": f">= {MIN_RPS_SHARE}",
+                "pass": s >= MIN_RPS_SHARE,
+            }
+            for body, s in share.items()
+        },
         "relay_rss_mb": {"value": rss, "target": f"<= {MAX_RSS_MB}", "pass": rss <= MAX_RSS_MB},
     }
     return checks
@@ -422,37 +489,92 @@ def table(results: dict[str, Any], checks: dict[str, Any]) -> str:
 
     def ms_row(label: str, data: dict[str, Any], key: str, target: str, verdict: str) -> None:
         d, p, r = (data[name][key] for name in TARGETS)
-        rows.append([label, f"{d:.3f}", f"{p:.3f}", f"{r:.3f}", f"+{r - d:.3f} ms",
-                     f"+{r - p:.3f} ms", target, verdict])
+        rows.append(
+            [
+                label,
+                f"{d:.3f}",
+                f"{p:.3f}",
+                f"{r:.3f}",
+                f"+{r - d:.3f} ms",
+                f"+{r - p:.3f} ms",
+                target,
+                verdict,
+            ]
+        )
 
-    ms_row("latency p50, c=1, 76 KB non-stream (ms)", lat, "p50",
-           f"added <= {MAX_ADDED_P50_MS} ms", _ok(checks["added_p50_ms"]["pass"]))
+    ms_row(
+        "latency p50, c=1, 76 KB non-stream (ms)",
+        lat,
+        "p50",
+        f"added <= {MAX_ADDED_P50_MS} ms",
+        _ok(checks["added_p50_ms"]["pass"]),
+    )
     ms_row("latency p99, c=1, 76 KB non-stream (ms)", lat, "p99", "", "")
-    ms_row("stream TTFB p50, c=1, 76 KB (ms)", ttfb, "p50",
-           f"added <= {MAX_ADDED_TTFB_MS} ms", _ok(checks["added_ttfb_p50_ms"]["pass"]))
+    ms_row(
+        "stream TTFB p50, c=1, 76 KB (ms)",
+        ttfb,
+        "p50",
+        f"added <= {MAX_ADDED_TTFB_MS} ms",
+        _ok(checks["added_ttfb_p50_ms"]["pass"]),
+    )
     ms_row("stream TTFB p99, c=1, 76 KB (ms)", ttfb, "p99", "", "")
     for body, label in (("cc", "76 KB"), ("small", "small")):
         d, p, r = (tp[body][name]["rps"] for name in TARGETS)
         share = checks[f"rps_share_{body}"]
-        rows.append([f"req/s, c=32, {label} non-stream", f"{d:,.0f}", f"{p:,.0f}", f"{r:,.0f}",
-                     f"{r / d:.0%} of direct", f"{share['value']:.0%} of passthrough",
-                     f">= {MIN_RPS_SHARE:.0%} of passthrough", _ok(share["pass"])])
+        rows.append(
+            [
+                f"req/s, c=32, {label} non-stream",
+                f"{d:,.0f}",
+                f"{p:,.0f}",
+                f"{r:,.0f}",
+                f"{r / d:.0%} of direct",
+                f"{share['value']:.0%} of passthrough",
+                f">= {MIN_RPS_SHARE:.0%} of passthrough",
+                _ok(share["pass"]),
+            ]
+        )
         pc = tp[body]["passthrough"]["cpu_us_per_request"].get("proxy")
         rc = tp[body]["relay"]["cpu_us_per_request"].get("proxy")
         if pc and rc:
-            rows.append([f"proxy CPU per request, c=32, {label} (µs)", "-", f"{pc:.0f}",
-                         f"{rc:.0f}", "", f"+{rc - pc:.0f} µs ({rc / pc:.2f}x)", "", ""])
+            rows.append(
+                [
+                    f"proxy CPU per request, c=32, {label} (µs)",
+                    "-",
+                    f"{pc:.0f}",
+                    f"{rc:.0f}",
+                    "",
+                    f"+{rc - pc:.0f} µs ({rc / pc:.2f}x)",
+                    "",
+                    "",
+                ]
+            )
     rss_p = results["rss_mb_end"]["passthrough"].get("VmRSS", float("nan"))
     rss_r = checks["relay_rss_mb"]["value"]
     peak = results["rss_mb_end"]["relay"].get("VmHWM", float("nan"))
     start = results["rss_mb_start"]["relay"].get("VmRSS", float("nan"))
-    rows.append(["RSS after the run (MB)", "-", f"{rss_p:.1f}",
-                 f"{rss_r:.1f} (start {start:.1f}, peak {peak:.1f})", "",
-                 f"+{rss_r - rss_p:.1f} MB", f"<= {MAX_RSS_MB:.0f} MB",
-                 _ok(checks["relay_rss_mb"]["pass"])])
+    rows.append(
+        [
+            "RSS after the run (MB)",
+            "-",
+            f"{rss_p:.1f}",
+            f"{rss_r:.1f} (start {start:.1f}, peak {peak:.1f})",
+            "",
+            f"+{rss_r - rss_p:.1f} MB",
+            f"<= {MAX_RSS_MB:.0f} MB",
+            _ok(checks["relay_rss_mb"]["pass"]),
+        ]
+    )
 
-    head = ["measure", "direct", "passthrough", "cc-relay", "relay vs direct",
-            "relay vs passthrough", "target", "result"]
+    head = [
+        "measure",
+        "direct",
+        "passthrough",
+        "cc-relay",
+        "relay vs direct",
+        "relay vs passthrough",
+        "target",
+        "result",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -469,27 +591,47 @@ def notes(results: dict[str, Any]) -> str:
             proxy = f", proxy (cpu {PROXY_CPU}) {pct['proxy']:.0f}%" if "proxy" in pct else ""
             busy.append(f"{name}: cpu {LOADGEN_CPU} (loadgen+upstream) {core1:.0f}%{proxy}")
         out.append(f"- CPU busy during c=32 {label}: " + "; ".join(busy))
-    errors = {k: v for k, v in {
-        **{f"latency/{n}": e for n, e in results["latency_errors"].items()},
-        **{f"ttfb/{n}": e for n, e in results["ttfb_errors"].items()},
-        **{f"c32-{b}/{n}": tp[b][n]["errors"] for b in tp for n in TARGETS}}.items() if v}
+    errors = {
+        k: v
+        for k, v in {
+            **{f"latency/{n}": e for n, e in results["latency_errors"].items()},
+            **{f"ttfb/{n}": e for n, e in results["ttfb_errors"].items()},
+            **{f"c32-{b}/{n}": tp[b][n]["errors"] for b in tp for n in TARGETS},
+        }.items()
+        if v
+    }
     out.append(f"- errors: {errors or 'none'}")
     foreign = results["foreign_cpu_pct"]
     worst = max(foreign.values(), default=0.0)
-    out.append(f"- CPU used by other processes, worst measurement per phase (% of one CPU): "
-               f"{foreign}; measurements redone for noise: {results['redone']}"
-               + (" -- WARNING: the machine was not quiet; figures are unreliable"
-                  if worst > NOISE_PCT else ""))
+    out.append(
+        f"- CPU used by other processes, worst measurement per phase (% of one CPU): "
+        f"{foreign}; measurements redone for noise: {results['redone']}"
+        + (
+            " -- WARNING: the machine was not quiet; figures are unreliable"
+            if worst > NOISE_PCT
+            else ""
+        )
+    )
     return "\n".join(out)
 
 
 def _commit() -> str | None:
     """The checked-out commit of the relay under test, with ``+dirty`` if src/ has edits."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                             capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT,
-                               text=True, capture_output=True, check=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return rev + ("+dirty" if dirty else "")
@@ -500,13 +642,20 @@ def environment(plan: Plan, pinned: dict[str, str], body_size: int) -> dict[str,
 
     try:
         import uvloop
+
         uv = uvloop.__version__
     except ImportError:
         uv = None
-    return {"commit": _commit(), "python": platform.python_version(),
-            "aiohttp": aiohttp.__version__,
-            "uvloop": uv, "cpus": os.cpu_count(), "pinning": pinned,
-            "body_bytes": body_size, "plan": asdict(plan)}
+    return {
+        "commit": _commit(),
+        "python": platform.python_version(),
+        "aiohttp": aiohttp.__version__,
+        "uvloop": uv,
+        "cpus": os.cpu_count(),
+        "pinning": pinned,
+        "body_bytes": body_size,
+        "plan": asdict(plan),
+    }
 
 
 # -- main -----------------------------------------------------------------------------
@@ -515,30 +664,56 @@ def environment(plan: Plan, pinned: dict[str, str], body_size: int) -> dict[str,
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
-        description="Measure cc-relay against direct and a bare aiohttp pass-through.")
+        description="Measure cc-relay against direct and a bare aiohttp pass-through.",
+    )
     parser.add_argument("--quick", action="store_true", help="short run (< 30 s)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
-    parser.add_argument("--relay-log-level", default="warning",
-                        choices=("debug", "info", "warning", "error"),
-                        help="relay logging level (info turns the access log on)")
-    parser.add_argument("--py-spy", metavar="OUT",
-                        help="record the relay with py-spy for the whole run (py-spy on PATH "
-                             "or $PY_SPY); .txt = collapsed stacks, .svg = flame graph, "
-                             ".json = speedscope. Sampling costs CPU: figures of such a run "
-                             "are for the profile, not for the table")
-    parser.add_argument("--cprofile", metavar="OUT",
-                        help="run the relay under cProfile (slows it; for call counts only)")
-    parser.add_argument("--relay-flag", action="append", default=[], metavar="FLAG",
-                        help="extra flag for bench/relay_server.py, e.g. --relay-flag=--gc-freeze "
-                             "(repeatable)")
-    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
-                        help="first wait up to SECONDS for other processes to go quiet")
-    parser.add_argument("--retries", type=int, default=3,
-                        help=f"redo a measurement up to this many times when other processes "
-                             f"used > {NOISE_PCT:g}%% of a CPU during it (default 3)")
-    parser.add_argument("--keep-logs", action="store_true",
-                        help="keep the processes' logs (their folder is printed)")
+    parser.add_argument(
+        "--relay-log-level",
+        default="warning",
+        choices=("debug", "info", "warning", "error"),
+        help="relay logging level (info turns the access log on)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        metavar="OUT",
+        help="record the relay with py-spy for the whole run (py-spy on PATH "
+        "or $PY_SPY); .txt = collapsed stacks, .svg = flame graph, "
+        ".json = speedscope. Sampling costs CPU: figures of such a run "
+        "are for the profile, not for the table",
+    )
+    parser.add_argument(
+        "--cprofile",
+        metavar="OUT",
+        help="run the relay under cProfile (slows it; for call counts only)",
+    )
+    parser.add_argument(
+        "--relay-flag",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="extra flag for bench/relay_server.py, e.g. --relay-flag=--gc-freeze (repeatable)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for other processes to go quiet",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help=f"redo a measurement up to this many times when other processes "
+        f"used > {NOISE_PCT:g}%% of a CPU during it (default 3)",
+    )
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the processes' logs (their folder is printed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -546,26 +721,47 @@ def _py_spy(out: str, pid: int, logdir: Path) -> subprocess.Popen[bytes]:
     exe = os.environ.get("PY_SPY") or shutil.which("py-spy")
     if not exe:
         raise SystemExit("--py-spy: py-spy not found (put it on PATH or set $PY_SPY)")
-    fmt = {".txt": "raw", ".svg": "flamegraph", ".json": "speedscope"}.get(
-        Path(out).suffix, "raw")
-    return subprocess.Popen([exe, "record", "--pid", str(pid), "--format", fmt, "-o", out,
-                             "--rate", "250", "--nonblocking"],
-                            stdout=open(logdir / "py-spy.log", "wb"), stderr=subprocess.STDOUT)
+    fmt = {".txt": "raw", ".svg": "flamegraph", ".json": "speedscope"}.get(Path(out).suffix, "raw")
+    return subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            fmt,
+            "-o",
+            out,
+            "--rate",
+            "250",
+            "--nonblocking",
+        ],
+        stdout=open(logdir / "py-spy.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
-    can_pin = (not args.no_pin and hasattr(os, "sched_setaffinity")
-               and len(os.sched_getaffinity(0)) >= 2)
+    can_pin = (
+        not args.no_pin and hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+    )
     cpu = (lambda n: n) if can_pin else (lambda n: None)
-    pinned = ({"proxy (passthrough, relay)": f"cpu {PROXY_CPU}",
-               "upstream": f"cpu {UPSTREAM_CPU}", "loadgen": f"cpu {LOADGEN_CPU}",
-               "orchestrator": f"cpu {LOADGEN_CPU}"}
-              if can_pin else {"all": "not pinned"})
+    pinned = (
+        {
+            "proxy (passthrough, relay)": f"cpu {PROXY_CPU}",
+            "upstream": f"cpu {UPSTREAM_CPU}",
+            "loadgen": f"cpu {LOADGEN_CPU}",
+            "orchestrator": f"cpu {LOADGEN_CPU}",
+        }
+        if can_pin
+        else {"all": "not pinned"}
+    )
     pin(cpu(LOADGEN_CPU))
 
     from bench.claude_code_body import body_bytes
+
     body_size = len(body_bytes(stream=False))
     if args.wait_quiet:
         pct = wait_quiet(args.wait_quiet)
@@ -578,28 +774,41 @@ def main(argv: list[str] | None = None) -> int:
     spy: subprocess.Popen[bytes] | None = None
     started = time.monotonic()
     try:
+
         def cpu_arg(n: int) -> list[str]:
             return ["--cpu", str(cpu(n))] if cpu(n) is not None else []
 
-        procs["direct"] = Proc("upstream", ["-m", "bench.upstream", *cpu_arg(UPSTREAM_CPU)],
-                               logdir)
+        procs["direct"] = Proc("upstream", ["-m", "bench.upstream", *cpu_arg(UPSTREAM_CPU)], logdir)
         up = procs["direct"].url
-        procs["passthrough"] = Proc("passthrough", ["-m", "bench.passthrough", "--upstream", up,
-                                                    *cpu_arg(PROXY_CPU)], logdir)
-        relay_argv = ["-m", "bench.relay_server", "--upstream", up, *cpu_arg(PROXY_CPU),
-                      "--log-level", args.relay_log_level]
+        procs["passthrough"] = Proc(
+            "passthrough",
+            ["-m", "bench.passthrough", "--upstream", up, *cpu_arg(PROXY_CPU)],
+            logdir,
+        )
+        relay_argv = [
+            "-m",
+            "bench.relay_server",
+            "--upstream",
+            up,
+            *cpu_arg(PROXY_CPU),
+            "--log-level",
+            args.relay_log_level,
+        ]
         if args.cprofile:
             relay_argv += ["--cprofile", str(Path(args.cprofile).resolve())]
         relay_argv += args.relay_flag
         procs["relay"] = Proc("relay", relay_argv, logdir)
         gen = LoadGen(logdir, cpu(LOADGEN_CPU))
-        say(f"upstream {up}, passthrough {procs['passthrough'].url}, "
-            f"relay {procs['relay'].url} (pid {procs['relay'].pid}); logs in {logdir}")
+        say(
+            f"upstream {up}, passthrough {procs['passthrough'].url}, "
+            f"relay {procs['relay'].url} (pid {procs['relay'].pid}); logs in {logdir}"
+        )
         if args.py_spy:
             spy = _py_spy(args.py_spy, procs["relay"].pid, logdir)
             time.sleep(0.5)
-        results = measure(plan, procs, gen, retries=args.retries,
-                          extra_pids=[spy.pid] if spy is not None else [])
+        results = measure(
+            plan, procs, gen, retries=args.retries, extra_pids=[spy.pid] if spy is not None else []
+        )
     except Exception:
         for proc in procs.values():
             say(proc.log_tail())
@@ -625,14 +834,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
     else:
         env = results["environment"]
-        print(f"cc-relay {env['commit']} bench ({'quick' if args.quick else 'full'}, "
-              f"{results['seconds']} s; "
-              f"Python {env['python']}, aiohttp {env['aiohttp']}, uvloop {env['uvloop']}, "
-              f"{env['cpus']} CPUs; body {body_size:,} bytes; pinning: "
-              f"{', '.join(f'{k} {v}' for k, v in pinned.items())})\n")
+        print(
+            f"cc-relay {env['commit']} bench ({'quick' if args.quick else 'full'}, "
+            f"{results['seconds']} s; "
+            f"Python {env['python']}, aiohttp {env['aiohttp']}, uvloop {env['uvloop']}, "
+            f"{env['cpus']} CPUs; body {body_size:,} bytes; pinning: "
+            f"{', '.join(f'{k} {v}' for k, v in pinned.items())})\n"
+        )
         speed = results["cpu_check_us"]
-        print(f"CPU check (orjson-parse the body once; lower is faster): {speed['before']} µs "
-              f"before, {speed['after']} µs after\n")
+        print(
+            f"CPU check (orjson-parse the body once; lower is faster): {speed['before']} µs "
+            f"before, {speed['after']} µs after\n"
+        )
         print(table(results, checks))
         print()
         print(notes(results))

@@ -34,37 +34,49 @@ def _event(name: str, data: str) -> bytes:
     return f"event: {name}\ndata: {data}\n\n".encode()
 
 
-_DELTA = ('{"type":"content_block_delta","index":0,'
-          '"delta":{"type":"text_delta","text":"%s"}}')
+_DELTA = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"%s"}}'
 
-STREAM_HEAD = b"".join((
-    _event("message_start",
-           '{"type":"message_start","message":{"id":"msg_01BenchUpstreamFixedReply",'
-           '"type":"message","role":"assistant","model":"' + MODEL + '","content":[],'
-           '"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":21043,'
-           '"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}'),
-    _event("ping", '{"type": "ping"}'),
-    _event("content_block_start",
-           '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}'),
-))
+STREAM_HEAD = b"".join(
+    (
+        _event(
+            "message_start",
+            '{"type":"message_start","message":{"id":"msg_01BenchUpstreamFixedReply",'
+            '"type":"message","role":"assistant","model":"' + MODEL + '","content":[],'
+            '"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":21043,'
+            '"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}',
+        ),
+        _event("ping", '{"type": "ping"}'),
+        _event(
+            "content_block_start",
+            '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+        ),
+    )
+)
 """First write of a stream: what a real upstream sends before the model's first token."""
 
-STREAM_TAIL = b"".join((
-    _event("content_block_delta", _DELTA % "Hello!"),
-    _event("content_block_delta", _DELTA % " How can I"),
-    _event("content_block_delta", _DELTA % " help you today?"),
-    _event("content_block_stop", '{"type":"content_block_stop","index":0}'),
-    _event("message_delta",
-           '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
-           '"usage":{"output_tokens":12}}'),
-    _event("message_stop", '{"type":"message_stop"}'),
-))
+STREAM_TAIL = b"".join(
+    (
+        _event("content_block_delta", _DELTA % "Hello!"),
+        _event("content_block_delta", _DELTA % " How can I"),
+        _event("content_block_delta", _DELTA % " help you today?"),
+        _event("content_block_stop", '{"type":"content_block_stop","index":0}'),
+        _event(
+            "message_delta",
+            '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
+            '"usage":{"output_tokens":12}}',
+        ),
+        _event("message_stop", '{"type":"message_stop"}'),
+    )
+)
 """Second write: the tokens and the end of the message."""
 
 _STREAM_FLAG = b'"stream":true'
 _JSON_HEADERS = {"Content-Type": "application/json", "request-id": "req_bench_upstream"}
-_SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                "request-id": "req_bench_upstream"}
+_SSE_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "request-id": "req_bench_upstream",
+}
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -15,8 +15,9 @@ from tests.emulators import AnthropicEmulator, EmulatorBase, OllamaEmulator
 RelayFactory = Callable[..., Awaitable[RelayServer]]
 
 
-def provider(emu: EmulatorBase | str, name: str = "anthropic", type: str = "anthropic",
-             **extra: Any) -> dict[str, Any]:
+def provider(
+    emu: EmulatorBase | str, name: str = "anthropic", type: str = "anthropic", **extra: Any
+) -> dict[str, Any]:
     """A provider config entry pointing at an emulator (or any base URL)."""
     base_url = emu if isinstance(emu, str) else emu.base_url
     return {"name": name, "type": type, "base_url": base_url, **extra}
@@ -47,8 +48,9 @@ async def make_relay() -> AsyncIterator[RelayFactory]:
 
     async def make(*providers: dict[str, Any], **sections: Any) -> RelayServer:
         server_section = {"listen": "127.0.0.1:0", **sections.pop("server", {})}
-        config = validate({"server": server_section, "providers": list(providers),
-                           **sections}, source="test")
+        config = validate(
+            {"server": server_section, "providers": list(providers), **sections}, source="test"
+        )
         relay = RelayServer(config)
         await relay.start()
         servers.append(relay)
@@ -70,11 +72,11 @@ async def sdk() -> AsyncIterator[Callable[..., anthropic.AsyncAnthropic]]:
     """Official SDK clients (no retries), closed after the test."""
     clients: list[anthropic.AsyncAnthropic] = []
 
-    def make(base_url: str | RelayServer, api_key: str = "client-key",
-             **kwargs: Any) -> anthropic.AsyncAnthropic:
+    def make(
+        base_url: str | RelayServer, api_key: str = "client-key", **kwargs: Any
+    ) -> anthropic.AsyncAnthropic:
         url = base_url if isinstance(base_url, str) else base_url.url
-        client = anthropic.AsyncAnthropic(base_url=url, api_key=api_key, max_retries=0,
-                                          **kwargs)
+        client = anthropic.AsyncAnthropic(base_url=url, api_key=api_key, max_retries=0, **kwargs)
         clients.append(client)
         return client
 

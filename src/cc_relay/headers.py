@@ -15,16 +15,31 @@ RETRY_AFTER = "retry-after"
 X_API_KEY = "x-api-key"
 
 #: Connection-scoped headers (RFC 9110 section 7.6.1), never forwarded either way.
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 
 #: Client headers the relay replaces or must not pass on: its own framing, the
 #: credentials (chosen per attempt), the encoding (the relay asks for identity so
 #: it can read usage and cut streams cleanly) and cookies.
 _NOT_FORWARDED_UP = HOP_BY_HOP | {
-    "host", "content-length", ACCEPT_ENCODING, AUTHORIZATION, X_API_KEY, "cookie",
+    "host",
+    "content-length",
+    ACCEPT_ENCODING,
+    AUTHORIZATION,
+    X_API_KEY,
+    "cookie",
 }
 
 #: Upstream headers aiohttp writes for itself on the way back.

@@ -52,8 +52,12 @@ class Runtime:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     async def start(self) -> None:
@@ -71,8 +75,7 @@ class Runtime:
     async def close(self) -> None:
         """Stop probing, then close every provider session, even when one fails."""
         await self.prober.close()
-        results = await asyncio.gather(*(p.close() for p in self.providers),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(p.close() for p in self.providers), return_exceptions=True)
         for provider, result in zip(self.providers, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("closing provider %r failed: %s", provider.name, result)
@@ -82,9 +85,13 @@ class Runtime:
         for provider in self.enabled:
             model = probe_model(provider)
             if provider.config.health_probe.enabled and model is not None:
-                targets.append(ProbeTarget(
-                    provider.name, self.router.breakers[provider.name],
-                    functools.partial(probe, provider, model, timeout=PROBE_TIMEOUT)))
+                targets.append(
+                    ProbeTarget(
+                        provider.name,
+                        self.router.breakers[provider.name],
+                        functools.partial(probe, provider, model, timeout=PROBE_TIMEOUT),
+                    )
+                )
         return targets
 
     @property
@@ -110,9 +117,14 @@ class Runtime:
             for model_id, owner in owners.items():
                 if not model_id.startswith(("claude", "anthropic")):
                     prefixed = discovery_id(owner, model_id)
-                    seen.setdefault(prefixed, ModelInfo(
-                        id=prefixed, display_name=f"{seen[model_id].display_name} ({owner})",
-                        created_at=seen[model_id].created_at))
+                    seen.setdefault(
+                        prefixed,
+                        ModelInfo(
+                            id=prefixed,
+                            display_name=f"{seen[model_id].display_name} ({owner})",
+                            created_at=seen[model_id].created_at,
+                        ),
+                    )
         return list(seen.values())
 
     async def refresh_models(self, *, force: bool = False) -> None:
@@ -121,11 +133,13 @@ class Runtime:
         if not force and self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL:
             return
         self._models_fetched = now
-        results = await asyncio.gather(*(p.discover() for p in self.enabled),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(p.discover() for p in self.enabled), return_exceptions=True
+        )
         for provider, result in zip(self.enabled, results, strict=True):
             if isinstance(result, BaseException):
-                log.info("provider %r did not list its models: %s", provider.name,
-                         type(result).__name__)
+                log.info(
+                    "provider %r did not list its models: %s", provider.name, type(result).__name__
+                )
             else:
                 provider.discovered = result

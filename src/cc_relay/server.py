@@ -28,14 +28,16 @@ GC_YOUNG_THRESHOLD = 20_000
 class RelayServer:
     """The relay listening on a socket; ``async with`` starts and stops it."""
 
-    def __init__(self, config: RelayConfig, *, host: str | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self, config: RelayConfig, *, host: str | None = None, port: int | None = None
+    ) -> None:
         address = config.server.address
         self.host = host or address.host
         self.port = address.port if port is None else port
         self.app = create_app(config)
-        self._runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=SHUTDOWN_GRACE)
+        self._runner = web.AppRunner(
+            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+        )
 
     @property
     def runtime(self) -> Runtime:
@@ -61,13 +63,16 @@ class RelayServer:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
 
-async def serve_forever(server: RelayServer, *,
-                        on_ready: Callable[[], None] | None = None) -> None:
+async def serve_forever(server: RelayServer, *, on_ready: Callable[[], None] | None = None) -> None:
     """Serve until SIGINT or SIGTERM; ``on_ready`` runs once the socket is bound."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

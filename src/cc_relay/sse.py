@@ -67,8 +67,9 @@ class StreamDecoder(Protocol):
 class EventCutter:
     """Feeds on upstream chunks; returns the bytes of the complete events so far."""
 
-    def __init__(self, *, client_model: str | None = None,
-                 on_signature: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, *, client_model: str | None = None, on_signature: Callable[[str], None] | None = None
+    ) -> None:
         self.usage = Usage()
         self._on_signature = on_signature
         self.ended = False
@@ -123,7 +124,6 @@ class EventCutter:
                     self.usage.output_tokens = _int(usage.get("output_tokens"))
                     if "input_tokens" in usage:
                         self.usage.input_tokens = _int(usage.get("input_tokens"))
-
 
     @staticmethod
     def _read_signatures(out: bytes, on_signature: Callable[[str], None]) -> None:

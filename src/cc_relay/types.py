@@ -78,13 +78,35 @@ class RelayRequest:
     collector walking it, cost more than the rest of the relay.
     """
 
-    __slots__ = ("_body", "credential", "headers", "id", "max_tokens", "model", "path",
-                 "query", "raw", "stream", "user_id")
+    __slots__ = (
+        "_body",
+        "credential",
+        "headers",
+        "id",
+        "max_tokens",
+        "model",
+        "path",
+        "query",
+        "raw",
+        "stream",
+        "user_id",
+    )
 
-    def __init__(self, *, id: str, path: str, query: str,
-                 headers: CIMultiDictProxy[str], raw: bytes, model: str, stream: bool,
-                 body: dict[str, Any] | None = None, max_tokens: int | None = None,
-                 user_id: str | None = None, credential: Credential | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        id: str,
+        path: str,
+        query: str,
+        headers: CIMultiDictProxy[str],
+        raw: bytes,
+        model: str,
+        stream: bool,
+        body: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        user_id: str | None = None,
+        credential: Credential | None = None,
+    ) -> None:
         self.id = id
         self.path = path
         """``/v1/messages`` or ``/v1/messages/count_tokens``."""

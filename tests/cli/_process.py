@@ -75,8 +75,9 @@ class RelayProcess:
                     return
             except OSError:
                 time.sleep(0.05)
-        pytest.fail(f"serve did not listen on 127.0.0.1:{self.port} within {timeout}s:\n"
-                    f"{self.stderr}")
+        pytest.fail(
+            f"serve did not listen on 127.0.0.1:{self.port} within {timeout}s:\n{self.stderr}"
+        )
 
     def stop(self, sig: signal.Signals = signal.SIGINT, timeout: float = STOP_TIMEOUT) -> int:
         """Send ``sig`` and wait for the exit status."""
@@ -102,22 +103,35 @@ class Cli:
     env: dict[str, str]
     _children: list[RelayProcess] = field(default_factory=list)
 
-    def run(self, *args: str, env: dict[str, str] | None = None,
-            timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.prefix, *args], cwd=self.cwd, env={**self.env, **(env or {})},
-                              capture_output=True, text=True, timeout=timeout, check=False)
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = COMMAND_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.prefix, *args],
+            cwd=self.cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
-    def start(self, *args: str, port: int | None = None,
-              env: dict[str, str] | None = None) -> RelayProcess:
+    def start(
+        self, *args: str, port: int | None = None, env: dict[str, str] | None = None
+    ) -> RelayProcess:
         """``serve ... --listen 127.0.0.1:PORT`` in the background; ``wait_listening`` next."""
         port = free_port() if port is None else port
         n = len(self._children)
         out_path, err_path = self.cwd / f".serve{n}.out", self.cwd / f".serve{n}.err"
         with out_path.open("wb") as out, err_path.open("wb") as err:
-            proc = subprocess.Popen([*self.prefix, "serve", *args, "--listen",
-                                     f"127.0.0.1:{port}"], cwd=self.cwd,
-                                    env={**self.env, **(env or {})}, stdout=out, stderr=err,
-                                    stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [*self.prefix, "serve", *args, "--listen", f"127.0.0.1:{port}"],
+                cwd=self.cwd,
+                env={**self.env, **(env or {})},
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
         child = RelayProcess(proc, port, out_path, err_path)
         self._children.append(child)
         return child
@@ -129,7 +143,14 @@ class Cli:
 
 def clean_env(home: Path) -> dict[str, str]:
     """Only what a shell needs: no API keys, no proxies, no CC_RELAY_* settings."""
-    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(home),
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "COLUMNS": "200", "NO_COLOR": "1",
-           "TERM": "dumb", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     return env

@@ -31,6 +31,5 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
 @pytest.fixture(params=["module", "entry-point"])
 def any_cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
     """Both ways in: ``python -m cc_relay`` and the installed ``cc-relay`` script."""
-    prefix = ([sys.executable, "-m", "cc_relay"] if request.param == "module"
-              else [entry_point()])
+    prefix = [sys.executable, "-m", "cc_relay"] if request.param == "module" else [entry_point()]
     yield from make_cli(prefix, tmp_path)

@@ -22,15 +22,25 @@ def _write_settings(cli: Cli, data: dict) -> None:
 
 
 def test_init_merges_env_and_installs_skill(cli: Cli) -> None:
-    _write_settings(cli, {"theme": "dark", "permissions": {"allow": ["Bash(ls)"]},
-                          "env": {"FOO": "1", "ANTHROPIC_BASE_URL": "https://before"}})
-    result = cli.run("config", "cc", "init", "--url", "http://127.0.0.1:9999",
-                     "--token", "relay-key-123")
+    _write_settings(
+        cli,
+        {
+            "theme": "dark",
+            "permissions": {"allow": ["Bash(ls)"]},
+            "env": {"FOO": "1", "ANTHROPIC_BASE_URL": "https://before"},
+        },
+    )
+    result = cli.run(
+        "config", "cc", "init", "--url", "http://127.0.0.1:9999", "--token", "relay-key-123"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(_settings(cli).read_text())
     assert data["theme"] == "dark" and data["permissions"] == {"allow": ["Bash(ls)"]}
-    assert data["env"] == {"FOO": "1", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9999",
-                           "ANTHROPIC_AUTH_TOKEN": "relay-key-123"}
+    assert data["env"] == {
+        "FOO": "1",
+        "ANTHROPIC_BASE_URL": "http://127.0.0.1:9999",
+        "ANTHROPIC_AUTH_TOKEN": "relay-key-123",
+    }
     assert stat.S_IMODE(os.stat(_settings(cli)).st_mode) == 0o600
     backup = json.loads((_settings(cli).parent / "settings.json.bak").read_text())
     assert backup["env"]["ANTHROPIC_BASE_URL"] == "https://before"
@@ -70,8 +80,10 @@ def test_init_is_idempotent_and_remove_restores_exactly(cli: Cli) -> None:
     result = cli.run("config", "cc", "remove")
     assert result.returncode == 0, result.stderr
     after = json.loads(_settings(cli).read_text())
-    assert after == {"model": "opus", "env": {"FOO": "1", "ANTHROPIC_BASE_URL": "https://before",
-                                              "MINE": "x"}}
+    assert after == {
+        "model": "opus",
+        "env": {"FOO": "1", "ANTHROPIC_BASE_URL": "https://before", "MINE": "x"},
+    }
     assert not (cli.home / SKILL).exists()
     again = cli.run("config", "cc", "remove")
     assert again.returncode == 0 and "nothing to remove" in again.stdout

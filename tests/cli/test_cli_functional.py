@@ -238,8 +238,10 @@ def test_serve_with_env_key_counts_it_and_never_prints_it(cli: Cli) -> None:
 
 
 def test_serve_uses_config_file_from_cwd(cli: Cli) -> None:
-    write(cli.cwd / "cc-relay.yaml",
-          f"providers:\n  - name: local\n    type: ollama\n    base_url: {dead_url()}\n")
+    write(
+        cli.cwd / "cc-relay.yaml",
+        f"providers:\n  - name: local\n    type: ollama\n    base_url: {dead_url()}\n",
+    )
     relay = cli.start()
     relay.wait_listening()
 
@@ -310,7 +312,9 @@ def test_status_shows_provider_table(cli: Cli) -> None:
 
 def config_with_listed_models(cli: Cli, port: int) -> Path:
     """Two providers with explicit models whose upstreams are dead 127.0.0.1 ports."""
-    return write(cli.cwd / "models.yaml", f"""
+    return write(
+        cli.cwd / "models.yaml",
+        f"""
 server:
   listen: "127.0.0.1:{port}"
 providers:
@@ -325,7 +329,8 @@ providers:
     models: ["claude-lab-1"]
     model_map:
       claude-alias: claude-lab-1
-""")
+""",
+    )
 
 
 def test_models_json_lists_configured_models_when_discovery_fails(cli: Cli) -> None:
@@ -339,8 +344,12 @@ def test_models_json_lists_configured_models_when_discovery_fails(cli: Cli) -> N
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert isinstance(data, list)
-    assert {item["id"] for item in data} == {"qwen3-coder", "gpt-oss:20b", "claude-lab-1",
-                                             "claude-alias"}
+    assert {item["id"] for item in data} == {
+        "qwen3-coder",
+        "gpt-oss:20b",
+        "claude-lab-1",
+        "claude-alias",
+    }
     serving = {item["id"]: [p["name"] for p in item["providers"]] for item in data}
     assert serving["gpt-oss:20b"] == ["local"] and serving["claude-alias"] == ["lab"]
     assert all(p["health"] == "healthy" for item in data for p in item["providers"])
@@ -368,9 +377,12 @@ def test_models_table_and_status_read_url_from_config(cli: Cli) -> None:
 
 
 def test_status_sends_relay_key_from_env(cli: Cli) -> None:
-    path = write(cli.cwd / "auth.yaml", 'server:\n  auth: ["relay-key-0123456789"]\n'
-                 f"providers:\n  - name: local\n    type: ollama\n    base_url: {dead_url()}\n"
-                 '    models: ["m1"]\n')
+    path = write(
+        cli.cwd / "auth.yaml",
+        'server:\n  auth: ["relay-key-0123456789"]\n'
+        f"providers:\n  - name: local\n    type: ollama\n    base_url: {dead_url()}\n"
+        '    models: ["m1"]\n',
+    )
     relay = cli.start("--config", str(path))
     relay.wait_listening()
     url = f"http://127.0.0.1:{relay.port}"

@@ -39,7 +39,8 @@ class Run:
     @property
     def result(self) -> dict[str, Any]:
         assert self.returncode == 0, (
-            f"claude failed ({self.returncode}):\n{self.stdout}\n{self.stderr}")
+            f"claude failed ({self.returncode}):\n{self.stdout}\n{self.stderr}"
+        )
         return json.loads(self.stdout)
 
 
@@ -50,19 +51,28 @@ class ClaudeCode:
     home: Path
     cwd: Path
 
-    async def run(self, prompt: str, *args: str, base_url: str | None,
-                  api_key: str | None = "sk-e2e-client") -> Run:
-        env = {"PATH": os.environ["PATH"], "HOME": str(self.home), "LANG": "C.UTF-8",
-               **QUIET_ENV}
+    async def run(
+        self, prompt: str, *args: str, base_url: str | None, api_key: str | None = "sk-e2e-client"
+    ) -> Run:
+        env = {"PATH": os.environ["PATH"], "HOME": str(self.home), "LANG": "C.UTF-8", **QUIET_ENV}
         if base_url is not None:
             env["ANTHROPIC_BASE_URL"] = base_url
         if api_key is not None:
             env["ANTHROPIC_API_KEY"] = api_key
         proc = await asyncio.create_subprocess_exec(
-            str(CLAUDE), "-p", prompt, "--output-format", "json",
-            "--dangerously-skip-permissions", *args,
-            cwd=self.cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            str(CLAUDE),
+            "-p",
+            prompt,
+            "--output-format",
+            "json",
+            "--dangerously-skip-permissions",
+            *args,
+            cwd=self.cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
         except TimeoutError:

@@ -36,8 +36,9 @@ def _tool_results(request: RecordedRequest) -> list[dict]:
     return [b for b in _last_user_content(request) if b.get("type") == "tool_result"]
 
 
-async def test_say_pong(make_relay: RelayFactory, emu: AnthropicEmulator,
-                        claude: ClaudeCode) -> None:
+async def test_say_pong(
+    make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode
+) -> None:
     emu.script = lambda r: Reply(text("pong from the emulator"))
     relay = await make_relay(provider(emu, keys=["sk-up-1"]))
     result = (await claude.run("say pong", base_url=relay.url)).result
@@ -50,17 +51,21 @@ async def test_say_pong(make_relay: RelayFactory, emu: AnthropicEmulator,
 
 
 async def test_streamed_tool_use_runs_and_result_returns(
-        make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode) -> None:
+    make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode
+) -> None:
     command = "echo hello-from-e2e > proof.txt"
 
     def script(request: RecordedRequest) -> Reply:
         results = _tool_results(request)
         if results:
             return Reply(text(f"tool said: {results[0]['tool_use_id']}"))
-        return Reply(text("Running it."), tool_use("Bash", {"command": command,
-                                                           "description": "write proof"},
-                                                   id="toolu_01E2eAbc-_9"),
-                     stop_reason="tool_use")
+        return Reply(
+            text("Running it."),
+            tool_use(
+                "Bash", {"command": command, "description": "write proof"}, id="toolu_01E2eAbc-_9"
+            ),
+            stop_reason="tool_use",
+        )
 
     emu.script = script
     relay = await make_relay(provider(emu))
@@ -72,22 +77,31 @@ async def test_streamed_tool_use_runs_and_result_returns(
 
 
 async def test_one_session_across_providers_with_thinking(
-        make_relay: RelayFactory, ollama: OllamaEmulator, claude: ClaudeCode) -> None:
-    async with AnthropicEmulator(verify_signatures=True) as anthropic_emu, \
-            AnthropicEmulator(verify_signatures=True) as glm:
+    make_relay: RelayFactory, ollama: OllamaEmulator, claude: ClaudeCode
+) -> None:
+    async with (
+        AnthropicEmulator(verify_signatures=True) as anthropic_emu,
+        AnthropicEmulator(verify_signatures=True) as glm,
+    ):
         anthropic_emu.script = lambda r: Reply(
             thinking("claude thinks", signature=f"sig-claude-{len(anthropic_emu.requests)}"),
-            text("claude answers"))
-        glm.script = lambda r: Reply(thinking("glm thinks", signature="sig-glm"),
-                                     text("glm answers"))
+            text("claude answers"),
+        )
+        glm.script = lambda r: Reply(
+            thinking("glm thinks", signature="sig-glm"), text("glm answers")
+        )
         ollama.script = lambda r: Reply(thinking("qwen thinks"), text("qwen answers"))
-        relay = await make_relay(provider(anthropic_emu),
-                                 provider(glm, name="zai", type="zai"),
-                                 provider(ollama, name="ollama", type="ollama",
-                                          models=["qwen3-coder"]))
-        steps = [("first", OPUS, "claude answers"), ("second", "glm-4.6", "glm answers"),
-                 ("third", "qwen3-coder", "qwen answers"),
-                 ("fourth", OPUS, "claude answers")]
+        relay = await make_relay(
+            provider(anthropic_emu),
+            provider(glm, name="zai", type="zai"),
+            provider(ollama, name="ollama", type="ollama", models=["qwen3-coder"]),
+        )
+        steps = [
+            ("first", OPUS, "claude answers"),
+            ("second", "glm-4.6", "glm answers"),
+            ("third", "qwen3-coder", "qwen answers"),
+            ("fourth", OPUS, "claude answers"),
+        ]
         for i, (prompt, model, answer) in enumerate(steps):
             extra = ["--model", model] + (["--continue"] if i else [])
             run = await claude.run(prompt, *extra, base_url=relay.url)
@@ -104,7 +118,8 @@ async def test_one_session_across_providers_with_thinking(
 
 
 async def test_stream_cut_falls_back_to_non_streaming(
-        make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode) -> None:
+    make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode
+) -> None:
     def script(request: RecordedRequest) -> Reply:
         if request.json.get("stream"):
             return Reply(text("this stream will break off"), cut_after_events=3)
@@ -118,16 +133,29 @@ async def test_stream_cut_falls_back_to_non_streaming(
     assert streams[0] is True and False in streams
 
 
-async def test_relay_key_configured_by_cc_init(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                               claude: ClaudeCode) -> None:
+async def test_relay_key_configured_by_cc_init(
+    make_relay: RelayFactory, emu: AnthropicEmulator, claude: ClaudeCode
+) -> None:
     emu.script = lambda r: Reply(text("authenticated"))
-    relay = await make_relay(provider(emu, keys=["sk-up-1"]),
-                             server={"auth": ["relay-e2e-key-0123"]})
+    relay = await make_relay(
+        provider(emu, keys=["sk-up-1"]), server={"auth": ["relay-e2e-key-0123"]}
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cc_relay", "config", "cc", "init", "--url", relay.url,
-        "--token", "relay-e2e-key-0123", cwd=claude.cwd,
+        sys.executable,
+        "-m",
+        "cc_relay",
+        "config",
+        "cc",
+        "init",
+        "--url",
+        relay.url,
+        "--token",
+        "relay-e2e-key-0123",
+        cwd=claude.cwd,
         env={"PATH": os.environ["PATH"], "HOME": str(claude.home)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     result = (await claude.run("hi", base_url=None, api_key=None)).result

@@ -35,9 +35,11 @@ ENTRA_RESOURCE: Final = "https://ai.azure.com"
 IDENTITY_PATH: Final = "/msi/token"
 _PREFIX: Final = "/anthropic"
 _MESSAGES: Final = f"{_PREFIX}/v1/messages"
-_DENIED: Final = ("Access denied due to invalid subscription key or wrong API endpoint. Make "
-                  "sure to provide a valid key for an active subscription and use a correct "
-                  "regional API endpoint for your resource.")
+_DENIED: Final = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make "
+    "sure to provide a valid key for an active subscription and use a correct "
+    "regional API endpoint for your resource."
+)
 
 
 def azure_error(code: str, message: str) -> bytes:
@@ -55,12 +57,15 @@ class AzureDialect(AnthropicDialect):
     """Anthropic's bytes with Azure's headers; Azure's envelope for its own 401."""
 
     def headers(self, *, status: int, request_id: str) -> dict[str, str]:
-        return {"request-id": request_id, "apim-request-id": secrets.token_hex(16),
-                "x-ms-region": "East US 2", "x-content-type-options": "nosniff"}
+        return {
+            "request-id": request_id,
+            "apim-request-id": secrets.token_hex(16),
+            "x-ms-region": "East US 2",
+            "x-content-type-options": "nosniff",
+        }
 
     def error_body(self, fail: Fail, request_id: str) -> bytes:
-        if fail.body is None and fail.status == 401 \
-                and fail.message == DEFAULT_ERROR_TYPES[401][1]:
+        if fail.body is None and fail.status == 401 and fail.message == DEFAULT_ERROR_TYPES[401][1]:
             return azure_error("401", _DENIED)
         return super().error_body(fail, request_id)
 
@@ -77,8 +82,14 @@ class AzureEmulator(EmulatorBase):
 
     dialect: ClassVar[AnthropicDialect] = AzureDialect()
 
-    def __init__(self, *, deployments: Sequence[str] = (), identity_secret: str = "msi-secret",
-                 token_lifetime: int = 3600, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        deployments: Sequence[str] = (),
+        identity_secret: str = "msi-secret",
+        token_lifetime: int = 3600,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.deployments = tuple(deployments)
         self.identity_secret = identity_secret
@@ -118,7 +129,8 @@ class AzureEmulator(EmulatorBase):
         auth = recorded.headers.get("authorization", "")
         now = time.time()
         if auth.startswith("Bearer ") and any(
-                t.value == auth[7:] and now < t.expires_at for t in self.issued):
+            t.value == auth[7:] and now < t.expires_at for t in self.issued
+        ):
             return True
         return self.require_key is None and not self.issued
 
@@ -127,20 +139,23 @@ class AzureEmulator(EmulatorBase):
             return await self.not_found(request)
         recorded = self.recorded(request)
         if "anthropic-version" not in recorded.headers:
-            error = self.dialect.error_object("invalid_request_error",
-                                              "anthropic-version: header is required")
+            error = self.dialect.error_object(
+                "invalid_request_error", "anthropic-version: header is required"
+            )
             return await self._responder.fail(Fail(400, body=orjson.dumps(error)))
         model = recorded.json.get("model") if isinstance(recorded.json, dict) else None
         if self.deployments and model not in self.deployments:
-            missing = azure_error("DeploymentNotFound", "The API deployment for this resource "
-                                  "does not exist. If you created the deployment within the "
-                                  "last 5 minutes, please wait a moment and try again.")
+            missing = azure_error(
+                "DeploymentNotFound",
+                "The API deployment for this resource "
+                "does not exist. If you created the deployment within the "
+                "last 5 minutes, please wait a moment and try again.",
+            )
             return await self._responder.fail(Fail(404, body=missing))
         return await super()._messages(request)
 
     async def not_found(self, request: web.Request) -> web.StreamResponse:
-        return await self._responder.fail(Fail(404, body=azure_error("404",
-                                                                     "Resource not found")))
+        return await self._responder.fail(Fail(404, body=azure_error("404", "Resource not found")))
 
     async def _identity(self, request: web.Request) -> web.StreamResponse:
         self.identity_calls.append(self.recorded(request))
@@ -148,12 +163,20 @@ class AzureEmulator(EmulatorBase):
             return web.json_response({"statusCode": 401, "message": "Unauthorized"}, status=401)
         resource = request.query.get("resource")
         if request.query.get("api-version") != "2019-08-01" or resource != ENTRA_RESOURCE:
-            return web.json_response({"statusCode": 400, "message": f"resource {resource!r}"},
-                                     status=400)
-        token = EntraToken(f"eyJ0eXAiOiJKV1Qi.emu-{len(self.issued) + 1}."
-                           f"{secrets.token_urlsafe(24)}", time.time() + self.token_lifetime)
+            return web.json_response(
+                {"statusCode": 400, "message": f"resource {resource!r}"}, status=400
+            )
+        token = EntraToken(
+            f"eyJ0eXAiOiJKV1Qi.emu-{len(self.issued) + 1}.{secrets.token_urlsafe(24)}",
+            time.time() + self.token_lifetime,
+        )
         self.issued.append(token)
-        return web.json_response({"access_token": token.value,
-                                  "expires_on": str(int(token.expires_at)),
-                                  "resource": resource, "token_type": "Bearer",
-                                  "client_id": "00000000-0000-0000-0000-00000000c11e"})
+        return web.json_response(
+            {
+                "access_token": token.value,
+                "expires_on": str(int(token.expires_at)),
+                "resource": resource,
+                "token_type": "Bearer",
+                "client_id": "00000000-0000-0000-0000-00000000c11e",
+            }
+        )

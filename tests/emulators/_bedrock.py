@@ -41,31 +41,53 @@ from tests.emulators._server import EmulatorBase
 from tests.emulators._signatures import signature_problem
 from tests.emulators._wire import b62
 
-__all__ = ["TEST_CREDENTIALS", "BedrockEmulator", "chunk_frame", "encode_frame",
-           "exception_frame", "sigv4_problem"]
+__all__ = [
+    "TEST_CREDENTIALS",
+    "BedrockEmulator",
+    "chunk_frame",
+    "encode_frame",
+    "exception_frame",
+    "sigv4_problem",
+]
 
-TEST_CREDENTIALS: Final = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                      "session-token-example")
+TEST_CREDENTIALS: Final = Credentials(
+    "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-example"
+)
 EVENTSTREAM: Final = "application/vnd.amazon.eventstream"
 _ERROR_NS: Final = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
-KNOWN_BETAS: Final = frozenset({
-    "interleaved-thinking-2025-05-14", "context-1m-2025-08-07", "effort-2025-11-24",
-    "fine-grained-tool-streaming-2025-05-14", "token-efficient-tools-2025-02-19",
-    "computer-use-2025-01-24", "context-management-2025-06-27", "tool-search-tool-2025-10-19",
-})
-_BY_STATUS: Final = {400: "ValidationException", 403: "AccessDeniedException",
-                     404: "ResourceNotFoundException", 408: "ModelTimeoutException",
-                     424: "ModelErrorException", 429: "ThrottlingException",
-                     503: "ServiceUnavailableException"}
-_STREAM_NAMES: Final = {"rate_limit_error": "throttlingException",
-                        "overloaded_error": "serviceUnavailableException",
-                        "invalid_request_error": "validationException",
-                        "timeout_error": "modelTimeoutException"}
+KNOWN_BETAS: Final = frozenset(
+    {
+        "interleaved-thinking-2025-05-14",
+        "context-1m-2025-08-07",
+        "effort-2025-11-24",
+        "fine-grained-tool-streaming-2025-05-14",
+        "token-efficient-tools-2025-02-19",
+        "computer-use-2025-01-24",
+        "context-management-2025-06-27",
+        "tool-search-tool-2025-10-19",
+    }
+)
+_BY_STATUS: Final = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
+    429: "ThrottlingException",
+    503: "ServiceUnavailableException",
+}
+_STREAM_NAMES: Final = {
+    "rate_limit_error": "throttlingException",
+    "overloaded_error": "serviceUnavailableException",
+    "invalid_request_error": "validationException",
+    "timeout_error": "modelTimeoutException",
+}
 _PROFILE: Final = re.compile(r"^(us-gov|global|apac|us|eu|jp|au|ca)\.")
 _AUTH: Final = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
     r"(?P<service>[^/]+)/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), "
-    r"Signature=(?P<signature>[0-9a-f]{64})")
+    r"Signature=(?P<signature>[0-9a-f]{64})"
+)
 
 # -- the event-stream encoding (AWS's spec; decoded by botocore in the self-tests) ---------
 
@@ -74,9 +96,17 @@ def _header(name: str, value: Any) -> bytes:
     """A header; a (type, value) pair picks the type, else it follows the Python type."""
     kind, value = value if isinstance(value, tuple) else (None, value)
     if kind is None:
-        kind = ({True: 0, False: 1}[value] if isinstance(value, bool) else 7
-                if isinstance(value, str) else 6 if isinstance(value, bytes) else 9
-                if isinstance(value, uuid.UUID) else 4)
+        kind = (
+            {True: 0, False: 1}[value]
+            if isinstance(value, bool)
+            else 7
+            if isinstance(value, str)
+            else 6
+            if isinstance(value, bytes)
+            else 9
+            if isinstance(value, uuid.UUID)
+            else 4
+        )
     head = bytes([len(name.encode())]) + name.encode() + bytes([kind])
     if kind in (0, 1):
         return head
@@ -101,14 +131,22 @@ def encode_frame(headers: Mapping[str, Any], payload: bytes) -> bytes:
 def chunk_frame(event: bytes) -> bytes:
     """A ``chunk`` event carrying one Anthropic event's JSON, as Bedrock frames it."""
     payload = orjson.dumps({"bytes": base64.b64encode(event).decode(), "p": b62(9)})
-    return encode_frame({":event-type": "chunk", ":content-type": "application/json",
-                         ":message-type": "event"}, payload)
+    return encode_frame(
+        {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"},
+        payload,
+    )
 
 
 def exception_frame(name: str, message: str) -> bytes:
     """A mid-stream error such as ``throttlingException``."""
-    return encode_frame({":exception-type": name, ":content-type": "application/json",
-                         ":message-type": "exception"}, orjson.dumps({"message": message}))
+    return encode_frame(
+        {
+            ":exception-type": name,
+            ":content-type": "application/json",
+            ":message-type": "exception",
+        },
+        orjson.dumps({"message": message}),
+    )
 
 
 # -- request signing, checked the way AWS does --------------------------------------------
@@ -116,43 +154,55 @@ def exception_frame(name: str, message: str) -> bytes:
 
 def _exception_frame(kind: str, message: str) -> bytes:
     """A stream exception frame for an Anthropic error type (or an AWS exception name)."""
-    name = _STREAM_NAMES.get(kind, kind if kind.endswith("Exception")
-                             else "internalServerException")
+    name = _STREAM_NAMES.get(
+        kind, kind if kind.endswith("Exception") else "internalServerException"
+    )
     return exception_frame(name, message)
 
 
-def sigv4_problem(request: web.Request, body: bytes, credentials: Any,
-                  region: str) -> tuple[str, str] | None:
+def sigv4_problem(
+    request: web.Request, body: bytes, credentials: Any, region: str
+) -> tuple[str, str] | None:
     """(AWS error name, message) if the request's SigV4 signature is not valid."""
     found = _AUTH.fullmatch(request.headers.get("Authorization", ""))
     if found is None:
         return "MissingAuthenticationTokenException", "Missing Authentication Token"
     token = request.headers.get("X-Amz-Security-Token")
     if found["key"] != credentials.access_key or token != credentials.token:
-        return ("UnrecognizedClientException",
-                "The security token included in the request is invalid.")
+        return (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
     if found["region"] != region or found["service"] != "bedrock":
-        return ("InvalidSignatureException", f"Credential should be scoped to a valid region "
-                f"and service, not '{found['region']}/{found['service']}'.")
+        return (
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region "
+            f"and service, not '{found['region']}/{found['service']}'.",
+        )
     signed = found["signed"].split(";")
     amz_date = request.headers.get("X-Amz-Date", "")
-    if "host" not in signed or "x-amz-date" not in signed or not amz_date.startswith(
-            found["date"]):
+    if "host" not in signed or "x-amz-date" not in signed or not amz_date.startswith(found["date"]):
         return "IncompleteSignatureException", "Signature must cover host and x-amz-date."
     moment = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     if abs((datetime.now(UTC) - moment).total_seconds()) > 300:
         return "InvalidSignatureException", "Signature expired: the clocks differ by > 5 min."
     headers = {name: request.headers.get(name, "") for name in signed}
-    aws = AWSRequest(method=request.method, url=f"http://{request.host}{request.raw_path}",
-                     data=body, headers=headers)
+    aws = AWSRequest(
+        method=request.method,
+        url=f"http://{request.host}{request.raw_path}",
+        data=body,
+        headers=headers,
+    )
     aws.context["timestamp"] = amz_date
     signer = SigV4Auth(credentials, "bedrock", region)
     expected = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)), aws)
     if not hmac.compare_digest(expected, found["signature"]):
-        return ("InvalidSignatureException",
-                "The request signature we calculated does not match the signature you "
-                "provided. Check your AWS Secret Access Key and signing method. Consult the "
-                "service documentation for details.")
+        return (
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you "
+            "provided. Check your AWS Secret Access Key and signing method. Consult the "
+            "service documentation for details.",
+        )
     return None
 
 
@@ -181,8 +231,12 @@ class BedrockDialect(AnthropicDialect):
 
     def stream_events(self, reply: Reply, blocks: list[Any], *, model: str) -> list[Event]:
         events = super().stream_events(reply, blocks, model=model)
-        metrics = {"inputTokenCount": reply.input_tokens, "outputTokenCount":
-                   reply.output_tokens, "invocationLatency": 812, "firstByteLatency": 301}
+        metrics = {
+            "inputTokenCount": reply.input_tokens,
+            "outputTokenCount": reply.output_tokens,
+            "invocationLatency": 812,
+            "firstByteLatency": 301,
+        }
         stop = {"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics}
         return [*events[:-1], ("message_stop", self.encode(stop))]
 
@@ -190,28 +244,38 @@ class BedrockDialect(AnthropicDialect):
 class BedrockResponder(Responder):
     """Writes streams as event-stream frames; `write_size` splits them across writes."""
 
-    def __init__(self, dialect: AnthropicDialect, on_disconnect: Callable[[], None],
-                 write_size: int | None) -> None:
+    def __init__(
+        self, dialect: AnthropicDialect, on_disconnect: Callable[[], None], write_size: int | None
+    ) -> None:
         super().__init__(dialect, on_disconnect)
         self._write_size = write_size
 
     async def stream(self, request: web.Request, reply: Reply, *, model: str) -> web.StreamResponse:
         dialect = self._dialect
         events = dialect.stream_events(reply, dialect.resolve(reply), model=reply.model or model)
-        headers = {**dialect.headers(status=200, request_id=dialect.request_id()),
-                   **dialect.sse_headers()}
+        headers = {
+            **dialect.headers(status=200, request_id=dialect.request_id()),
+            **dialect.sse_headers(),
+        }
         response = web.StreamResponse(
-            status=200, headers=merge_headers(CIMultiDict(headers), reply.headers))
+            status=200, headers=merge_headers(CIMultiDict(headers), reply.headers)
+        )
         await asyncio.sleep(reply.stall_before_headers)
-        return await play(request, response, reply, [chunk_frame(e[1]) for e in events],
-                          send=lambda frame: self._send(response, frame),
-                          error_frame=_exception_frame, on_disconnect=self._on_disconnect)
+        return await play(
+            request,
+            response,
+            reply,
+            [chunk_frame(e[1]) for e in events],
+            send=lambda frame: self._send(response, frame),
+            error_frame=_exception_frame,
+            on_disconnect=self._on_disconnect,
+        )
 
     async def _send(self, response: web.StreamResponse, frame: bytes) -> None:
         """Write a frame, in pieces of ``write_size`` bytes when set."""
         size = self._write_size or len(frame)
         for start in range(0, len(frame), size):
-            await response.write(frame[start:start + size])
+            await response.write(frame[start : start + size])
             if self._write_size:
                 await asyncio.sleep(0.001)
 
@@ -220,12 +284,16 @@ class BedrockResponder(Responder):
         if not name.endswith("Exception"):
             name = _BY_STATUS.get(fail.status, "InternalServerException")
         name = name[:1].upper() + name[1:]
-        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "content-type": "application/json",
-                   "x-amzn-ErrorType": name + _ERROR_NS}
+        headers = {
+            "x-amzn-RequestId": str(uuid.uuid4()),
+            "content-type": "application/json",
+            "x-amzn-ErrorType": name + _ERROR_NS,
+        }
         await asyncio.sleep(fail.stall_before_headers)
         body = self._dialect.error_body(fail, "")
-        return web.Response(status=fail.status, body=body,
-                            headers=merge_headers(CIMultiDict(headers), fail.headers))
+        return web.Response(
+            status=fail.status, body=body, headers=merge_headers(CIMultiDict(headers), fail.headers)
+        )
 
 
 # -- the emulator ---------------------------------------------------------------------------
@@ -254,9 +322,15 @@ class BedrockEmulator(EmulatorBase):
 
     dialect: ClassVar[AnthropicDialect] = BedrockDialect()
 
-    def __init__(self, *, region: str = "us-east-1", credentials: Any = TEST_CREDENTIALS,
-                 api_keys: tuple[str, ...] = (), write_size: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        credentials: Any = TEST_CREDENTIALS,
+        api_keys: tuple[str, ...] = (),
+        write_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.region = region
         self.credentials = credentials
@@ -285,17 +359,24 @@ class BedrockEmulator(EmulatorBase):
     async def _invoke(self, request: web.Request) -> web.StreamResponse:
         recorded = self.recorded(request)
         model_id = request.match_info["model_id"]
-        refused = (self._auth(request, recorded.body) or _model_problem(model_id)
-                   or self._body_problem(recorded.json))
+        refused = (
+            self._auth(request, recorded.body)
+            or _model_problem(model_id)
+            or self._body_problem(recorded.json)
+        )
         if refused is not None:
             return await self._responder.fail(refused)
         behaviour = self._next_behaviour(recorded)
         if isinstance(behaviour, Reply):
             self.issued_signatures.update(
-                getattr(b, "signature", "") for b in behaviour.blocks if hasattr(b, "thinking"))
+                getattr(b, "signature", "") for b in behaviour.blocks if hasattr(b, "thinking")
+            )
         return await self._responder.dispatch(
-            request, behaviour, stream=request.path.endswith("-stream"),
-            model=anthropic_name(model_id))
+            request,
+            behaviour,
+            stream=request.path.endswith("-stream"),
+            model=anthropic_name(model_id),
+        )
 
     async def _count_tokens(self, request: web.Request) -> web.StreamResponse:
         recorded = self.recorded(request)
@@ -308,13 +389,18 @@ class BedrockEmulator(EmulatorBase):
             encoded = recorded.json["input"]["invokeModel"]["body"]
             inner = orjson.loads(base64.b64decode(encoded, validate=True))
         except (TypeError, KeyError, ValueError):
-            refused = refused or _refusal("Malformed input: expected input.invokeModel.body "
-                                          "holding a base64-encoded InvokeModel body")
+            refused = refused or _refusal(
+                "Malformed input: expected input.invokeModel.body "
+                "holding a base64-encoded InvokeModel body"
+            )
         refused = refused or self._body_problem(inner)
         if refused is not None:
             return await self._responder.fail(refused)
-        queued: Fail | Drop | int = (self._count_queue.popleft() if self._count_queue
-                                     else max(1, len(orjson.dumps(inner)) // 4))
+        queued: Fail | Drop | int = (
+            self._count_queue.popleft()
+            if self._count_queue
+            else max(1, len(orjson.dumps(inner)) // 4)
+        )
         if isinstance(queued, int):
             return self.json_response({"inputTokens": queued})
         return await self._responder.dispatch(request, queued, stream=False, model="")
@@ -326,7 +412,8 @@ class BedrockEmulator(EmulatorBase):
                 return None
             problem: tuple[str, str] | None = (
                 "UnrecognizedClientException",
-                "The security token included in the request is invalid.")
+                "The security token included in the request is invalid.",
+            )
         else:
             problem = sigv4_problem(request, body, self.credentials, self.region)
         if problem is None:
@@ -336,19 +423,27 @@ class BedrockEmulator(EmulatorBase):
 
     def _body_problem(self, body: Any) -> Fail | None:
         if not isinstance(body, dict):
-            return _refusal("Malformed input request: expected type: JSONObject, please "
-                            "reformat your input and try again.")
+            return _refusal(
+                "Malformed input request: expected type: JSONObject, please "
+                "reformat your input and try again."
+            )
         for key in ("model", "stream"):
             if key in body:
-                return _refusal(f"Malformed input request: #: extraneous key [{key}] is not "
-                                "permitted, please reformat your input and try again.")
+                return _refusal(
+                    f"Malformed input request: #: extraneous key [{key}] is not "
+                    "permitted, please reformat your input and try again."
+                )
         for key in ("anthropic_version", "max_tokens", "messages"):
             if key not in body:
-                return _refusal(f"Malformed input request: #: required key [{key}] not "
-                                "found, please reformat your input and try again.")
+                return _refusal(
+                    f"Malformed input request: #: required key [{key}] not "
+                    "found, please reformat your input and try again."
+                )
         if body["anthropic_version"] != "bedrock-2023-05-31":
-            return _refusal("Malformed input request: #/anthropic_version: "
-                            f"{body['anthropic_version']} is not a valid enum value")
+            return _refusal(
+                "Malformed input request: #/anthropic_version: "
+                f"{body['anthropic_version']} is not a valid enum value"
+            )
         betas = body.get("anthropic_beta", [])
         if not isinstance(betas, list) or any(b not in KNOWN_BETAS for b in betas):
             return _refusal("invalid beta flag")

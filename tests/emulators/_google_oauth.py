@@ -109,8 +109,12 @@ class GoogleTokenServer:
     async def __aenter__(self) -> Self:
         return await self.start()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     @property
@@ -121,15 +125,19 @@ class GoogleTokenServer:
 
     # scripting -----------------------------------------------------------------------------
 
-    def service_account(self, *, project_id: str = "proj-1",
-                        client_email: str | None = None) -> dict[str, Any]:
+    def service_account(
+        self, *, project_id: str = "proj-1", client_email: str | None = None
+    ) -> dict[str, Any]:
         """A fresh service-account key (a new RSA key pair), registered with this server."""
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_id = secrets.token_hex(20)
         email = client_email or f"relay-{key_id[:6]}@{project_id}.iam.gserviceaccount.com"
         self._keys[key_id] = _Key(email, key.public_key())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
         return {
             "type": "service_account",
             "project_id": project_id,
@@ -147,8 +155,12 @@ class GoogleTokenServer:
         path.write_text(json.dumps(self.service_account(**kwargs), indent=2))
         return path
 
-    def fail_next(self, status: int = 400, error: str = "invalid_grant",
-                  description: str = "Invalid JWT Signature.") -> None:
+    def fail_next(
+        self,
+        status: int = 400,
+        error: str = "invalid_grant",
+        description: str = "Invalid JWT Signature.",
+    ) -> None:
         """Refuse the next token request with an OAuth error body."""
         self._failures.append((status, {"error": error, "error_description": description}))
 
@@ -183,14 +195,21 @@ class GoogleTokenServer:
         if problem is not None:
             self.rejections.append(problem)
             # Google answers every bad signature or unknown key with the same words.
-            return web.json_response({"error": "invalid_grant",
-                                      "error_description": "Invalid JWT Signature."}, status=400)
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "Invalid JWT Signature."},
+                status=400,
+            )
         now = time.time()
-        token = IssuedToken(value=f"ya29.emu-{len(self.issued) + 1}-{secrets.token_urlsafe(24)}",
-                            client_email=email, issued_at=now, expires_at=now + self.expires_in)
+        token = IssuedToken(
+            value=f"ya29.emu-{len(self.issued) + 1}-{secrets.token_urlsafe(24)}",
+            client_email=email,
+            issued_at=now,
+            expires_at=now + self.expires_in,
+        )
         self.issued.append(token)
-        return web.json_response({"access_token": token.value, "expires_in": self.expires_in,
-                                  "token_type": "Bearer"})
+        return web.json_response(
+            {"access_token": token.value, "expires_in": self.expires_in, "token_type": "Bearer"}
+        )
 
     def _refuse(self, error: str, description: str) -> web.Response:
         self.rejections.append(description)
@@ -211,8 +230,9 @@ class GoogleTokenServer:
         if header.get("alg") != "RS256" or key is None:
             return f"unknown key {header.get('kid')!r} or algorithm {header.get('alg')!r}", ""
         try:
-            key.public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode(),
-                                  padding.PKCS1v15(), hashes.SHA256())
+            key.public_key.verify(
+                signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
         except InvalidSignature:
             return "Invalid JWT Signature.", ""
         return self._check_claims(claims, key), key.client_email

@@ -37,24 +37,78 @@ __all__ = ["Chat", "OpenAIDialect", "OpenAIEmulator", "chat_problem", "finish_re
 
 CHAT_PATH: Final = "/v1/chat/completions"
 CREATED: Final = 1_760_000_000
-FINISH_REASONS: Final = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-                         "tool_use": "tool_calls", "refusal": "content_filter", None: None}
-_ERRORS: Final = {400: ("invalid_request_error", None), 401: ("invalid_request_error",
-                  "invalid_api_key"), 403: ("invalid_request_error", "unsupported_country"),
-                  404: ("invalid_request_error", "model_not_found"),
-                  429: ("requests", "rate_limit_exceeded")}
-_PARAMS: Final = frozenset({
-    "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop",
-    "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls",
-    "reasoning_effort", "response_format", "user", "n", "seed", "logprobs", "top_logprobs",
-    "presence_penalty", "frequency_penalty", "logit_bias", "metadata", "store", "service_tier",
-    "modalities", "audio", "prediction", "safety_identifier", "prompt_cache_key", "verbosity"})
+FINISH_REASONS: Final = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+    None: None,
+}
+_ERRORS: Final = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+_PARAMS: Final = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "stop",
+        "stream",
+        "stream_options",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning_effort",
+        "response_format",
+        "user",
+        "n",
+        "seed",
+        "logprobs",
+        "top_logprobs",
+        "presence_penalty",
+        "frequency_penalty",
+        "logit_bias",
+        "metadata",
+        "store",
+        "service_tier",
+        "modalities",
+        "audio",
+        "prediction",
+        "safety_identifier",
+        "prompt_cache_key",
+        "verbosity",
+    }
+)
 _EFFORTS: Final = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
-_PARTS: Final = {"user": {"text", "image_url", "input_audio", "file"}, "system": {"text"},
-                 "developer": {"text"}, "assistant": {"text", "refusal"}, "tool": {"text"}}
+_PARTS: Final = {
+    "user": {"text", "image_url", "input_audio", "file"},
+    "system": {"text"},
+    "developer": {"text"},
+    "assistant": {"text", "refusal"},
+    "tool": {"text"},
+}
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-_MESSAGE_FIELDS: Final = frozenset({"role", "content", "name", "tool_calls", "tool_call_id",
-                                    "refusal", "audio", "function_call", "reasoning_content"})
+_MESSAGE_FIELDS: Final = frozenset(
+    {
+        "role",
+        "content",
+        "name",
+        "tool_calls",
+        "tool_call_id",
+        "refusal",
+        "audio",
+        "function_call",
+        "reasoning_content",
+    }
+)
 ReasoningReplay = Literal["allowed", "required", "refused"]
 """How a server treats `reasoning_content` in assistant messages: vLLM and llama.cpp allow
 it, DeepSeek's thinking mode requires it next to tool calls, api.openai.com and Mistral
@@ -113,26 +167,37 @@ class OpenAIDialect(AnthropicDialect):
         return "req_" + secrets.token_hex(16)
 
     def headers(self, *, status: int, request_id: str) -> dict[str, str]:
-        return {"x-request-id": request_id, "openai-version": "2020-10-01",
-                "openai-processing-ms": "12", "x-ratelimit-limit-requests": "10000",
-                "x-ratelimit-remaining-requests": "0" if status == 429 else "9999",
-                "x-ratelimit-reset-requests": "6ms"}
+        return {
+            "x-request-id": request_id,
+            "openai-version": "2020-10-01",
+            "openai-processing-ms": "12",
+            "x-ratelimit-limit-requests": "10000",
+            "x-ratelimit-remaining-requests": "0" if status == 429 else "9999",
+            "x-ratelimit-reset-requests": "6ms",
+        }
 
     def error_body(self, fail: Fail, request_id: str) -> bytes:
         if fail.body is not None:
             return fail.body
-        kind, code = _ERRORS.get(fail.status, ("server_error" if fail.status >= 500
-                                               else "invalid_request_error", None))
-        return compact({"error": {"message": fail.message, "type": kind, "param": None,
-                                  "code": code}})
+        kind, code = _ERRORS.get(
+            fail.status, ("server_error" if fail.status >= 500 else "invalid_request_error", None)
+        )
+        return compact(
+            {"error": {"message": fail.message, "type": kind, "param": None, "code": code}}
+        )
 
     def usage(self, reply: Reply, *, output_tokens: int) -> dict[str, Any]:
         prompt = reply.input_tokens + reply.cache_read_input_tokens
-        return {"prompt_tokens": prompt, "completion_tokens": output_tokens,
-                "total_tokens": prompt + output_tokens,
-                "prompt_tokens_details": {"cached_tokens": reply.cache_read_input_tokens,
-                                          "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": output_tokens,
+            "total_tokens": prompt + output_tokens,
+            "prompt_tokens_details": {
+                "cached_tokens": reply.cache_read_input_tokens,
+                "audio_tokens": 0,
+            },
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        }
 
     def completion(self, chat: Chat, blocks: list[Block], *, model: str) -> dict[str, Any]:
         """A non-streamed `chat.completion`."""
@@ -147,25 +212,46 @@ class OpenAIDialect(AnthropicDialect):
             message[chat.reasoning_field] = "".join(thoughts)
         if calls:
             message["tool_calls"] = [
-                {"id": b.id, "type": "function",
-                 "function": {"name": b.name, "arguments": "".join(_pieces(b))}} for b in calls]
-        choice = {"index": 0, "message": message, "logprobs": None,
-                  "finish_reason": chat.finish or finish_reason(reply)}
+                {
+                    "id": b.id,
+                    "type": "function",
+                    "function": {"name": b.name, "arguments": "".join(_pieces(b))},
+                }
+                for b in calls
+            ]
+        choice = {
+            "index": 0,
+            "message": message,
+            "logprobs": None,
+            "finish_reason": chat.finish or finish_reason(reply),
+        }
         if chat.matched_stop is not None:
             choice["stop_reason"] = chat.matched_stop
-        return {"id": self.message_id(), "object": "chat.completion", "created": CREATED,
-                "model": model, "choices": [choice],
-                "usage": self.usage(reply, output_tokens=reply.output_tokens),
-                "service_tier": "default", "system_fingerprint": "fp_emu"}
+        return {
+            "id": self.message_id(),
+            "object": "chat.completion",
+            "created": CREATED,
+            "model": model,
+            "choices": [choice],
+            "usage": self.usage(reply, output_tokens=reply.output_tokens),
+            "service_tier": "default",
+            "system_fingerprint": "fp_emu",
+        }
 
-    def chunks(self, chat: Chat, blocks: list[Block], *, model: str,
-               include_usage: bool) -> list[dict[str, Any]]:
+    def chunks(
+        self, chat: Chat, blocks: list[Block], *, model: str, include_usage: bool
+    ) -> list[dict[str, Any]]:
         """Every `chat.completion.chunk` of a streamed answer, in order."""
-        base = {"id": self.message_id(), "object": "chat.completion.chunk", "created": CREATED,
-                "model": model, "service_tier": "default", "system_fingerprint": "fp_emu"}
+        base = {
+            "id": self.message_id(),
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": "fp_emu",
+        }
         reply = chat.reply
-        usage_mode = chat.usage if chat.usage != "auto" else (
-            "chunk" if include_usage else "none")
+        usage_mode = chat.usage if chat.usage != "auto" else ("chunk" if include_usage else "none")
         null_usage = {"usage": None} if include_usage else {}
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -210,11 +296,20 @@ def _pieces(block: ToolUseBlock) -> list[str]:
     return split_even(json.dumps(block.input, separators=(",", ":"), ensure_ascii=False))
 
 
-def _call_deltas(calls: list[tuple[int, ToolUseBlock]], *,
-                 interleave: bool) -> Iterator[dict[str, Any]]:
+def _call_deltas(
+    calls: list[tuple[int, ToolUseBlock]], *, interleave: bool
+) -> Iterator[dict[str, Any]]:
     def head(index: int, block: ToolUseBlock) -> dict[str, Any]:
-        return {"tool_calls": [{"index": index, "id": block.id, "type": "function",
-                                "function": {"name": block.name, "arguments": ""}}]}
+        return {
+            "tool_calls": [
+                {
+                    "index": index,
+                    "id": block.id,
+                    "type": "function",
+                    "function": {"name": block.name, "arguments": ""},
+                }
+            ]
+        }
 
     def piece(index: int, text: str) -> dict[str, Any]:
         return {"tool_calls": [{"index": index, "function": {"arguments": text}}]}
@@ -235,8 +330,9 @@ def _call_deltas(calls: list[tuple[int, ToolUseBlock]], *,
 # -- request checks, as api.openai.com makes them -------------------------------------------
 
 
-def chat_problem(body: object, *, rejects_max_tokens: bool = False,
-                 reasoning_replay: ReasoningReplay = "allowed") -> str | None:
+def chat_problem(
+    body: object, *, rejects_max_tokens: bool = False, reasoning_replay: ReasoningReplay = "allowed"
+) -> str | None:
     """Why OpenAI would refuse this chat completions body (None when it would not)."""
     if not isinstance(body, dict):
         return "We could not parse the JSON body of your request."
@@ -248,8 +344,10 @@ def chat_problem(body: object, *, rejects_max_tokens: bool = False,
     if "max_tokens" in body and "max_completion_tokens" in body:
         return "max_tokens and max_completion_tokens cannot both be set"
     if rejects_max_tokens and "max_tokens" in body:
-        return ("Unsupported parameter: 'max_tokens' is not supported with this model. "
-                "Use 'max_completion_tokens' instead.")
+        return (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead."
+        )
     if "stream_options" in body and body.get("stream") is not True:
         return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
     if body.get("reasoning_effort", "low") not in _EFFORTS:
@@ -287,24 +385,32 @@ def _messages_problem(messages: object, replay: ReasoningReplay) -> str | None:
             return f"Invalid value for 'messages[{i}].role'."
         assert isinstance(message, dict)
         extra = sorted(set(message) - _MESSAGE_FIELDS) or (
-            ["reasoning_content"] if replay == "refused" and "reasoning_content" in message
-            else [])
+            ["reasoning_content"] if replay == "refused" and "reasoning_content" in message else []
+        )
         if extra:
             return f"messages.{i}.{role}.{extra[0]}: Extra inputs are not permitted"
-        if (replay == "required" and message.get("tool_calls")
-                and "reasoning_content" not in message):
-            return (f"Missing `reasoning_content` field in the assistant message at message "
-                    f"index {i}.")
+        if (
+            replay == "required"
+            and message.get("tool_calls")
+            and "reasoning_content" not in message
+        ):
+            return (
+                f"Missing `reasoning_content` field in the assistant message at message index {i}."
+            )
         if role == "tool":
             call_id = message.get("tool_call_id")
             if call_id not in unanswered:
-                return ("Invalid parameter: messages with role 'tool' must be a response to a "
-                        "preceeding message with 'tool_calls'.")
+                return (
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceeding message with 'tool_calls'."
+                )
             unanswered.remove(call_id)
         elif unanswered:
-            return ("An assistant message with 'tool_calls' must be followed by tool messages "
-                    "responding to each 'tool_call_id'. The following tool_call_ids did not "
-                    f"have response messages: {', '.join(unanswered)}")
+            return (
+                "An assistant message with 'tool_calls' must be followed by tool messages "
+                "responding to each 'tool_call_id'. The following tool_call_ids did not "
+                f"have response messages: {', '.join(unanswered)}"
+            )
         problem = _content_problem(message, role, f"messages[{i}]")
         if problem:
             return problem
@@ -315,8 +421,10 @@ def _messages_problem(messages: object, replay: ReasoningReplay) -> str | None:
             for j, call in enumerate(calls):
                 call_id = call.get("id") if isinstance(call, dict) else None
                 if not isinstance(call_id, str) or len(call_id) > 40:
-                    return (f"Invalid 'messages[{i}].tool_calls[{j}].id': string too long. "
-                            "Expected a string with maximum length 40.")
+                    return (
+                        f"Invalid 'messages[{i}].tool_calls[{j}].id': string too long. "
+                        "Expected a string with maximum length 40."
+                    )
                 if not isinstance(call.get("function", {}).get("arguments"), str):
                     return f"Invalid 'messages[{i}].tool_calls[{j}].function.arguments'."
                 unanswered.append(call_id)
@@ -351,8 +459,13 @@ class OpenAIEmulator(EmulatorBase):
     dialect: ClassVar[AnthropicDialect] = OpenAIDialect()
     default_models: ClassVar[tuple[str, ...]] = ("gpt-5", "gpt-4o", "o3-mini")
 
-    def __init__(self, *, rejects_max_tokens: bool = False,
-                 reasoning_replay: ReasoningReplay = "allowed", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        rejects_max_tokens: bool = False,
+        reasoning_replay: ReasoningReplay = "allowed",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.rejects_max_tokens = rejects_max_tokens
         self.reasoning_replay: ReasoningReplay = reasoning_replay
@@ -371,15 +484,19 @@ class OpenAIEmulator(EmulatorBase):
         router.add_get("/v1/models", self._models, allow_head=False)
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
-        data = [{"id": m, "object": "model", "created": CREATED, "owned_by": "openai"}
-                for m in self.models]
+        data = [
+            {"id": m, "object": "model", "created": CREATED, "owned_by": "openai"}
+            for m in self.models
+        ]
         return await self.answer_models(
-            request, lambda: self.json_response({"object": "list", "data": data}))
+            request, lambda: self.json_response({"object": "list", "data": data})
+        )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = self.recorded(request).json
-        problem = chat_problem(body, rejects_max_tokens=self.rejects_max_tokens,
-                               reasoning_replay=self.reasoning_replay)
+        problem = chat_problem(
+            body, rejects_max_tokens=self.rejects_max_tokens, reasoning_replay=self.reasoning_replay
+        )
         if problem is not None:
             return await self._responder.fail(Fail(400, message=problem))
         assert isinstance(body, dict)
@@ -397,15 +514,17 @@ class OpenAIEmulator(EmulatorBase):
             completion = dialect.completion(behaviour, blocks, model=model)
             headers = dialect.headers(status=200, request_id=dialect.request_id())
             headers["content-type"] = "application/json"
-            return web.Response(body=compact(completion),
-                                headers=merge_headers(headers, behaviour.reply.headers))
+            return web.Response(
+                body=compact(completion), headers=merge_headers(headers, behaviour.reply.headers)
+            )
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
         chunks = dialect.chunks(behaviour, blocks, model=model, include_usage=include_usage)
         return await self._stream(request, behaviour, chunks)
 
-    async def _stream(self, request: web.Request, chat: Chat,
-                      chunks: list[dict[str, Any]]) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, chat: Chat, chunks: list[dict[str, Any]]
+    ) -> web.StreamResponse:
         dialect = self.dialect
         headers = dialect.headers(status=200, request_id=dialect.request_id())
         headers.update(dialect.sse_headers())
@@ -422,9 +541,15 @@ class OpenAIEmulator(EmulatorBase):
             error = {"error": {"message": message, "type": kind, "code": None}}
             return b"data: " + compact(error) + end + end
 
-        return await play(request, response, reply, frames,
-                          send=lambda frame: self._write(response, frame, chat.split_bytes),
-                          error_frame=error_frame, on_disconnect=self._note_disconnect)
+        return await play(
+            request,
+            response,
+            reply,
+            frames,
+            send=lambda frame: self._write(response, frame, chat.split_bytes),
+            error_frame=error_frame,
+            on_disconnect=self._note_disconnect,
+        )
 
     @staticmethod
     async def _write(response: web.StreamResponse, frame: bytes, size: int | None) -> None:
@@ -432,5 +557,4 @@ class OpenAIEmulator(EmulatorBase):
             await response.write(frame)
             return
         for start in range(0, len(frame), size):
-            await response.write(frame[start:start + size])
-
+            await response.write(frame[start : start + size])

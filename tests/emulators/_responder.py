@@ -35,10 +35,16 @@ def abort(request: web.Request) -> None:
         transport.abort()
 
 
-async def play(request: web.Request, response: web.StreamResponse, reply: Reply,
-               frames: Sequence[bytes], *, send: Callable[[bytes], Awaitable[None]],
-               error_frame: Callable[[str, str], bytes],
-               on_disconnect: Callable[[], None]) -> web.StreamResponse:
+async def play(
+    request: web.Request,
+    response: web.StreamResponse,
+    reply: Reply,
+    frames: Sequence[bytes],
+    *,
+    send: Callable[[bytes], Awaitable[None]],
+    error_frame: Callable[[str, str], bytes],
+    on_disconnect: Callable[[], None],
+) -> web.StreamResponse:
     """Write a stream's ``frames`` as ``reply`` scripts it: drip between them, and stall,
     send an error or cut the connection after a given number of them. Every dialect's
     streams go through here; only the framing differs."""
@@ -128,11 +134,15 @@ class Responder:
         events = dialect.stream_events(reply, dialect.resolve(reply), model=reply.model or model)
         response = web.StreamResponse(status=200, headers=merge_headers(base, reply.headers))
         await asyncio.sleep(reply.stall_before_headers)
-        return await play(request, response, reply, [sse_frame(*e) for e in events],
-                          send=response.write,
-                          error_frame=lambda kind, message: sse_frame(
-                              *dialect.error_event(kind, message)),
-                          on_disconnect=self._on_disconnect)
+        return await play(
+            request,
+            response,
+            reply,
+            [sse_frame(*e) for e in events],
+            send=response.write,
+            error_frame=lambda kind, message: sse_frame(*dialect.error_event(kind, message)),
+            on_disconnect=self._on_disconnect,
+        )
 
     async def fail(self, fail: Fail) -> web.StreamResponse:
         request_id, base = self._base(fail.status)

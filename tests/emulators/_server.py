@@ -228,7 +228,8 @@ class EmulatorBase:
         behaviour = self._next_behaviour(self.recorded(request))
         if isinstance(behaviour, Reply):
             self.issued_signatures.update(
-                b.signature for b in behaviour.blocks if isinstance(b, ThinkingBlock))
+                b.signature for b in behaviour.blocks if isinstance(b, ThinkingBlock)
+            )
         model = body.get("model")
         return await self._responder.dispatch(
             request,

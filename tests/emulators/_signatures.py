@@ -36,8 +36,10 @@ def _tool_loop_problem(body: dict[str, Any], messages: list[Any]) -> str | None:
     thinking = body.get("thinking")
     if not isinstance(thinking, dict) or thinking.get("type") == "disabled":
         return None
-    last = next((m for m in reversed(messages)
-                 if isinstance(m, dict) and m.get("role") == "assistant"), None)
+    last = next(
+        (m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "assistant"),
+        None,
+    )
     content = last.get("content") if last else None
     if not isinstance(content, list) or not content:
         return None
@@ -45,7 +47,9 @@ def _tool_loop_problem(body: dict[str, Any], messages: list[Any]) -> str | None:
     first = content[0]
     if has_tool_use and not (isinstance(first, dict) and first.get("type") in _THINKING):
         index = messages.index(last)
-        return (f"messages.{index}.content.0.type: Expected `thinking` or "
-                "`redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a "
-                "final `assistant` message must start with a thinking block")
+        return (
+            f"messages.{index}.content.0.type: Expected `thinking` or "
+            "`redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a "
+            "final `assistant` message must start with a thinking block"
+        )
     return None

@@ -34,12 +34,14 @@ def azure_entry(emu: AzureEmulator, **extra: Any) -> dict[str, Any]:
     return provider(emu, name="azure", type="azure", **extra)
 
 
-async def test_key_header_and_deployment_name(make_relay: RelayFactory, azure: AzureEmulator,
-                                              sdk) -> None:
+async def test_key_header_and_deployment_name(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk
+) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     azure.enqueue(Reply(text("hello from foundry"), input_tokens=9, output_tokens=3))
     message = await sdk(relay, api_key="client-key").messages.create(
-        model="claude-opus-4-8", max_tokens=50, messages=USER)
+        model="claude-opus-4-8", max_tokens=50, messages=USER
+    )
     assert message.content[0].text == "hello from foundry"
     assert message.model == "claude-opus-4-8"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (9, 3)
@@ -54,24 +56,26 @@ async def test_key_header_and_deployment_name(make_relay: RelayFactory, azure: A
 
 GOLDEN_REPLIES = {
     "text": Reply(text("streamed words arrive in pieces"), input_tokens=30),
-    "tool_use": Reply(text("Let me check."),
-                      tool_use("Bash", {"command": "ls -la /tmp", "description": "list"},
-                               id="toolu_01AbC-d_e"), stop_reason="tool_use"),
+    "tool_use": Reply(
+        text("Let me check."),
+        tool_use("Bash", {"command": "ls -la /tmp", "description": "list"}, id="toolu_01AbC-d_e"),
+        stop_reason="tool_use",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(GOLDEN_REPLIES))
 async def test_stream_final_message_matches_anthropic(
-        make_relay: RelayFactory, azure: AzureEmulator, emu: AnthropicEmulator, sdk,
-        kind: str) -> None:
+    make_relay: RelayFactory, azure: AzureEmulator, emu: AnthropicEmulator, sdk, kind: str
+) -> None:
     via_azure = await make_relay(azure_entry(azure, keys=[KEY]))
     via_anthropic = await make_relay(provider(emu))
     finals, events = {}, {}
-    for name, relay, upstream in (("azure", via_azure, azure),
-                                  ("anthropic", via_anthropic, emu)):
+    for name, relay, upstream in (("azure", via_azure, azure), ("anthropic", via_anthropic, emu)):
         upstream.enqueue(GOLDEN_REPLIES[kind])
-        async with sdk(relay).messages.stream(model="claude-opus-4-8", max_tokens=50,
-                                              messages=USER) as stream:
+        async with sdk(relay).messages.stream(
+            model="claude-opus-4-8", max_tokens=50, messages=USER
+        ) as stream:
             events[name] = [event.type async for event in stream]
             finals[name] = (await stream.get_final_message()).model_dump(exclude={"id"})
     assert finals["azure"] == finals["anthropic"]
@@ -80,15 +84,35 @@ async def test_stream_final_message_matches_anthropic(
     assert (seen.json["model"], seen.json["stream"]) == (DEPLOYMENT, True)
 
 
-@pytest.mark.parametrize(("keys", "model", "exception", "error_type", "wording"), [
-    (["wrong-key"], "claude-opus-4-8", anthropic.AuthenticationError, "authentication_error",
-     "Access denied due to invalid subscription key"),
-    ([KEY], "claude-opus-4-1", anthropic.NotFoundError, "not_found_error",
-     "deployment for this resource does not exist"),
-])
+@pytest.mark.parametrize(
+    ("keys", "model", "exception", "error_type", "wording"),
+    [
+        (
+            ["wrong-key"],
+            "claude-opus-4-8",
+            anthropic.AuthenticationError,
+            "authentication_error",
+            "Access denied due to invalid subscription key",
+        ),
+        (
+            [KEY],
+            "claude-opus-4-1",
+            anthropic.NotFoundError,
+            "not_found_error",
+            "deployment for this resource does not exist",
+        ),
+    ],
+)
 async def test_azure_errors_reach_the_sdk_in_anthropic_shape(
-        make_relay: RelayFactory, azure: AzureEmulator, sdk, keys: list[str], model: str,
-        exception: type[anthropic.APIStatusError], error_type: str, wording: str) -> None:
+    make_relay: RelayFactory,
+    azure: AzureEmulator,
+    sdk,
+    keys: list[str],
+    model: str,
+    exception: type[anthropic.APIStatusError],
+    error_type: str,
+    wording: str,
+) -> None:
     relay = await make_relay(azure_entry(azure, keys=keys, models=["claude-*"]))
     with pytest.raises(exception) as caught:
         await sdk(relay).messages.create(model=model, max_tokens=5, messages=USER)
@@ -97,19 +121,23 @@ async def test_azure_errors_reach_the_sdk_in_anthropic_shape(
     assert wording in caught.value.body["error"]["message"]
 
 
-async def test_model_errors_pass_unchanged(make_relay: RelayFactory, azure: AzureEmulator,
-                                           sdk) -> None:
+async def test_model_errors_pass_unchanged(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk
+) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     azure.enqueue(Fail(429, "rate_limit_error", "Number of request tokens exceeded"))
     with pytest.raises(anthropic.RateLimitError) as caught:
         await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
-    assert caught.value.body["error"] == {"type": "rate_limit_error",
-                                          "message": "Number of request tokens exceeded"}
+    assert caught.value.body["error"] == {
+        "type": "rate_limit_error",
+        "message": "Number of request tokens exceeded",
+    }
     assert caught.value.body["request_id"].startswith("req_")
 
 
-async def test_count_tokens_estimated_without_upstream(make_relay: RelayFactory,
-                                                       azure: AzureEmulator, sdk) -> None:
+async def test_count_tokens_estimated_without_upstream(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk
+) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     counted = await sdk(relay).messages.count_tokens(model="claude-opus-4-8", messages=USER)
     assert counted.input_tokens > 0
@@ -119,8 +147,15 @@ async def test_count_tokens_estimated_without_upstream(make_relay: RelayFactory,
 @pytest.fixture
 def managed_identity(monkeypatch: pytest.MonkeyPatch, azure: AzureEmulator) -> None:
     """The environment of an App Service with a managed identity, pointed at `azure`."""
-    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
-                 "AZURE_FEDERATED_TOKEN_FILE", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"):
+    for name in (
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
     monkeypatch.setenv("IDENTITY_ENDPOINT", azure.identity_endpoint)
@@ -128,12 +163,14 @@ def managed_identity(monkeypatch: pytest.MonkeyPatch, azure: AzureEmulator) -> N
 
 
 @pytest.mark.usefixtures("managed_identity")
-async def test_entra_token_from_azure_identity(make_relay: RelayFactory, azure: AzureEmulator,
-                                               sdk) -> None:
+async def test_entra_token_from_azure_identity(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk
+) -> None:
     relay = await make_relay(azure_entry(azure, entra=True))
     for _ in range(2):
-        message = await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5,
-                                                   messages=USER)
+        message = await sdk(relay).messages.create(
+            model="claude-opus-4-8", max_tokens=5, messages=USER
+        )
         assert message.content[0].text == "pong"
     assert len(azure.issued) == 1
     assert azure.identity_calls[0].query["resource"] == ENTRA_RESOURCE
@@ -161,16 +198,17 @@ class FakeCredential:
             raise self.fail
         value = f"entra-{len(self.issued) + 1}"
         self.issued.append(value)
-        return type("AccessToken", (), {"token": value,
-                                        "expires_on": int(time.time() + self.lifetime)})()
+        return type(
+            "AccessToken", (), {"token": value, "expires_on": int(time.time() + self.lifetime)}
+        )()
 
     async def close(self) -> None:
         self.closed = True
 
 
-async def test_entra_token_renewed_before_expiry(make_relay: RelayFactory,
-                                                 azure: AzureEmulator, sdk,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_entra_token_renewed_before_expiry(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = FakeCredential(lifetime=4)
     monkeypatch.setattr(_entra, "default_credential", lambda: fake)
     azure.accept_token("entra-1")
@@ -181,8 +219,9 @@ async def test_entra_token_renewed_before_expiry(make_relay: RelayFactory,
     assert fake.issued == ["entra-1"]
     await asyncio.sleep(2.1)  # past half of the token's life
     fake.resumed.clear()  # the renewal hangs until released; the request must not wait
-    await asyncio.wait_for(client.messages.create(model="claude-opus-4-8", max_tokens=5,
-                                                  messages=USER), 5)
+    await asyncio.wait_for(
+        client.messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER), 5
+    )
     assert azure.messages_requests[-1].headers["authorization"] == "Bearer entra-1"
     assert len(fake.scopes) == 2 and fake.issued == ["entra-1"]
     fake.resumed.set()
@@ -195,10 +234,12 @@ async def test_entra_token_renewed_before_expiry(make_relay: RelayFactory,
     assert set(fake.scopes) == {("https://ai.azure.com/.default",)}
 
 
-async def test_entra_failure_answers_502(make_relay: RelayFactory, azure: AzureEmulator, sdk,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeCredential(fail=RuntimeError("ManagedIdentityCredential authentication "
-                                            "unavailable.\nsecond line"))
+async def test_entra_failure_answers_502(
+    make_relay: RelayFactory, azure: AzureEmulator, sdk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeCredential(
+        fail=RuntimeError("ManagedIdentityCredential authentication unavailable.\nsecond line")
+    )
     monkeypatch.setattr(_entra, "default_credential", lambda: fake)
     relay = await make_relay(azure_entry(azure, entra=True))
     with pytest.raises(anthropic.InternalServerError) as caught:
@@ -215,10 +256,11 @@ async def test_emulator_refuses_unknown_bearer_and_root_path(azure: AzureEmulato
     headers = {"anthropic-version": "2023-06-01"}
     async with aiohttp.ClientSession() as session:
         for url, extra, status in (
-                (f"{azure.base_url}/v1/messages", {"authorization": "Bearer forged"}, 401),
-                (f"{azure.base_url}/v1/messages", {"api-key": KEY}, 200),
-                (f"{azure.base_url}/v1/messages", {"x-api-key": KEY}, 200),
-                (f"http://127.0.0.1:{azure.port}/v1/messages", {"x-api-key": KEY}, 404),
-                (f"{azure.base_url}/v1/messages/count_tokens", {"x-api-key": KEY}, 404)):
+            (f"{azure.base_url}/v1/messages", {"authorization": "Bearer forged"}, 401),
+            (f"{azure.base_url}/v1/messages", {"api-key": KEY}, 200),
+            (f"{azure.base_url}/v1/messages", {"x-api-key": KEY}, 200),
+            (f"http://127.0.0.1:{azure.port}/v1/messages", {"x-api-key": KEY}, 404),
+            (f"{azure.base_url}/v1/messages/count_tokens", {"x-api-key": KEY}, 404),
+        ):
             async with session.post(url, json=body, headers={**headers, **extra}) as resp:
                 assert resp.status == status, (url, extra)

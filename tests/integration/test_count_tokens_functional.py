@@ -12,28 +12,28 @@ MESSAGES = [{"role": "user", "content": "How many tokens is this sentence, rough
 
 
 async def test_count_tokens_forwarded_to_anthropic(relay, emu: AnthropicEmulator, sdk) -> None:
-    result = await sdk(relay).messages.count_tokens(model="claude-opus-4-8",
-                                                    messages=MESSAGES)
+    result = await sdk(relay).messages.count_tokens(model="claude-opus-4-8", messages=MESSAGES)
     recorded = emu.requests[-1]
     assert recorded.path == "/v1/messages/count_tokens"
     assert result.input_tokens == len(recorded.body) // 4
 
 
-async def test_count_tokens_upstream_error_forwarded(relay, emu: AnthropicEmulator,
-                                                     sdk) -> None:
+async def test_count_tokens_upstream_error_forwarded(relay, emu: AnthropicEmulator, sdk) -> None:
     emu.enqueue_count(Fail(400, message="bad count"))
     with pytest.raises(anthropic.BadRequestError, match="bad count"):
         await sdk(relay).messages.count_tokens(model="claude-opus-4-8", messages=MESSAGES)
 
 
-async def test_count_tokens_estimated_for_ollama(make_relay: RelayFactory,
-                                                 ollama: OllamaEmulator, sdk) -> None:
-    relay = await make_relay(provider(ollama, name="local", type="ollama",
-                                      models=["qwen3-coder"]))
+async def test_count_tokens_estimated_for_ollama(
+    make_relay: RelayFactory, ollama: OllamaEmulator, sdk
+) -> None:
+    relay = await make_relay(provider(ollama, name="local", type="ollama", models=["qwen3-coder"]))
     short = await sdk(relay).messages.count_tokens(model="qwen3-coder", messages=MESSAGES)
     long = await sdk(relay).messages.count_tokens(
-        model="qwen3-coder", messages=[{"role": "user", "content": "word " * 1000}])
+        model="qwen3-coder", messages=[{"role": "user", "content": "word " * 1000}]
+    )
     assert 5 <= short.input_tokens < 40
     assert 1000 <= long.input_tokens <= 2500
-    assert ollama.requests == [] or all(r.path != "/v1/messages/count_tokens"
-                                        for r in ollama.requests)
+    assert ollama.requests == [] or all(
+        r.path != "/v1/messages/count_tokens" for r in ollama.requests
+    )

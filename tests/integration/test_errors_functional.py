@@ -26,9 +26,9 @@ SDK_ERRORS = [
 
 
 @pytest.mark.parametrize(("status", "error_class"), SDK_ERRORS)
-async def test_upstream_error_surfaces_as_sdk_exception(relay: RelayServer,
-                                                        emu: AnthropicEmulator, sdk,
-                                                        status: int, error_class: type) -> None:
+async def test_upstream_error_surfaces_as_sdk_exception(
+    relay: RelayServer, emu: AnthropicEmulator, sdk, status: int, error_class: type
+) -> None:
     emu.enqueue(Fail(status, message=f"upstream says {status}", retry_after=7))
     with pytest.raises(error_class) as caught:
         await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
@@ -40,20 +40,28 @@ async def test_upstream_error_surfaces_as_sdk_exception(relay: RelayServer,
     assert error.response.headers["request-id"].startswith("req_")
 
 
-async def test_upstream_error_body_forwarded_verbatim(relay: RelayServer,
-                                                      emu: AnthropicEmulator) -> None:
+async def test_upstream_error_body_forwarded_verbatim(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
     body = b'{"type":"error","error":{"type":"invalid_request_error","message":"odd \\u00e9"}}'
     emu.enqueue(Fail(400, body=body))
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": "claude-x", "max_tokens": 5,
-                                      "messages": USER}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER},
+        ) as resp:
             assert resp.status == 400
             assert await resp.read() == body
 
 
-async def _post(relay: RelayServer, data: bytes | None = None, *, path: str = "/v1/messages",
-                method: str = "POST", **kwargs) -> tuple[int, dict]:
+async def _post(
+    relay: RelayServer,
+    data: bytes | None = None,
+    *,
+    path: str = "/v1/messages",
+    method: str = "POST",
+    **kwargs,
+) -> tuple[int, dict]:
     async with aiohttp.ClientSession() as session:
         async with session.request(method, f"{relay.url}{path}", data=data, **kwargs) as resp:
             raw = await resp.read()
@@ -61,8 +69,9 @@ async def _post(relay: RelayServer, data: bytes | None = None, *, path: str = "/
             return resp.status, orjson.loads(raw)
 
 
-def _assert_error(status: int, body: dict, expected_status: int, error_type: str,
-                  *phrases: str) -> None:
+def _assert_error(
+    status: int, body: dict, expected_status: int, error_type: str, *phrases: str
+) -> None:
     assert status == expected_status, body
     assert body["type"] == "error"
     assert body["error"]["type"] == error_type
@@ -71,22 +80,26 @@ def _assert_error(status: int, body: dict, expected_status: int, error_type: str
         assert phrase in body["error"]["message"]
 
 
-@pytest.mark.parametrize(("body", "phrases"), [
-    (b"{not json", ["not valid JSON"]),
-    (b"", ["empty"]),
-    (b"[1, 2]", ["JSON object", "array"]),
-    (b'{"max_tokens": 5, "messages": []}', ["model: Field required"]),
-    (b'{"model": 5, "max_tokens": 5, "messages": []}', ["model: Input should be a string"]),
-    (b'{"model": "", "max_tokens": 5, "messages": []}', ["model"]),
-    (b'{"model": "claude-x", "max_tokens": 5}', ["messages: Field required"]),
-    (b'{"model": "claude-x", "max_tokens": 5, "messages": "hi"}', ["messages", "list"]),
-    (b'{"model": "claude-x", "messages": []}', ["max_tokens: Field required"]),
-    (b'{"model": "claude-x", "max_tokens": "5", "messages": []}', ["max_tokens"]),
-    (b'{"model": "claude-x", "max_tokens": 0, "messages": []}', ["max_tokens"]),
-    (b'{"model": "claude-x", "max_tokens": 5, "messages": [], "stream": "yes"}', ["stream"]),
-])
-async def test_bad_input_is_invalid_request(relay: RelayServer, emu: AnthropicEmulator,
-                                            body: bytes, phrases: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("body", "phrases"),
+    [
+        (b"{not json", ["not valid JSON"]),
+        (b"", ["empty"]),
+        (b"[1, 2]", ["JSON object", "array"]),
+        (b'{"max_tokens": 5, "messages": []}', ["model: Field required"]),
+        (b'{"model": 5, "max_tokens": 5, "messages": []}', ["model: Input should be a string"]),
+        (b'{"model": "", "max_tokens": 5, "messages": []}', ["model"]),
+        (b'{"model": "claude-x", "max_tokens": 5}', ["messages: Field required"]),
+        (b'{"model": "claude-x", "max_tokens": 5, "messages": "hi"}', ["messages", "list"]),
+        (b'{"model": "claude-x", "messages": []}', ["max_tokens: Field required"]),
+        (b'{"model": "claude-x", "max_tokens": "5", "messages": []}', ["max_tokens"]),
+        (b'{"model": "claude-x", "max_tokens": 0, "messages": []}', ["max_tokens"]),
+        (b'{"model": "claude-x", "max_tokens": 5, "messages": [], "stream": "yes"}', ["stream"]),
+    ],
+)
+async def test_bad_input_is_invalid_request(
+    relay: RelayServer, emu: AnthropicEmulator, body: bytes, phrases: list[str]
+) -> None:
     status, answer = await _post(relay, body)
     _assert_error(status, answer, 400, "invalid_request_error", *phrases)
     assert emu.messages_requests == []
@@ -94,21 +107,28 @@ async def test_bad_input_is_invalid_request(relay: RelayServer, emu: AnthropicEm
 
 async def test_bad_input_through_sdk(relay: RelayServer, sdk) -> None:
     with pytest.raises(anthropic.BadRequestError, match="max_tokens"):
-        await sdk(relay).messages.create(model="claude-x", max_tokens=5, messages=USER,
-                                         extra_body={"max_tokens": "many"})
+        await sdk(relay).messages.create(
+            model="claude-x", max_tokens=5, messages=USER, extra_body={"max_tokens": "many"}
+        )
 
 
 async def test_oversized_body_is_413(make_relay: RelayFactory, emu: AnthropicEmulator) -> None:
     relay = await make_relay(provider(emu), server={"max_body_bytes": 1000})
-    body = orjson.dumps({"model": "claude-x", "max_tokens": 5,
-                         "messages": [{"role": "user", "content": "x" * 2000}]})
+    body = orjson.dumps(
+        {
+            "model": "claude-x",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x" * 2000}],
+        }
+    )
     status, answer = await _post(relay, body)
     _assert_error(status, answer, 413, "request_too_large", "1000 bytes")
     assert emu.messages_requests == []
 
 
-async def test_unknown_model_is_404_listing_models(make_relay: RelayFactory,
-                                                   emu: AnthropicEmulator, sdk) -> None:
+async def test_unknown_model_is_404_listing_models(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(provider(emu, models=["claude-opus-4-8", "claude-haiku-4-8"]))
     with pytest.raises(anthropic.NotFoundError) as caught:
         await sdk(relay).messages.create(model="gpt-7", max_tokens=5, messages=USER)
@@ -128,6 +148,5 @@ async def test_wrong_method_is_405(relay: RelayServer) -> None:
 
 
 async def test_count_tokens_bad_input(relay: RelayServer) -> None:
-    status, answer = await _post(relay, b'{"model": "claude-x"}',
-                                 path="/v1/messages/count_tokens")
+    status, answer = await _post(relay, b'{"model": "claude-x"}', path="/v1/messages/count_tokens")
     _assert_error(status, answer, 400, "invalid_request_error", "messages: Field required")

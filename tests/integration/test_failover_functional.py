@@ -23,23 +23,39 @@ def _dead_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-async def _two(make_relay: RelayFactory, first: AnthropicEmulator | str,
-               second: AnthropicEmulator, **extra):
+async def _two(
+    make_relay: RelayFactory, first: AnthropicEmulator | str, second: AnthropicEmulator, **extra
+):
     # round-robin starts with the first candidate, so the order is known.
-    return await make_relay(provider(first, name="first", **extra),
-                            provider(second, name="second"),
-                            routing={"strategy": "round-robin"})
+    return await make_relay(
+        provider(first, name="first", **extra),
+        provider(second, name="second"),
+        routing={"strategy": "round-robin"},
+    )
 
 
-@pytest.mark.parametrize("failure", [
-    Fail(529), Fail(500), Fail(503), Fail(429, retry_after=30), Fail(408), Drop(),
-    Reply(text("never"), cut_after_events=0),
-    Raw(b'event: message_start\ndata: {"type":"mess', cut=True),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Fail(529),
+        Fail(500),
+        Fail(503),
+        Fail(429, retry_after=30),
+        Fail(408),
+        Drop(),
+        Reply(text("never"), cut_after_events=0),
+        Raw(b'event: message_start\ndata: {"type":"mess', cut=True),
+    ],
+)
 @pytest.mark.parametrize("stream", [False, True])
 async def test_failure_before_first_byte_moves_to_next_provider(
-        make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk,
-        failure, stream: bool) -> None:
+    make_relay: RelayFactory,
+    emu: AnthropicEmulator,
+    emu2: AnthropicEmulator,
+    sdk,
+    failure,
+    stream: bool,
+) -> None:
     relay = await _two(make_relay, emu, emu2)
     emu.enqueue(failure)
     emu2.enqueue(Reply(text("from the second")))
@@ -53,16 +69,17 @@ async def test_failure_before_first_byte_moves_to_next_provider(
     assert len(emu.messages_requests) == 1 and len(emu2.messages_requests) == 1
 
 
-async def test_connection_refused_moves_to_next_provider(make_relay: RelayFactory,
-                                                         emu2: AnthropicEmulator, sdk) -> None:
+async def test_connection_refused_moves_to_next_provider(
+    make_relay: RelayFactory, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await _two(make_relay, _dead_url(), emu2)
     message = await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
     assert message.content[0].text == "pong"
 
 
-async def test_stall_past_first_byte_timeout_moves_on(make_relay: RelayFactory,
-                                                      emu: AnthropicEmulator,
-                                                      emu2: AnthropicEmulator, sdk) -> None:
+async def test_stall_past_first_byte_timeout_moves_on(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await _two(make_relay, emu, emu2, timeouts={"first_byte": 0.3})
     emu.enqueue(Reply(text("late"), stall_before_headers=5))
     async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as s:
@@ -71,8 +88,9 @@ async def test_stall_past_first_byte_timeout_moves_on(make_relay: RelayFactory,
     await asyncio.wait_for(emu.disconnected.wait(), 2)
 
 
-async def test_client_error_is_not_retried(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                           emu2: AnthropicEmulator, sdk) -> None:
+async def test_client_error_is_not_retried(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await _two(make_relay, emu, emu2)
     emu.enqueue(Fail(400, message="prompt is too long"))
     with pytest.raises(anthropic.BadRequestError, match="prompt is too long"):
@@ -80,9 +98,9 @@ async def test_client_error_is_not_retried(make_relay: RelayFactory, emu: Anthro
     assert emu2.messages_requests == []
 
 
-async def test_all_failing_returns_last_upstream_error(make_relay: RelayFactory,
-                                                       emu: AnthropicEmulator,
-                                                       emu2: AnthropicEmulator, sdk) -> None:
+async def test_all_failing_returns_last_upstream_error(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await _two(make_relay, emu, emu2)
     emu.enqueue(Fail(529, message="first overloaded"))
     emu2.enqueue(Fail(429, message="second rate limited", retry_after=12))
@@ -101,13 +119,13 @@ async def test_all_unreachable_is_anthropic_error(make_relay: RelayFactory, sdk)
     assert "cannot connect" in caught.value.body["error"]["message"]
 
 
-async def test_cut_mid_stream_ends_with_error_event(relay, emu: AnthropicEmulator,
-                                                    sdk) -> None:
+async def test_cut_mid_stream_ends_with_error_event(relay, emu: AnthropicEmulator, sdk) -> None:
     emu.enqueue(Reply(text("a long answer that will be cut"), cut_after_events=4))
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": MODEL, "max_tokens": 5, "messages": USER,
-                                      "stream": True}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": MODEL, "max_tokens": 5, "messages": USER, "stream": True},
+        ) as resp:
             raw = await resp.read()
     events = [e for e in raw.split(b"\n\n") if e]
     assert events[0].startswith(b"event: message_start")
@@ -116,35 +134,38 @@ async def test_cut_mid_stream_ends_with_error_event(relay, emu: AnthropicEmulato
     assert all(e.startswith(b"event: ") for e in events), "no half events"
     with pytest.raises(anthropic.APIStatusError):
         emu.enqueue(Reply(text("a long answer that will be cut"), cut_after_events=4))
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5,
-                                              messages=USER) as stream:
+        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as stream:
             await stream.get_final_message()
 
 
 async def test_half_event_before_cut_is_not_forwarded(relay, emu: AnthropicEmulator) -> None:
-    start = (b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1",'
-             b'"type":"message","role":"assistant","model":"claude-opus-4-8","content":[],'
-             b'"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,'
-             b'"output_tokens":1}}}\n\n')
-    emu.enqueue(Raw(start, b'event: content_block_start\ndata: {"type":"content_blo',
-                    cut=True))
+    start = (
+        b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1",'
+        b'"type":"message","role":"assistant","model":"claude-opus-4-8","content":[],'
+        b'"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,'
+        b'"output_tokens":1}}}\n\n'
+    )
+    emu.enqueue(Raw(start, b'event: content_block_start\ndata: {"type":"content_blo', cut=True))
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": MODEL, "max_tokens": 5, "messages": USER,
-                                      "stream": True}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": MODEL, "max_tokens": 5, "messages": USER, "stream": True},
+        ) as resp:
             raw = await resp.read()
     assert raw.startswith(start)
     assert b"content_blo" not in raw
-    assert raw[len(start):].startswith(b"event: error\n")
+    assert raw[len(start) :].startswith(b"event: error\n")
 
 
 async def test_upstream_error_event_passes_through(relay, emu: AnthropicEmulator) -> None:
-    emu.enqueue(Reply(text("hello there"),
-                      error_after_events=(3, "overloaded_error", "Overloaded")))
+    emu.enqueue(
+        Reply(text("hello there"), error_after_events=(3, "overloaded_error", "Overloaded"))
+    )
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": MODEL, "max_tokens": 5, "messages": USER,
-                                      "stream": True}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": MODEL, "max_tokens": 5, "messages": USER, "stream": True},
+        ) as resp:
             raw = await resp.read()
     assert raw.count(b"event: error") == 1
     assert b'"overloaded_error"' in raw
@@ -153,21 +174,25 @@ async def test_upstream_error_event_passes_through(relay, emu: AnthropicEmulator
 async def test_client_disconnect_cancels_upstream(relay, emu: AnthropicEmulator) -> None:
     emu.enqueue(Reply(text("a slow answer " * 20), drip=0.2))
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": MODEL, "max_tokens": 5, "messages": USER,
-                                      "stream": True}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": MODEL, "max_tokens": 5, "messages": USER, "stream": True},
+        ) as resp:
             await resp.content.readany()
             resp.close()
     await asyncio.wait_for(emu.disconnected.wait(), 2)
 
 
-async def test_client_disconnect_while_waiting_cancels_upstream(relay,
-                                                                emu: AnthropicEmulator) -> None:
+async def test_client_disconnect_while_waiting_cancels_upstream(
+    relay, emu: AnthropicEmulator
+) -> None:
     emu.enqueue(Reply(text("late"), stall_before_headers=30))
     async with aiohttp.ClientSession() as session:
         with pytest.raises(asyncio.TimeoutError):
-            async with session.post(f"{relay.url}/v1/messages",
-                                    json={"model": MODEL, "max_tokens": 5, "messages": USER},
-                                    timeout=aiohttp.ClientTimeout(total=0.3)):
+            async with session.post(
+                f"{relay.url}/v1/messages",
+                json={"model": MODEL, "max_tokens": 5, "messages": USER},
+                timeout=aiohttp.ClientTimeout(total=0.3),
+            ):
                 pass
     await asyncio.wait_for(emu.disconnected.wait(), 2)

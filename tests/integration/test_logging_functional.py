@@ -14,21 +14,28 @@ UPSTREAM_KEY = "sk-ant-api03-upstreamSECRETkey0123456789"
 RELAY_KEY = "relay-secret-key-0123456789"
 
 
-async def test_access_line_and_redacted_bodies(make_relay: RelayFactory,
-                                               emu: AnthropicEmulator, sdk) -> None:
+async def test_access_line_and_redacted_bodies(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
     out = io.StringIO()
     logs = LogSetup(level="debug", fmt="json", secrets=[UPSTREAM_KEY, RELAY_KEY], stream=out)
     try:
-        relay = await make_relay(provider(emu, keys=[UPSTREAM_KEY]),
-                                 server={"auth": [RELAY_KEY]},
-                                 logging={"debug_bodies": True})
-        emu.enqueue(Reply(text("hi"), input_tokens=33, output_tokens=4),
-                    Reply(text("streamed"), input_tokens=44, output_tokens=6))
+        relay = await make_relay(
+            provider(emu, keys=[UPSTREAM_KEY]),
+            server={"auth": [RELAY_KEY]},
+            logging={"debug_bodies": True},
+        )
+        emu.enqueue(
+            Reply(text("hi"), input_tokens=33, output_tokens=4),
+            Reply(text("streamed"), input_tokens=44, output_tokens=6),
+        )
         client = sdk(relay, api_key=RELAY_KEY)
-        await client.messages.create(model="claude-opus-4-8", max_tokens=5,
-                                     messages=[{"role": "user", "content": RELAY_KEY}])
-        async with client.messages.stream(model="claude-opus-4-8", max_tokens=5,
-                                          messages=[{"role": "user", "content": "x"}]) as s:
+        await client.messages.create(
+            model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": RELAY_KEY}]
+        )
+        async with client.messages.stream(
+            model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        ) as s:
             await s.get_final_message()
     finally:
         logs.close()

@@ -15,49 +15,67 @@ from tests.emulators import AnthropicEmulator, Raw, Reply, text, thinking, tool_
 USER = [{"role": "user", "content": "hi"}]
 
 
-async def test_create_returns_upstream_message(relay: RelayServer, emu: AnthropicEmulator,
-                                               sdk) -> None:
+async def test_create_returns_upstream_message(
+    relay: RelayServer, emu: AnthropicEmulator, sdk
+) -> None:
     emu.enqueue(Reply(text("hello from upstream"), input_tokens=21, output_tokens=5))
-    message = await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=50,
-                                               messages=USER)
+    message = await sdk(relay).messages.create(
+        model="claude-opus-4-8", max_tokens=50, messages=USER
+    )
     assert message.content[0].text == "hello from upstream"
     assert message.model == "claude-opus-4-8"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (21, 5)
 
 
-async def test_body_bytes_reach_upstream_unchanged(relay: RelayServer,
-                                                   emu: AnthropicEmulator) -> None:
-    body = (b'{"model":"claude-opus-4-8","max_tokens":64000,"stream":false,'
-            b'"future_field":{"x":[1,2.50,"\\u00e9"]},'
-            b'"system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],'
-            b'"messages":[{"role":"user","content":"hi"},{"role":"system","content":"note"},'
-            b'{"role":"assistant","content":[{"type":"thinking","thinking":"t",'
-            b'"signature":"EqQBCkYIBxgCKkAsig=="},{"type":"tool_use","id":"toolu_01A-b_c",'
-            b'"name":"Bash","input":{"command":"ls"}}]},{"role":"user","content":['
-            b'{"type":"tool_result","tool_use_id":"toolu_01A-b_c","content":"ok",'
-            b'"cache_control":{"type":"ephemeral"}}]}]}')
+async def test_body_bytes_reach_upstream_unchanged(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
+    body = (
+        b'{"model":"claude-opus-4-8","max_tokens":64000,"stream":false,'
+        b'"future_field":{"x":[1,2.50,"\\u00e9"]},'
+        b'"system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],'
+        b'"messages":[{"role":"user","content":"hi"},{"role":"system","content":"note"},'
+        b'{"role":"assistant","content":[{"type":"thinking","thinking":"t",'
+        b'"signature":"EqQBCkYIBxgCKkAsig=="},{"type":"tool_use","id":"toolu_01A-b_c",'
+        b'"name":"Bash","input":{"command":"ls"}}]},{"role":"user","content":['
+        b'{"type":"tool_result","tool_use_id":"toolu_01A-b_c","content":"ok",'
+        b'"cache_control":{"type":"ephemeral"}}]}]}'
+    )
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages?beta=true", data=body,
-                                headers={"content-type": "application/json",
-                                         "anthropic-version": "2023-06-01"}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages?beta=true",
+            data=body,
+            headers={"content-type": "application/json", "anthropic-version": "2023-06-01"},
+        ) as resp:
             assert resp.status == 200
     seen = emu.messages_requests[-1]
     assert seen.body == body
     assert seen.query == {"beta": "true"}
 
 
-async def test_headers_forwarded_and_credentials_replaced(relay: RelayServer,
-                                                          emu: AnthropicEmulator) -> None:
+async def test_headers_forwarded_and_credentials_replaced(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
     beta = "oauth-2025-04-20,interleaved-thinking-2025-05-14,some-future-beta"
-    headers = {"x-api-key": "client-key", "anthropic-version": "2023-06-01",
-               "anthropic-beta": beta, "x-claude-code-session-id": "sess-1",
-               "user-agent": "claude-cli/2.1.197 (external, cli)", "x-app": "cli",
-               "accept-encoding": "gzip, deflate, br, zstd", "connection": "keep-alive",
-               "keep-alive": "timeout=5", "te": "trailers", "cookie": "a=b"}
+    headers = {
+        "x-api-key": "client-key",
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": beta,
+        "x-claude-code-session-id": "sess-1",
+        "user-agent": "claude-cli/2.1.197 (external, cli)",
+        "x-app": "cli",
+        "accept-encoding": "gzip, deflate, br, zstd",
+        "connection": "keep-alive",
+        "keep-alive": "timeout=5",
+        "te": "trailers",
+        "cookie": "a=b",
+    }
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages", headers=headers,
-                                json={"model": "claude-x", "max_tokens": 5,
-                                      "messages": USER}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            headers=headers,
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER},
+        ) as resp:
             assert resp.status == 200
     seen = emu.messages_requests[-1].headers
     assert seen["anthropic-version"] == "2023-06-01"
@@ -72,12 +90,20 @@ async def test_headers_forwarded_and_credentials_replaced(relay: RelayServer,
 
 
 async def test_response_headers_returned(relay: RelayServer, emu: AnthropicEmulator) -> None:
-    emu.enqueue(Reply(text("x"), headers={"request-id": "req_upstream_1",
-                                          "anthropic-ratelimit-requests-remaining": "41"}))
+    emu.enqueue(
+        Reply(
+            text("x"),
+            headers={
+                "request-id": "req_upstream_1",
+                "anthropic-ratelimit-requests-remaining": "41",
+            },
+        )
+    )
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": "claude-x", "max_tokens": 5,
-                                      "messages": USER}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER},
+        ) as resp:
             assert resp.headers["request-id"] == "req_upstream_1"
             assert resp.headers["anthropic-ratelimit-requests-remaining"] == "41"
             assert "anthropic-ratelimit-tokens-limit" in resp.headers
@@ -85,29 +111,46 @@ async def test_response_headers_returned(relay: RelayServer, emu: AnthropicEmula
 
 
 async def test_gzip_answer_passes_with_matching_encoding(
-        make_relay: RelayFactory, emu: AnthropicEmulator) -> None:
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
     # The relay asks upstream for identity; an upstream that compresses anyway must have
     # its Content-Encoding forwarded with the bytes it describes.
     relay = await make_relay(provider(emu))
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
-               "content": [{"type": "text", "text": "zipped"}], "stop_reason": "end_turn",
-               "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
-    emu.enqueue(Raw(gzip.compress(orjson.dumps(message)), content_type="application/json",
-                    headers={"content-encoding": "gzip"}))
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [{"type": "text", "text": "zipped"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    emu.enqueue(
+        Raw(
+            gzip.compress(orjson.dumps(message)),
+            content_type="application/json",
+            headers={"content-encoding": "gzip"},
+        )
+    )
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages",
-                                json={"model": "claude-x", "max_tokens": 5, "messages": USER},
-                                headers={"accept-encoding": "gzip"}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER},
+            headers={"accept-encoding": "gzip"},
+        ) as resp:
             body = await resp.json()
             assert resp.headers["content-encoding"] == "gzip"
     assert body["content"][0]["text"] == "zipped"
 
 
-async def test_stream_text_matches_upstream_events(relay: RelayServer, emu: AnthropicEmulator,
-                                                   sdk) -> None:
+async def test_stream_text_matches_upstream_events(
+    relay: RelayServer, emu: AnthropicEmulator, sdk
+) -> None:
     emu.enqueue(Reply(text("streamed words arrive in pieces")))
-    async with sdk(relay).messages.stream(model="claude-opus-4-8", max_tokens=50,
-                                          messages=USER) as stream:
+    async with sdk(relay).messages.stream(
+        model="claude-opus-4-8", max_tokens=50, messages=USER
+    ) as stream:
         pieces = [event.text async for event in stream if event.type == "text"]
         final = await stream.get_final_message()
     assert "".join(pieces) == "streamed words arrive in pieces"
@@ -116,10 +159,12 @@ async def test_stream_text_matches_upstream_events(relay: RelayServer, emu: Anth
     assert final.usage.output_tokens > 0
 
 
-async def test_stream_bytes_identical_to_direct(relay: RelayServer,
-                                                emu: AnthropicEmulator) -> None:
-    reply = Reply(text("same bytes"), tool_use("Bash", {"command": "ls -la"}, id="toolu_01Xy"),
-                  stop_reason="tool_use")
+async def test_stream_bytes_identical_to_direct(relay: RelayServer, emu: AnthropicEmulator) -> None:
+    reply = Reply(
+        text("same bytes"),
+        tool_use("Bash", {"command": "ls -la"}, id="toolu_01Xy"),
+        stop_reason="tool_use",
+    )
     body = {"model": "claude-opus-4-8", "max_tokens": 50, "messages": USER, "stream": True}
     chunks: dict[str, list[bytes]] = {}
     async with aiohttp.ClientSession() as session:
@@ -139,8 +184,9 @@ async def test_stream_bytes_identical_to_direct(relay: RelayServer,
     assert normalise(relayed) == normalise(direct)
 
 
-async def test_stream_events_flushed_as_they_arrive(relay: RelayServer,
-                                                    emu: AnthropicEmulator) -> None:
+async def test_stream_events_flushed_as_they_arrive(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
     # The upstream drips one event every 50 ms: a relay that buffers would deliver them
     # in one lump at the end.
     emu.enqueue(Reply(text("one two three four five six"), drip=0.05))
@@ -153,29 +199,45 @@ async def test_stream_events_flushed_as_they_arrive(relay: RelayServer,
     assert len(chunks) >= events - 2
 
 
-async def test_stream_tool_use_input_json_delta(relay: RelayServer, emu: AnthropicEmulator,
-                                                sdk) -> None:
+async def test_stream_tool_use_input_json_delta(
+    relay: RelayServer, emu: AnthropicEmulator, sdk
+) -> None:
     command = {"command": "echo hello && ls -la /tmp", "description": "list"}
-    emu.enqueue(Reply(text("Let me check."), tool_use("Bash", command, id="toolu_01AbC-d_e"),
-                      stop_reason="tool_use"))
-    async with sdk(relay).messages.stream(model="claude-opus-4-8", max_tokens=50,
-                                          messages=USER) as stream:
+    emu.enqueue(
+        Reply(
+            text("Let me check."),
+            tool_use("Bash", command, id="toolu_01AbC-d_e"),
+            stop_reason="tool_use",
+        )
+    )
+    async with sdk(relay).messages.stream(
+        model="claude-opus-4-8", max_tokens=50, messages=USER
+    ) as stream:
         deltas = [e async for e in stream if e.type == "input_json"]
         final = await stream.get_final_message()
     assert len(deltas) > 1
     block = final.content[1]
     assert (block.type, block.id, block.name, block.input) == (
-        "tool_use", "toolu_01AbC-d_e", "Bash", command)
+        "tool_use",
+        "toolu_01AbC-d_e",
+        "Bash",
+        command,
+    )
     assert final.stop_reason == "tool_use"
 
 
-async def test_stream_thinking_with_signature(relay: RelayServer, emu: AnthropicEmulator,
-                                              sdk) -> None:
-    emu.enqueue(Reply(thinking("Let me think about this carefully.", signature="EqQBsig+/=="),
-                      text("42")))
-    async with sdk(relay).messages.stream(model="claude-opus-4-8", max_tokens=2000,
-                                          thinking={"type": "enabled", "budget_tokens": 1024},
-                                          messages=USER) as stream:
+async def test_stream_thinking_with_signature(
+    relay: RelayServer, emu: AnthropicEmulator, sdk
+) -> None:
+    emu.enqueue(
+        Reply(thinking("Let me think about this carefully.", signature="EqQBsig+/=="), text("42"))
+    )
+    async with sdk(relay).messages.stream(
+        model="claude-opus-4-8",
+        max_tokens=2000,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=USER,
+    ) as stream:
         final = await stream.get_final_message()
     assert final.content[0].type == "thinking"
     assert final.content[0].thinking == "Let me think about this carefully."
@@ -184,11 +246,12 @@ async def test_stream_thinking_with_signature(relay: RelayServer, emu: Anthropic
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_model_map_answers_with_client_model(make_relay: RelayFactory,
-                                                   emu: AnthropicEmulator, sdk,
-                                                   stream: bool) -> None:
-    relay = await make_relay(provider(emu, models=["claude-*"],
-                                      model_map={"my-fast-model": "claude-haiku-4-8"}))
+async def test_model_map_answers_with_client_model(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk, stream: bool
+) -> None:
+    relay = await make_relay(
+        provider(emu, models=["claude-*"], model_map={"my-fast-model": "claude-haiku-4-8"})
+    )
     client = sdk(relay)
     kwargs = {"model": "my-fast-model", "max_tokens": 20, "messages": USER}
     if stream:
@@ -203,7 +266,7 @@ async def test_model_map_answers_with_client_model(make_relay: RelayFactory,
 async def test_large_body_accepted(relay: RelayServer, emu: AnthropicEmulator, sdk) -> None:
     big = "x" * (8 * 1024 * 1024)
     message = await sdk(relay).messages.create(
-        model="claude-opus-4-8", max_tokens=5,
-        messages=[{"role": "user", "content": big}])
+        model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": big}]
+    )
     assert message.content[0].text
     assert len(emu.messages_requests[-1].body) > 8 * 1024 * 1024

@@ -14,11 +14,13 @@ CONFIGURED = [f"claude-test-{i:02d}" for i in range(25)]
 
 @pytest.fixture
 async def relay(make_relay: RelayFactory, emu: AnthropicEmulator, ollama: OllamaEmulator):
-    return await make_relay(provider(emu, models=[*CONFIGURED, "claude-*"]),
-                            provider(ollama, name="local", type="ollama",
-                                     models=["qwen3-coder"]),
-                            provider(emu, name="zai", type="zai", models=["glm-4.6"],
-                                     model_map={"claude-test-00": "glm-4.6"}))
+    return await make_relay(
+        provider(emu, models=[*CONFIGURED, "claude-*"]),
+        provider(ollama, name="local", type="ollama", models=["qwen3-coder"]),
+        provider(
+            emu, name="zai", type="zai", models=["glm-4.6"], model_map={"claude-test-00": "glm-4.6"}
+        ),
+    )
 
 
 async def test_models_list_pages_through_everything(relay, sdk) -> None:
@@ -35,13 +37,15 @@ async def test_models_list_pages_through_everything(relay, sdk) -> None:
     assert [m.id for m in back.data] == CONFIGURED[5:10]
 
 
-async def test_models_discovered_from_providers(make_relay: RelayFactory,
-                                                ollama: OllamaEmulator, sdk) -> None:
+async def test_models_discovered_from_providers(
+    make_relay: RelayFactory, ollama: OllamaEmulator, sdk
+) -> None:
     relay = await make_relay(provider(ollama, name="local", type="ollama"))
     ids = [m.id async for m in await sdk(relay).models.list(limit=1000)]
     assert ids and all(":latest" not in i for i in ids)
-    message = await sdk(relay).messages.create(model=ids[0], max_tokens=5,
-                                               messages=[{"role": "user", "content": "hi"}])
+    message = await sdk(relay).messages.create(
+        model=ids[0], max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+    )
     assert message.content
 
 

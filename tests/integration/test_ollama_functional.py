@@ -18,14 +18,27 @@ async def relay(make_relay: RelayFactory, ollama: OllamaEmulator):
 
 async def test_unsupported_fields_stripped(relay, ollama: OllamaEmulator, sdk) -> None:
     await sdk(relay).messages.create(
-        model=MODEL, max_tokens=20, metadata={"user_id": "u1"},
+        model=MODEL,
+        max_tokens=20,
+        metadata={"user_id": "u1"},
         tool_choice={"type": "auto"},
         system=[{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}],
-        tools=[{"name": "Bash", "description": "run", "input_schema": {"type": "object"},
-                "cache_control": {"type": "ephemeral"}}],
-        messages=[{"role": "user", "content": [
-            {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}],
-        extra_body={"future_field": 1})
+        tools=[
+            {
+                "name": "Bash",
+                "description": "run",
+                "input_schema": {"type": "object"},
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}],
+            }
+        ],
+        extra_body={"future_field": 1},
+    )
     sent = ollama.messages_requests[-1].json
     assert "metadata" not in sent and "tool_choice" not in sent
     assert "cache_control" not in str(sent)
@@ -35,28 +48,51 @@ async def test_unsupported_fields_stripped(relay, ollama: OllamaEmulator, sdk) -
     assert sent["model"] == MODEL
 
 
-@pytest.mark.parametrize(("block", "phrase"), [
-    ({"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
-                                     "data": "JVBERi0xLjQK"}}, "PDF"),
-    ({"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
-     "PDF"),
-    ({"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}, "URL"),
-])
-async def test_unsupported_content_refused(relay, ollama: OllamaEmulator, sdk,
-                                           block: dict, phrase: str) -> None:
+@pytest.mark.parametrize(
+    ("block", "phrase"),
+    [
+        (
+            {
+                "type": "document",
+                "source": {
+                    "type": "base64",
+                    "media_type": "application/pdf",
+                    "data": "JVBERi0xLjQK",
+                },
+            },
+            "PDF",
+        ),
+        (
+            {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
+            "PDF",
+        ),
+        ({"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}, "URL"),
+    ],
+)
+async def test_unsupported_content_refused(
+    relay, ollama: OllamaEmulator, sdk, block: dict, phrase: str
+) -> None:
     with pytest.raises(anthropic.BadRequestError, match=phrase) as caught:
-        await sdk(relay).messages.create(model=MODEL, max_tokens=20, messages=[
-            {"role": "user", "content": [block, {"type": "text", "text": "read this"}]}])
+        await sdk(relay).messages.create(
+            model=MODEL,
+            max_tokens=20,
+            messages=[{"role": "user", "content": [block, {"type": "text", "text": "read this"}]}],
+        )
     assert "messages[0].content[0]" in caught.value.body["error"]["message"]
     assert ollama.messages_requests == []
 
 
-async def test_stream_with_unsigned_thinking_and_tool_call(relay, ollama: OllamaEmulator,
-                                                           sdk) -> None:
-    ollama.enqueue(Reply(thinking("hmm"), text("ok"), tool_use("Bash", {"command": "ls"}),
-                         stop_reason="tool_use"))
-    async with sdk(relay).messages.stream(model=MODEL, max_tokens=50, messages=[
-            {"role": "user", "content": "list files"}]) as stream:
+async def test_stream_with_unsigned_thinking_and_tool_call(
+    relay, ollama: OllamaEmulator, sdk
+) -> None:
+    ollama.enqueue(
+        Reply(
+            thinking("hmm"), text("ok"), tool_use("Bash", {"command": "ls"}), stop_reason="tool_use"
+        )
+    )
+    async with sdk(relay).messages.stream(
+        model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "list files"}]
+    ) as stream:
         final = await stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
     assert final.content[2].id.startswith("call_")

@@ -36,11 +36,20 @@ UPSTREAM_MODEL = "gpt-5"
 KEY = "sk-oa-test-1"
 USER: list[Any] = [{"role": "user", "content": "hi"}]
 TOOLS: list[Any] = [
-    {"name": "Bash", "description": "Run a command", "input_schema": {
-        "type": "object", "properties": {"command": {"type": "string"}},
-        "required": ["command"]}},
-    {"name": "Read", "description": "Read a file", "input_schema": {
-        "type": "object", "properties": {"file_path": {"type": "string"}}}},
+    {
+        "name": "Bash",
+        "description": "Run a command",
+        "input_schema": {
+            "type": "object",
+            "properties": {"command": {"type": "string"}},
+            "required": ["command"],
+        },
+    },
+    {
+        "name": "Read",
+        "description": "Read a file",
+        "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}},
+    },
     {"name": "Write", "description": "Write a file", "input_schema": {"type": "object"}},
 ]
 
@@ -64,57 +73,89 @@ async def relay(make_relay: RelayFactory, oai: OpenAIEmulator) -> RelayServer:
 # -- basics ----------------------------------------------------------------------------
 
 
-async def test_create_translates_both_ways(relay: RelayServer, oai: OpenAIEmulator,
-                                           sdk) -> None:
-    oai.enqueue(Reply(text("hello from gpt"), model="gpt-5-2025-08-07", input_tokens=21,
-                      cache_read_input_tokens=5, output_tokens=4))
+async def test_create_translates_both_ways(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+    oai.enqueue(
+        Reply(
+            text("hello from gpt"),
+            model="gpt-5-2025-08-07",
+            input_tokens=21,
+            cache_read_input_tokens=5,
+            output_tokens=4,
+        )
+    )
     message = await sdk(relay).messages.create(
-        model=MODEL, max_tokens=50, system="be brief", messages=USER,
-        extra_body={"temperature": 0.5})
+        model=MODEL,
+        max_tokens=50,
+        system="be brief",
+        messages=USER,
+        extra_body={"temperature": 0.5},
+    )
     assert message.content[0].type == "text" and message.content[0].text == "hello from gpt"
     assert message.model == MODEL
     assert message.stop_reason == "end_turn"
-    assert (message.usage.input_tokens, message.usage.cache_read_input_tokens,
-            message.usage.output_tokens) == (21, 5, 4)
+    assert (
+        message.usage.input_tokens,
+        message.usage.cache_read_input_tokens,
+        message.usage.output_tokens,
+    ) == (21, 5, 4)
     sent = oai.chat_requests[-1].json
-    assert sent == {"model": UPSTREAM_MODEL, "max_tokens": 50, "temperature": 0.5,
-                    "messages": [{"role": "system", "content": "be brief"},
-                                 {"role": "user", "content": "hi"}]}
+    assert sent == {
+        "model": UPSTREAM_MODEL,
+        "max_tokens": 50,
+        "temperature": 0.5,
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+    }
 
 
-async def test_upstream_gets_the_provider_key_only(relay: RelayServer,
-                                                   oai: OpenAIEmulator) -> None:
-    headers = {"x-api-key": "sk-ant-client-secret", "anthropic-version": "2023-06-01",
-               "anthropic-beta": "interleaved-thinking-2025-05-14",
-               "x-claude-code-session-id": "sess-1", "cookie": "a=b"}
+async def test_upstream_gets_the_provider_key_only(relay: RelayServer, oai: OpenAIEmulator) -> None:
+    headers = {
+        "x-api-key": "sk-ant-client-secret",
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "interleaved-thinking-2025-05-14",
+        "x-claude-code-session-id": "sess-1",
+        "cookie": "a=b",
+    }
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages", headers=headers, json={
-                "model": MODEL, "max_tokens": 5, "messages": USER}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            headers=headers,
+            json={"model": MODEL, "max_tokens": 5, "messages": USER},
+        ) as resp:
             assert resp.status == 200
     seen = oai.chat_requests[-1]
     assert seen.headers["authorization"] == f"Bearer {KEY}"
     assert "sk-ant-client-secret" not in str(dict(seen.headers))
-    for name in ("x-api-key", "anthropic-version", "anthropic-beta",
-                 "x-claude-code-session-id", "cookie"):
+    for name in (
+        "x-api-key",
+        "anthropic-version",
+        "anthropic-beta",
+        "x-claude-code-session-id",
+        "cookie",
+    ):
         assert name not in seen.headers
     assert seen.path == "/v1/chat/completions"
 
 
-async def test_client_bearer_token_never_forwarded(relay: RelayServer,
-                                                   oai: OpenAIEmulator) -> None:
-    headers = {"authorization": "Bearer sk-ant-oat01-subscription",
-               "anthropic-beta": "oauth-2025-04-20"}
+async def test_client_bearer_token_never_forwarded(relay: RelayServer, oai: OpenAIEmulator) -> None:
+    headers = {
+        "authorization": "Bearer sk-ant-oat01-subscription",
+        "anthropic-beta": "oauth-2025-04-20",
+    }
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages", headers=headers, json={
-                "model": MODEL, "max_tokens": 5, "messages": USER}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            headers=headers,
+            json={"model": MODEL, "max_tokens": 5, "messages": USER},
+        ) as resp:
             assert resp.status == 200
     assert oai.chat_requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 
 async def test_provider_without_key_sends_no_credential(make_relay: RelayFactory, sdk) -> None:
     async with OpenAIEmulator() as local:
-        relay = await make_relay(provider(local.base_url, name="local", type="openai",
-                                          models=["qwen3"]))
+        relay = await make_relay(
+            provider(local.base_url, name="local", type="openai", models=["qwen3"])
+        )
         await sdk(relay).messages.create(model="qwen3", max_tokens=5, messages=USER)
         seen = local.chat_requests[-1]
     assert "authorization" not in seen.headers and "x-api-key" not in seen.headers
@@ -122,11 +163,17 @@ async def test_provider_without_key_sends_no_credential(make_relay: RelayFactory
 
 
 async def test_stream_with_tools(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
-    oai.enqueue(Reply(text("Let me look."), tool_use("Bash", {"command": "ls -la"}),
-                      stop_reason="tool_use", model="gpt-5-2025-08-07"))
-    async with sdk(relay).messages.stream(model=MODEL, max_tokens=100, messages=USER,
-                                          tools=TOOLS,
-                                          tool_choice={"type": "auto"}) as stream:
+    oai.enqueue(
+        Reply(
+            text("Let me look."),
+            tool_use("Bash", {"command": "ls -la"}),
+            stop_reason="tool_use",
+            model="gpt-5-2025-08-07",
+        )
+    )
+    async with sdk(relay).messages.stream(
+        model=MODEL, max_tokens=100, messages=USER, tools=TOOLS, tool_choice={"type": "auto"}
+    ) as stream:
         texts = [event.text async for event in stream if event.type == "text"]
         final = await stream.get_final_message()
     assert "".join(texts) == "Let me look."
@@ -141,8 +188,7 @@ async def test_stream_with_tools(relay: RelayServer, oai: OpenAIEmulator, sdk) -
     assert [t["function"]["name"] for t in sent["tools"]] == ["Bash", "Read", "Write"]
 
 
-async def test_tool_loop_round_trip_with_foreign_ids(make_relay: RelayFactory,
-                                                     sdk) -> None:
+async def test_tool_loop_round_trip_with_foreign_ids(make_relay: RelayFactory, sdk) -> None:
     # Kimi-style ids are invalid for Anthropic; the client gets a valid one, sends it back
     # in its history, and the upstream sees one consistent id for the call and the result.
     # The upstream insists on its reasoning coming back, as DeepSeek's thinking mode does.
@@ -152,20 +198,31 @@ async def test_tool_loop_round_trip_with_foreign_ids(make_relay: RelayFactory,
 
 
 async def tool_loop(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
-    oai.enqueue(Chat(Reply(thinking("need files"), tool_use("Bash", {"command": "ls"},
-                                                           id="functions.Bash:0"),
-                           stop_reason="tool_use")), Reply(text("a.py is there")))
+    oai.enqueue(
+        Chat(
+            Reply(
+                thinking("need files"),
+                tool_use("Bash", {"command": "ls"}, id="functions.Bash:0"),
+                stop_reason="tool_use",
+            )
+        ),
+        Reply(text("a.py is there")),
+    )
     client = sdk(relay)
-    first = await client.messages.create(model=MODEL, max_tokens=100, messages=USER,
-                                         tools=TOOLS)
+    first = await client.messages.create(model=MODEL, max_tokens=100, messages=USER, tools=TOOLS)
     call = first.content[1]
     assert call.type == "tool_use" and call.id == tool_id("functions.Bash:0")
-    history: list[Any] = [*USER, {"role": "assistant", "content": first.content},
-                          {"role": "user", "content": [{"type": "tool_result",
-                                                        "tool_use_id": call.id,
-                                                        "content": "a.py"}]}]
-    second = await client.messages.create(model=MODEL, max_tokens=100, messages=history,
-                                          tools=TOOLS, thinking={"type": "adaptive"})
+    history: list[Any] = [
+        *USER,
+        {"role": "assistant", "content": first.content},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "a.py"}],
+        },
+    ]
+    second = await client.messages.create(
+        model=MODEL, max_tokens=100, messages=history, tools=TOOLS, thinking={"type": "adaptive"}
+    )
     assert second.content[0].type == "text" and second.content[0].text == "a.py is there"
     sent = oai.chat_requests[-1].json["messages"]
     assert sent[1]["tool_calls"][0]["id"] == sent[2]["tool_call_id"] == call.id
@@ -173,22 +230,35 @@ async def tool_loop(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
 
 
 async def test_stream_in_tiny_writes(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
-    oai.enqueue(Chat(Reply(thinking("ponder ✓"), text("Grüße 🎉 done"),
-                           tool_use("Read", {"file_path": "/tmp/ä"}), stop_reason="tool_use"),
-                     split_bytes=7, keepalive=True, crlf=True))
-    async with sdk(relay).messages.stream(model=MODEL, max_tokens=100, messages=USER,
-                                          tools=TOOLS) as stream:
+    oai.enqueue(
+        Chat(
+            Reply(
+                thinking("ponder ✓"),
+                text("Grüße 🎉 done"),
+                tool_use("Read", {"file_path": "/tmp/ä"}),
+                stop_reason="tool_use",
+            ),
+            split_bytes=7,
+            keepalive=True,
+            crlf=True,
+        )
+    )
+    async with sdk(relay).messages.stream(
+        model=MODEL, max_tokens=100, messages=USER, tools=TOOLS
+    ) as stream:
         final = await stream.get_final_message()
-    assert [getattr(b, "thinking", None) or getattr(b, "text", None) for b in
-            final.content[:2]] == ["ponder ✓", "Grüße 🎉 done"]
-    assert final.content[2].type == "tool_use" and final.content[2].input == {
-        "file_path": "/tmp/ä"}
+    assert [
+        getattr(b, "thinking", None) or getattr(b, "text", None) for b in final.content[:2]
+    ] == ["ponder ✓", "Grüße 🎉 done"]
+    assert final.content[2].type == "tool_use" and final.content[2].input == {"file_path": "/tmp/ä"}
 
 
-async def test_model_map_names_the_client_model(relay: RelayServer, oai: OpenAIEmulator,
-                                                sdk) -> None:
-    oai.enqueue(Reply(text("a"), model="gpt-5-2025-08-07"),
-                Reply(text("b"), model="gpt-5-2025-08-07"))
+async def test_model_map_names_the_client_model(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
+    oai.enqueue(
+        Reply(text("a"), model="gpt-5-2025-08-07"), Reply(text("b"), model="gpt-5-2025-08-07")
+    )
     client = sdk(relay)
     message = await client.messages.create(model=MODEL, max_tokens=5, messages=USER)
     async with client.messages.stream(model=MODEL, max_tokens=5, messages=USER) as stream:
@@ -197,8 +267,9 @@ async def test_model_map_names_the_client_model(relay: RelayServer, oai: OpenAIE
     assert [r.json["model"] for r in oai.chat_requests] == [UPSTREAM_MODEL] * 2
 
 
-async def test_count_tokens_is_estimated_locally(relay: RelayServer, oai: OpenAIEmulator,
-                                                 sdk) -> None:
+async def test_count_tokens_is_estimated_locally(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
     count = await sdk(relay).messages.count_tokens(model=MODEL, messages=USER)
     assert count.input_tokens > 0
     assert oai.requests == []
@@ -215,8 +286,9 @@ async def test_models_discovered(make_relay: RelayFactory, oai: OpenAIEmulator, 
     assert message.model == "o3-mini"
 
 
-async def test_models_discovery_failure_is_tolerated(make_relay: RelayFactory,
-                                                     oai: OpenAIEmulator, sdk) -> None:
+async def test_models_discovery_failure_is_tolerated(
+    make_relay: RelayFactory, oai: OpenAIEmulator, sdk
+) -> None:
     oai.enqueue_models(Fail(500))
     relay = await make_relay(openai_provider(oai))
     ids = [m.id async for m in await sdk(relay).models.list(limit=1000)]
@@ -226,76 +298,102 @@ async def test_models_discovery_failure_is_tolerated(make_relay: RelayFactory,
 # -- errors ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "exception", "kind"), [
-    (400, anthropic.BadRequestError, "invalid_request_error"),
-    (401, anthropic.AuthenticationError, "authentication_error"),
-    (403, anthropic.PermissionDeniedError, "permission_error"),
-    (404, anthropic.NotFoundError, "not_found_error"),
-    (429, anthropic.RateLimitError, "rate_limit_error"),
-    (500, anthropic.InternalServerError, "api_error"),
-    (529, anthropic.InternalServerError, "overloaded_error"),
-])
-async def test_errors_become_sdk_exceptions(relay: RelayServer, oai: OpenAIEmulator, sdk,
-                                            status: int, exception: type[Exception],
-                                            kind: str) -> None:
-    oai.enqueue(Fail(status, message=f"upstream says {status}"),
-                Fail(status, message=f"upstream says {status}"))
+@pytest.mark.parametrize(
+    ("status", "exception", "kind"),
+    [
+        (400, anthropic.BadRequestError, "invalid_request_error"),
+        (401, anthropic.AuthenticationError, "authentication_error"),
+        (403, anthropic.PermissionDeniedError, "permission_error"),
+        (404, anthropic.NotFoundError, "not_found_error"),
+        (429, anthropic.RateLimitError, "rate_limit_error"),
+        (500, anthropic.InternalServerError, "api_error"),
+        (529, anthropic.InternalServerError, "overloaded_error"),
+    ],
+)
+async def test_errors_become_sdk_exceptions(
+    relay: RelayServer, oai: OpenAIEmulator, sdk, status: int, exception: type[Exception], kind: str
+) -> None:
+    oai.enqueue(
+        Fail(status, message=f"upstream says {status}"),
+        Fail(status, message=f"upstream says {status}"),
+    )
     with pytest.raises(exception, match=f"upstream says {status}") as caught:
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
     assert caught.value.body["error"]["type"] == kind  # type: ignore[attr-defined]
     # After a 429 the key rests, and the relay answers for it without asking upstream.
     again = "rate limit" if status == 429 else f"upstream says {status}"
     with pytest.raises(exception, match=again):
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5,
-                                              messages=USER) as stream:
+        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as stream:
             await stream.get_final_message()
 
 
-async def test_reasoning_model_refusing_max_tokens_is_reported(make_relay: RelayFactory,
-                                                               sdk) -> None:
+async def test_reasoning_model_refusing_max_tokens_is_reported(
+    make_relay: RelayFactory, sdk
+) -> None:
     async with OpenAIEmulator(rejects_max_tokens=True) as strict:
-        relay = await make_relay(provider(f"{strict.base_url}/v1", type="openai",
-                                          models=["o3"]))
+        relay = await make_relay(provider(f"{strict.base_url}/v1", type="openai", models=["o3"]))
         with pytest.raises(anthropic.BadRequestError, match="max_completion_tokens"):
             await sdk(relay).messages.create(model="o3", max_tokens=5, messages=USER)
 
 
-async def test_error_inside_a_200_answer(relay: RelayServer, oai: OpenAIEmulator,
-                                         sdk) -> None:
-    oai.enqueue(Raw(b'{"error": {"message": "Insufficient credits", "code": 402}}',
-                    content_type="application/json"))
+async def test_error_inside_a_200_answer(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+    oai.enqueue(
+        Raw(
+            b'{"error": {"message": "Insufficient credits", "code": 402}}',
+            content_type="application/json",
+        )
+    )
     with pytest.raises(anthropic.APIStatusError, match="Insufficient credits") as caught:
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
     assert caught.value.status_code == 402
 
 
-async def test_context_overflow_uses_anthropic_wording(relay: RelayServer,
-                                                       oai: OpenAIEmulator, sdk) -> None:
-    oai.enqueue(Fail(400, body=orjson.dumps({"error": {
-        "message": "This model's maximum context length is 128000 tokens. However, your "
-                   "messages resulted in 130000 tokens.", "type": "invalid_request_error",
-        "param": "messages", "code": "context_length_exceeded"}})))
-    with pytest.raises(anthropic.BadRequestError,
-                       match="prompt is too long: 130000 tokens > 128000 maximum"):
+async def test_context_overflow_uses_anthropic_wording(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
+    oai.enqueue(
+        Fail(
+            400,
+            body=orjson.dumps(
+                {
+                    "error": {
+                        "message": "This model's maximum context length is 128000 tokens. "
+                        "However, your messages resulted in 130000 tokens.",
+                        "type": "invalid_request_error",
+                        "param": "messages",
+                        "code": "context_length_exceeded",
+                    }
+                }
+            ),
+        )
+    )
+    with pytest.raises(
+        anthropic.BadRequestError, match="prompt is too long: 130000 tokens > 128000 maximum"
+    ):
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
 
 
-async def test_error_mid_stream_raises_in_sdk(relay: RelayServer, oai: OpenAIEmulator,
-                                              sdk) -> None:
-    oai.enqueue(Reply(text("one two three four"), error_after_events=(3, "server_error",
-                                                                      "The server broke")))
+async def test_error_mid_stream_raises_in_sdk(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+    oai.enqueue(
+        Reply(
+            text("one two three four"), error_after_events=(3, "server_error", "The server broke")
+        )
+    )
     with pytest.raises(anthropic.APIStatusError, match="The server broke"):
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=50,
-                                              messages=USER) as stream:
+        async with sdk(relay).messages.stream(model=MODEL, max_tokens=50, messages=USER) as stream:
             await stream.get_final_message()
 
 
-@pytest.mark.parametrize("chat", [
-    Chat(Reply(text("one two three four"), cut_after_events=3)),
-    Chat(Reply(text("one two")), done=False, usage="none"),
-])
-async def test_cut_stream_ends_in_an_error_event(relay: RelayServer, oai: OpenAIEmulator,
-                                                 chat: Chat) -> None:
+@pytest.mark.parametrize(
+    "chat",
+    [
+        Chat(Reply(text("one two three four"), cut_after_events=3)),
+        Chat(Reply(text("one two")), done=False, usage="none"),
+    ],
+)
+async def test_cut_stream_ends_in_an_error_event(
+    relay: RelayServer, oai: OpenAIEmulator, chat: Chat
+) -> None:
     oai.enqueue(chat)
     raw = await post_stream(relay, {"model": MODEL, "max_tokens": 50, "messages": USER})
     names = [name for name, _ in parse_sse(raw)]
@@ -304,62 +402,71 @@ async def test_cut_stream_ends_in_an_error_event(relay: RelayServer, oai: OpenAI
     assert parse_sse(raw)[-1][1]["error"]["type"] == "api_error"
 
 
-OPENROUTER_FAILURE = (b": OPENROUTER PROCESSING\n\n",
-                      b'data: {"error": {"code": 429, "message": "Provider returned error: '
-                      b'rate limited upstream"}, "choices": [{"index": 0, "delta": '
-                      b'{"content": ""}, "finish_reason": "error"}]}\n\n')
+OPENROUTER_FAILURE = (
+    b": OPENROUTER PROCESSING\n\n",
+    b'data: {"error": {"code": 429, "message": "Provider returned error: '
+    b'rate limited upstream"}, "choices": [{"index": 0, "delta": '
+    b'{"content": ""}, "finish_reason": "error"}]}\n\n',
+)
 
 
-async def test_error_before_the_first_event_is_a_status_error(relay: RelayServer,
-                                                              oai: OpenAIEmulator,
-                                                              sdk) -> None:
+async def test_error_before_the_first_event_is_a_status_error(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
     oai.enqueue(Raw(*OPENROUTER_FAILURE))
     with pytest.raises(anthropic.RateLimitError, match="rate limited upstream"):
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5,
-                                              messages=USER) as stream:
+        async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as stream:
             await stream.get_final_message()
 
 
-async def test_error_before_the_first_event_fails_over(make_relay: RelayFactory,
-                                                       oai: OpenAIEmulator,
-                                                       emu: AnthropicEmulator, sdk) -> None:
-    relay = await make_relay(openai_provider(oai), provider(emu, keys=["sk-up-1"]),
-                             routing={"strategy": "round-robin"})
+async def test_error_before_the_first_event_fails_over(
+    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
+    relay = await make_relay(
+        openai_provider(oai), provider(emu, keys=["sk-up-1"]), routing={"strategy": "round-robin"}
+    )
     oai.enqueue(Raw(*OPENROUTER_FAILURE))
     emu.enqueue(Reply(text("anthropic took over")))
-    async with sdk(relay).messages.stream(model=MODEL, max_tokens=5,
-                                          messages=USER) as stream:
+    async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as stream:
         final = await stream.get_final_message()
     assert final.content[0].type == "text" and final.content[0].text == "anthropic took over"
     assert len(oai.chat_requests) == 1
 
 
-async def test_untranslatable_request_fails_over(make_relay: RelayFactory,
-                                                 oai: OpenAIEmulator,
-                                                 emu: AnthropicEmulator, sdk) -> None:
-    relay = await make_relay(openai_provider(oai),
-                             provider(emu, keys=["sk-up-1"]),
-                             routing={"strategy": "round-robin"})
+async def test_untranslatable_request_fails_over(
+    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
+    relay = await make_relay(
+        openai_provider(oai), provider(emu, keys=["sk-up-1"]), routing={"strategy": "round-robin"}
+    )
     emu.enqueue(Reply(text("anthropic ran the search")))
     message = await sdk(relay).messages.create(
-        model=MODEL, max_tokens=50, messages=USER,
-        tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 1}])
+        model=MODEL,
+        max_tokens=50,
+        messages=USER,
+        tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 1}],
+    )
     assert message.content[0].type == "text"
     assert message.content[0].text == "anthropic ran the search"
     assert oai.chat_requests == []
 
 
-async def test_untranslatable_request_alone_is_a_400(relay: RelayServer, oai: OpenAIEmulator,
-                                                     sdk) -> None:
+async def test_untranslatable_request_alone_is_a_400(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
     with pytest.raises(anthropic.BadRequestError, match="cannot run"):
         await sdk(relay).messages.create(
-            model=MODEL, max_tokens=50, messages=USER,
-            tools=[{"type": "web_search_20250305", "name": "web_search"}])
+            model=MODEL,
+            max_tokens=50,
+            messages=USER,
+            tools=[{"type": "web_search_20250305", "name": "web_search"}],
+        )
     assert oai.chat_requests == []
 
 
-async def test_connection_dropped_before_answer(relay: RelayServer, oai: OpenAIEmulator,
-                                                sdk) -> None:
+async def test_connection_dropped_before_answer(
+    relay: RelayServer, oai: OpenAIEmulator, sdk
+) -> None:
     oai.enqueue(Drop())
     with pytest.raises(anthropic.APIStatusError) as caught:
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
@@ -372,33 +479,67 @@ SCRIPTS: dict[str, Reply] = {
     "text": Reply(text("Plain words, nothing else."), cache_read_input_tokens=4000),
     "text then two parallel tool calls": Reply(
         text("I'll run both."),
-        tool_use("Bash", {"command": "git status"}, id="call_bash1",
-                 json_chunks=['{"command": ', '"git status"}']),
-        tool_use("Read", {"file_path": "/repo/README.md"}, id="call_read2",
-                 json_chunks=['{"file_', 'path": "/repo', '/README.md"}']),
-        stop_reason="tool_use", input_tokens=321, output_tokens=42),
-    "reasoning then text": Reply(thinking("The user greets me. I should greet back."),
-                                 text("Hello! How can I help?"), input_tokens=50,
-                                 output_tokens=30),
+        tool_use(
+            "Bash",
+            {"command": "git status"},
+            id="call_bash1",
+            json_chunks=['{"command": ', '"git status"}'],
+        ),
+        tool_use(
+            "Read",
+            {"file_path": "/repo/README.md"},
+            id="call_read2",
+            json_chunks=['{"file_', 'path": "/repo', '/README.md"}'],
+        ),
+        stop_reason="tool_use",
+        input_tokens=321,
+        output_tokens=42,
+    ),
+    "reasoning then text": Reply(
+        thinking("The user greets me. I should greet back."),
+        text("Hello! How can I help?"),
+        input_tokens=50,
+        output_tokens=30,
+    ),
     "tool call with arguments split into 10 chunks": Reply(
-        tool_use("Write", {"path": "x.py", "content": "print(1)\n"}, id="call_write",
-                 json_chunks=['{', '"path"', ': ', '"x.py"', ', ', '"content"', ': ',
-                              '"print', '(1)\\n"', '}']),
-        stop_reason="tool_use"),
+        tool_use(
+            "Write",
+            {"path": "x.py", "content": "print(1)\n"},
+            id="call_write",
+            json_chunks=[
+                "{",
+                '"path"',
+                ": ",
+                '"x.py"',
+                ", ",
+                '"content"',
+                ": ",
+                '"print',
+                '(1)\\n"',
+                "}",
+            ],
+        ),
+        stop_reason="tool_use",
+    ),
     "reasoning, text and a tool call": Reply(
-        thinking("Need the file."), text("Reading it."),
-        tool_use("Read", {"file_path": "a"}, id="call_r",
-                 json_chunks=['{"file_path"', ': "a"}']), stop_reason="tool_use"),
+        thinking("Need the file."),
+        text("Reading it."),
+        tool_use("Read", {"file_path": "a"}, id="call_r", json_chunks=['{"file_path"', ': "a"}']),
+        stop_reason="tool_use",
+    ),
     "max tokens": Reply(text("This answer was cut"), stop_reason="max_tokens"),
 }
 
 
 @pytest.fixture
-async def twins(make_relay: RelayFactory, oai: OpenAIEmulator,
-                emu: AnthropicEmulator) -> tuple[RelayServer, RelayServer]:
+async def twins(
+    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator
+) -> tuple[RelayServer, RelayServer]:
     """A relay in front of the OpenAI emulator, and one in front of the Anthropic one."""
-    return (await make_relay(openai_provider(oai)),
-            await make_relay(provider(emu, keys=["sk-up-1"])))
+    return (
+        await make_relay(openai_provider(oai)),
+        await make_relay(provider(emu, keys=["sk-up-1"])),
+    )
 
 
 def comparable(message: anthropic.types.Message) -> dict[str, Any]:
@@ -413,61 +554,77 @@ def comparable(message: anthropic.types.Message) -> dict[str, Any]:
             data["id"] = tool_id(data["id"])
         blocks.append(data)
     usage = message.usage
-    return {"content": blocks, "model": message.model, "stop_reason": message.stop_reason,
-            "stop_sequence": message.stop_sequence, "role": message.role,
-            "usage": (usage.input_tokens, usage.output_tokens,
-                      usage.cache_read_input_tokens or 0)}
+    return {
+        "content": blocks,
+        "model": message.model,
+        "stop_reason": message.stop_reason,
+        "stop_sequence": message.stop_sequence,
+        "role": message.role,
+        "usage": (usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens or 0),
+    }
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-async def test_golden_stream_accumulates_the_same(name: str, twins, oai: OpenAIEmulator,
-                                                  emu: AnthropicEmulator, sdk) -> None:
+async def test_golden_stream_accumulates_the_same(
+    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
     via_openai, via_anthropic = twins
     oai.enqueue(SCRIPTS[name])
     emu.enqueue(SCRIPTS[name])
     finals = []
     for relay in (via_openai, via_anthropic):
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=1000, messages=USER,
-                                              tools=TOOLS) as stream:
+        async with sdk(relay).messages.stream(
+            model=MODEL, max_tokens=1000, messages=USER, tools=TOOLS
+        ) as stream:
             finals.append(comparable(await stream.get_final_message()))
     assert finals[0] == finals[1]
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-async def test_golden_create_returns_the_same(name: str, twins, oai: OpenAIEmulator,
-                                              emu: AnthropicEmulator, sdk) -> None:
+async def test_golden_create_returns_the_same(
+    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
     via_openai, via_anthropic = twins
     oai.enqueue(SCRIPTS[name])
     emu.enqueue(SCRIPTS[name])
-    messages = [comparable(await sdk(relay).messages.create(
-        model=MODEL, max_tokens=1000, messages=USER, tools=TOOLS))
-        for relay in (via_openai, via_anthropic)]
+    messages = [
+        comparable(
+            await sdk(relay).messages.create(
+                model=MODEL, max_tokens=1000, messages=USER, tools=TOOLS
+            )
+        )
+        for relay in (via_openai, via_anthropic)
+    ]
     assert messages[0] == messages[1]
 
 
-async def test_golden_interleaved_parallel_calls(twins, oai: OpenAIEmulator,
-                                                 emu: AnthropicEmulator, sdk) -> None:
+async def test_golden_interleaved_parallel_calls(
+    twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
     script = SCRIPTS["text then two parallel tool calls"]
     oai.enqueue(Chat(script, interleave_tools=True, reasoning_field="reasoning"))
     emu.enqueue(script)
     finals = []
     for relay in twins:
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=1000, messages=USER,
-                                              tools=TOOLS) as stream:
+        async with sdk(relay).messages.stream(
+            model=MODEL, max_tokens=1000, messages=USER, tools=TOOLS
+        ) as stream:
             finals.append(comparable(await stream.get_final_message()))
     assert finals[0] == finals[1]
 
 
-async def test_golden_stop_sequence(twins, oai: OpenAIEmulator, emu: AnthropicEmulator,
-                                    sdk) -> None:
+async def test_golden_stop_sequence(
+    twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+) -> None:
     # vLLM names the stop string that matched; OpenAI itself never does.
     script = Reply(text("Count: 1 2 3"), stop_reason="stop_sequence", stop_sequence="4")
     oai.enqueue(Chat(script, matched_stop="4"))
     emu.enqueue(script)
     finals = []
     for relay in twins:
-        async with sdk(relay).messages.stream(model=MODEL, max_tokens=100, messages=USER,
-                                              stop_sequences=["4"]) as stream:
+        async with sdk(relay).messages.stream(
+            model=MODEL, max_tokens=100, messages=USER, stop_sequences=["4"]
+        ) as stream:
             finals.append(comparable(await stream.get_final_message()))
     assert finals[0] == finals[1]
     assert finals[0]["stop_reason"] == "stop_sequence" and finals[0]["stop_sequence"] == "4"
@@ -485,8 +642,11 @@ def parse_sse(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
 
 async def post_stream(relay: RelayServer, body: dict[str, Any]) -> bytes:
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/messages", json={**body, "stream": True},
-                                headers={"anthropic-version": "2023-06-01"}) as resp:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            json={**body, "stream": True},
+            headers={"anthropic-version": "2023-06-01"},
+        ) as resp:
             assert resp.status == 200
             assert resp.headers["content-type"].startswith("text/event-stream")
             return await resp.read()
@@ -500,14 +660,22 @@ def wire_shape(raw: bytes) -> list[tuple[Any, ...]]:
             continue
         block = data.get("content_block") or {}
         delta = data.get("delta") or {}
-        shape.append((name, data.get("index"), block.get("type"), delta.get("type"),
-                      delta.get("stop_reason")))
+        shape.append(
+            (
+                name,
+                data.get("index"),
+                block.get("type"),
+                delta.get("type"),
+                delta.get("stop_reason"),
+            )
+        )
     return shape
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-async def test_golden_wire_event_sequence_is_anthropics(name: str, twins, oai: OpenAIEmulator,
-                                                        emu: AnthropicEmulator) -> None:
+async def test_golden_wire_event_sequence_is_anthropics(
+    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator
+) -> None:
     oai.enqueue(SCRIPTS[name])
     emu.enqueue(SCRIPTS[name])
     body = {"model": MODEL, "max_tokens": 1000, "messages": USER, "tools": TOOLS}

@@ -15,19 +15,21 @@ USER = [{"role": "user", "content": "hi"}]
 MODEL = "claude-opus-4-8"
 #: Leaves only retry-after to say how long to wait (the emulator's default rate-limit
 #: headers report zero remaining until their own reset).
-NO_RATE_HEADERS = {f"anthropic-ratelimit-{family}-{field}": None
-                   for family in ("requests", "tokens", "input-tokens", "output-tokens")
-                   for field in ("limit", "remaining", "reset")}
+NO_RATE_HEADERS = {
+    f"anthropic-ratelimit-{family}-{field}": None
+    for family in ("requests", "tokens", "input-tokens", "output-tokens")
+    for field in ("limit", "remaining", "reset")
+}
 
 
 async def _ask(client: anthropic.AsyncAnthropic, **extra) -> anthropic.types.Message:
     return await client.messages.create(model=MODEL, max_tokens=5, messages=USER, **extra)
 
 
-async def test_429_rotates_keys_invisibly(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                          sdk) -> None:
-    relay = await make_relay(provider(emu, keys=["key-a", "key-b"],
-                                      key_selection="round-robin"))
+async def test_429_rotates_keys_invisibly(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
+    relay = await make_relay(provider(emu, keys=["key-a", "key-b"], key_selection="round-robin"))
     emu.enqueue(Fail(429, retry_after=30))
     message = await _ask(sdk(relay))
     assert message.content[0].text == "pong"
@@ -39,8 +41,9 @@ async def test_429_rotates_keys_invisibly(make_relay: RelayFactory, emu: Anthrop
     assert {r.headers["x-api-key"] for r in emu.messages_requests[2:]} == {used[1]}
 
 
-async def test_all_keys_exhausted_is_429_with_retry_after(make_relay: RelayFactory,
-                                                          emu: AnthropicEmulator, sdk) -> None:
+async def test_all_keys_exhausted_is_429_with_retry_after(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(provider(emu, keys=[{"key": "only", "rpm_limit": 1}]))
     await _ask(sdk(relay))
     with pytest.raises(anthropic.RateLimitError) as caught:
@@ -51,8 +54,9 @@ async def test_all_keys_exhausted_is_429_with_retry_after(make_relay: RelayFacto
     assert len(emu.messages_requests) == 1, "the relay paced; upstream never saw a 429"
 
 
-async def test_upstream_retry_after_sets_the_wait(make_relay: RelayFactory,
-                                                  emu: AnthropicEmulator, sdk) -> None:
+async def test_upstream_retry_after_sets_the_wait(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(provider(emu, keys=["only"]))
     emu.enqueue(Fail(429, retry_after=20, headers=NO_RATE_HEADERS))
     with pytest.raises(anthropic.RateLimitError):
@@ -64,9 +68,11 @@ async def test_upstream_retry_after_sets_the_wait(make_relay: RelayFactory,
 
 
 async def test_queue_holds_until_a_key_frees_up_with_pings(
-        make_relay: RelayFactory, emu: AnthropicEmulator) -> None:
-    relay = await make_relay(provider(emu, keys=["only"]),
-                             routing={"queue_timeout": 5, "ping_interval": 0.2})
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
+    relay = await make_relay(
+        provider(emu, keys=["only"]), routing={"queue_timeout": 5, "ping_interval": 0.2}
+    )
     emu.enqueue(Fail(429, retry_after=1, headers=NO_RATE_HEADERS))
     body = {"model": MODEL, "max_tokens": 5, "messages": USER, "stream": True}
     async with aiohttp.ClientSession() as session:
@@ -79,14 +85,20 @@ async def test_queue_holds_until_a_key_frees_up_with_pings(
     assert len(emu.messages_requests) == 2
 
 
-async def test_529s_open_the_circuit_and_traffic_moves(make_relay: RelayFactory,
-                                                       emu: AnthropicEmulator,
-                                                       emu2: AnthropicEmulator, sdk) -> None:
+async def test_529s_open_the_circuit_and_traffic_moves(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(
-        provider(emu, name="primary", priority=10, circuit={"failure_threshold": 5,
-                                                            "cooldown": 60},
-                 health_probe={"enabled": False}),
-        provider(emu2, name="backup"), routing={"strategy": "failover"})
+        provider(
+            emu,
+            name="primary",
+            priority=10,
+            circuit={"failure_threshold": 5, "cooldown": 60},
+            health_probe={"enabled": False},
+        ),
+        provider(emu2, name="backup"),
+        routing={"strategy": "failover"},
+    )
     emu.enqueue(*[Fail(529)] * 5)
     client = sdk(relay)
     for _ in range(5):
@@ -100,13 +112,20 @@ async def test_529s_open_the_circuit_and_traffic_moves(make_relay: RelayFactory,
     assert providers["primary"]["health"] == "open"
 
 
-async def test_recovery_through_half_open(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                          emu2: AnthropicEmulator, sdk) -> None:
+async def test_recovery_through_half_open(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(
-        provider(emu, name="primary", priority=10,
-                 circuit={"failure_threshold": 2, "cooldown": 0.3},
-                 health_probe={"enabled": False}),
-        provider(emu2, name="backup"), routing={"strategy": "failover"})
+        provider(
+            emu,
+            name="primary",
+            priority=10,
+            circuit={"failure_threshold": 2, "cooldown": 0.3},
+            health_probe={"enabled": False},
+        ),
+        provider(emu2, name="backup"),
+        routing={"strategy": "failover"},
+    )
     emu.enqueue(Fail(500), Fail(500))
     client = sdk(relay)
     await _ask(client)
@@ -118,14 +137,20 @@ async def test_recovery_through_half_open(make_relay: RelayFactory, emu: Anthrop
     assert len(emu.messages_requests) == 3
 
 
-async def test_active_probe_recovers_without_traffic(make_relay: RelayFactory,
-                                                     emu: AnthropicEmulator,
-                                                     emu2: AnthropicEmulator, sdk) -> None:
+async def test_active_probe_recovers_without_traffic(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(
-        provider(emu, name="primary", priority=10,
-                 circuit={"failure_threshold": 1, "cooldown": 0.2},
-                 health_probe={"interval": 0.1}),
-        provider(emu2, name="backup"), routing={"strategy": "failover"})
+        provider(
+            emu,
+            name="primary",
+            priority=10,
+            circuit={"failure_threshold": 1, "cooldown": 0.2},
+            health_probe={"interval": 0.1},
+        ),
+        provider(emu2, name="backup"),
+        routing={"strategy": "failover"},
+    )
     emu.enqueue(Fail(503))
     await _ask(sdk(relay))
     for _ in range(50):
@@ -137,13 +162,14 @@ async def test_active_probe_recovers_without_traffic(make_relay: RelayFactory,
     assert probes and probes[0].json["max_tokens"] == 1
 
 
-async def test_cost_based_picks_cheapest_and_honours_cap(make_relay: RelayFactory,
-                                                         emu: AnthropicEmulator,
-                                                         emu2: AnthropicEmulator, sdk) -> None:
+async def test_cost_based_picks_cheapest_and_honours_cap(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     relay = await make_relay(
         provider(emu, name="pricey", pricing={"input": 15, "output": 75}),
         provider(emu2, name="cheap", pricing={"input": 3, "output": 15}),
-        routing={"strategy": "cost-based"})
+        routing={"strategy": "cost-based"},
+    )
     for _ in range(3):
         await _ask(sdk(relay))
     assert len(emu2.messages_requests) == 3 and not emu.messages_requests
@@ -152,18 +178,22 @@ async def test_cost_based_picks_cheapest_and_honours_cap(make_relay: RelayFactor
     capped = await make_relay(
         provider(emu, name="pricey", pricing={"input": 15, "output": 75}),
         provider(emu2, name="cheap", pricing={"input": 3, "output": 15}),
-        routing={"strategy": "cost-based", "max_cost_per_million_tokens": 20})
+        routing={"strategy": "cost-based", "max_cost_per_million_tokens": 20},
+    )
     explained = await _explain(capped.url, MODEL)
     assert [a["provider"] for a in explained["attempts"]] == ["cheap"]
     assert explained["skipped"][0]["provider"] == "pricey"
 
 
-async def test_latency_based_prefers_the_fast_provider(make_relay: RelayFactory,
-                                                       emu: AnthropicEmulator,
-                                                       emu2: AnthropicEmulator, sdk) -> None:
+async def test_latency_based_prefers_the_fast_provider(
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     emu.script = lambda r: Reply(text("slow"), stall_before_headers=0.15)
-    relay = await make_relay(provider(emu, name="slow"), provider(emu2, name="fast"),
-                             routing={"strategy": "latency-based"})
+    relay = await make_relay(
+        provider(emu, name="slow"),
+        provider(emu2, name="fast"),
+        routing={"strategy": "latency-based"},
+    )
     client = sdk(relay)
     for _ in range(12):
         await _ask(client)
@@ -173,13 +203,15 @@ async def test_latency_based_prefers_the_fast_provider(make_relay: RelayFactory,
 
 
 async def test_session_affinity_holds_and_counts_cache_reads(
-        make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator,
-        sdk) -> None:
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+) -> None:
     for upstream in (emu, emu2):
         upstream.script = lambda r: Reply(text("cached"), cache_read_input_tokens=900)
-    relay = await make_relay(provider(emu, name="one", keys=["k1", "k2"]),
-                             provider(emu2, name="two", keys=["k3", "k4"]),
-                             routing={"strategy": "round-robin"})
+    relay = await make_relay(
+        provider(emu, name="one", keys=["k1", "k2"]),
+        provider(emu2, name="two", keys=["k3", "k4"]),
+        routing={"strategy": "round-robin"},
+    )
     client = sdk(relay, default_headers={"x-claude-code-session-id": "session-42"})
     for _ in range(6):
         await _ask(client)
@@ -190,37 +222,42 @@ async def test_session_affinity_holds_and_counts_cache_reads(
     assert sum(s["affinity_hits"] for s in stats.values()) >= 5
 
 
-async def test_routing_debug_headers(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                     sdk) -> None:
+async def test_routing_debug_headers(make_relay: RelayFactory, emu: AnthropicEmulator, sdk) -> None:
     relay = await make_relay(provider(emu, keys=["key-a"]), routing={"debug": True})
-    raw = await sdk(relay).messages.with_raw_response.create(model=MODEL, max_tokens=5,
-                                                             messages=USER)
+    raw = await sdk(relay).messages.with_raw_response.create(
+        model=MODEL, max_tokens=5, messages=USER
+    )
     assert raw.headers["x-cc-relay-provider"] == "anthropic"
     assert raw.headers["x-cc-relay-attempts"] == "1"
     assert raw.headers["x-cc-relay-strategy"] == "simple-shuffle"
     assert len(raw.headers["x-cc-relay-key"]) == 8 and "key-a" not in str(raw.headers)
 
 
-async def test_explain_shows_attempts_and_skips(make_relay: RelayFactory,
-                                                emu: AnthropicEmulator, ollama) -> None:
-    relay = await make_relay(provider(emu, name="a", priority=1, keys=["sk-secret-1"]),
-                             provider(emu, name="b"),
-                             provider(ollama, name="local", type="ollama",
-                                      models=["qwen3-coder"]),
-                             routing={"strategy": "failover"})
+async def test_explain_shows_attempts_and_skips(
+    make_relay: RelayFactory, emu: AnthropicEmulator, ollama
+) -> None:
+    relay = await make_relay(
+        provider(emu, name="a", priority=1, keys=["sk-secret-1"]),
+        provider(emu, name="b"),
+        provider(ollama, name="local", type="ollama", models=["qwen3-coder"]),
+        routing={"strategy": "failover"},
+    )
     answer = await _explain(relay.url, MODEL)
     assert answer["strategy"] == "failover"
     assert [a["provider"] for a in answer["attempts"]] == ["a", "b"]
     assert "priority 1" in answer["attempts"][0]["why"]
-    assert any(s["provider"] == "local" and "does not serve" in s["reason"]
-               for s in answer["skipped"])
+    assert any(
+        s["provider"] == "local" and "does not serve" in s["reason"] for s in answer["skipped"]
+    )
     assert "sk-secret-1" not in str(answer)
 
 
-async def test_retry_budget_limits_attempts(make_relay: RelayFactory, emu: AnthropicEmulator,
-                                            sdk) -> None:
-    relay = await make_relay(provider(emu, keys=["k1", "k2", "k3", "k4"]),
-                             routing={"retry": {"max_attempts": 2}})
+async def test_retry_budget_limits_attempts(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+) -> None:
+    relay = await make_relay(
+        provider(emu, keys=["k1", "k2", "k3", "k4"]), routing={"retry": {"max_attempts": 2}}
+    )
     emu.enqueue(*[Fail(429, retry_after=5)] * 4)
     with pytest.raises(anthropic.RateLimitError):
         await _ask(sdk(relay))
@@ -235,7 +272,8 @@ async def _providers(url: str) -> dict[str, dict]:
 
 async def _explain(url: str, model: str) -> dict:
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{url}/v1/relay/explain",
-                                json={"model": model, "max_tokens": 100}) as resp:
+        async with session.post(
+            f"{url}/v1/relay/explain", json={"model": model, "max_tokens": 100}
+        ) as resp:
             assert resp.status == 200, await resp.text()
             return await resp.json()

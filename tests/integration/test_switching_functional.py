@@ -26,58 +26,82 @@ async def glm() -> AnthropicEmulator:
 
 
 @pytest.fixture
-async def relay(make_relay: RelayFactory, strict: AnthropicEmulator, glm: AnthropicEmulator,
-                ollama: OllamaEmulator):
-    return await make_relay(provider(strict),
-                            provider(glm, name="zai", type="zai"),
-                            provider(ollama, name="ollama", type="ollama",
-                                     models=["qwen3-coder"]),
-                            aliases={"haiku": "zai/glm-4.5-air"},
-                            routing={"prefix_non_claude_models": True})
+async def relay(
+    make_relay: RelayFactory,
+    strict: AnthropicEmulator,
+    glm: AnthropicEmulator,
+    ollama: OllamaEmulator,
+):
+    return await make_relay(
+        provider(strict),
+        provider(glm, name="zai", type="zai"),
+        provider(ollama, name="ollama", type="ollama", models=["qwen3-coder"]),
+        aliases={"haiku": "zai/glm-4.5-air"},
+        routing={"prefix_non_claude_models": True},
+    )
 
 
 def _assistant(message) -> dict:
-    return {"role": "assistant", "content": [b.model_dump(exclude_none=True)
-                                             for b in message.content]}
+    return {
+        "role": "assistant",
+        "content": [b.model_dump(exclude_none=True) for b in message.content],
+    }
 
 
 async def test_conversation_across_three_providers_keeps_signatures_valid(
-        relay, strict: AnthropicEmulator, glm: AnthropicEmulator, ollama: OllamaEmulator,
-        sdk) -> None:
+    relay, strict: AnthropicEmulator, glm: AnthropicEmulator, ollama: OllamaEmulator, sdk
+) -> None:
     client = sdk(relay)
     history: list[dict] = [{"role": "user", "content": "start"}]
-    strict.enqueue(Reply(thinking("anthropic thought", signature="sig-anthropic-1"),
-                         text("from claude")))
-    first = await client.messages.create(model=OPUS, max_tokens=4000, thinking=THINK,
-                                         messages=history)
+    strict.enqueue(
+        Reply(thinking("anthropic thought", signature="sig-anthropic-1"), text("from claude"))
+    )
+    first = await client.messages.create(
+        model=OPUS, max_tokens=4000, thinking=THINK, messages=history
+    )
     history += [_assistant(first), {"role": "user", "content": "now glm"}]
 
     glm.enqueue(Reply(thinking("glm thought", signature="sig-glm-1"), text("from glm")))
-    async with client.messages.stream(model="glm-4.6", max_tokens=4000, thinking=THINK,
-                                      messages=history) as stream:
+    async with client.messages.stream(
+        model="glm-4.6", max_tokens=4000, thinking=THINK, messages=history
+    ) as stream:
         second = await stream.get_final_message()
     assert second.model == "glm-4.6"
     sent_to_glm = glm.messages_requests[-1].json["messages"]
     assert sent_to_glm[1]["content"] == [{"type": "text", "text": "from claude"}]
     history += [_assistant(second), {"role": "user", "content": "now ollama, use a tool"}]
 
-    ollama.enqueue(Reply(thinking("local thought"), tool_use("Bash", {"command": "ls"}),
-                         stop_reason="tool_use"))
-    third = await client.messages.create(model="ollama/qwen3-coder", max_tokens=4000,
-                                         thinking=THINK, messages=history)
+    ollama.enqueue(
+        Reply(
+            thinking("local thought"), tool_use("Bash", {"command": "ls"}), stop_reason="tool_use"
+        )
+    )
+    third = await client.messages.create(
+        model="ollama/qwen3-coder", max_tokens=4000, thinking=THINK, messages=history
+    )
     assert third.model == "ollama/qwen3-coder"
     sent_to_ollama = ollama.messages_requests[-1].json["messages"]
-    assert all(b["type"] != "thinking" for m in sent_to_ollama if m["role"] == "assistant"
-               for b in m["content"])
+    assert all(
+        b["type"] != "thinking"
+        for m in sent_to_ollama
+        if m["role"] == "assistant"
+        for b in m["content"]
+    )
     tool_id = third.content[1].id
-    history += [_assistant(third), {"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": tool_id, "content": "a.txt"}]}]
+    history += [
+        _assistant(third),
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": "a.txt"}],
+        },
+    ]
 
     # Back to Claude mid tool loop: its own thinking stays byte-exact, foreign thinking
     # goes, and thinking is switched off because the last turn lost its thinking.
     strict.enqueue(Reply(text("done")))
-    fourth = await client.messages.create(model=OPUS, max_tokens=4000, thinking=THINK,
-                                          messages=history)
+    fourth = await client.messages.create(
+        model=OPUS, max_tokens=4000, thinking=THINK, messages=history
+    )
     assert fourth.content[0].text == "done"
     sent = strict.messages_requests[-1].json
     assert sent["messages"][1]["content"][0]["signature"] == "sig-anthropic-1"
@@ -88,25 +112,34 @@ async def test_conversation_across_three_providers_keeps_signatures_valid(
     assert "thinking" not in sent
 
 
-async def test_without_the_guard_the_emulator_would_refuse(strict: AnthropicEmulator,
-                                                           sdk) -> None:
+async def test_without_the_guard_the_emulator_would_refuse(strict: AnthropicEmulator, sdk) -> None:
     # The judge is real: the strict emulator refuses a foreign signature directly.
     with pytest.raises(anthropic.BadRequestError, match="Invalid `signature`"):
         await sdk(strict.base_url).messages.create(
-            model=OPUS, max_tokens=100, messages=[
+            model=OPUS,
+            max_tokens=100,
+            messages=[
                 {"role": "user", "content": "q"},
-                {"role": "assistant", "content": [
-                    {"type": "thinking", "thinking": "x", "signature": "sig-glm-1"},
-                    {"type": "text", "text": "a"}]},
-                {"role": "user", "content": "q2"}])
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "thinking", "thinking": "x", "signature": "sig-glm-1"},
+                        {"type": "text", "text": "a"},
+                    ],
+                },
+                {"role": "user", "content": "q2"},
+            ],
+        )
 
 
 async def test_alias_and_discovery_ids_answer_with_client_model(
-        relay, glm: AnthropicEmulator, sdk) -> None:
+    relay, glm: AnthropicEmulator, sdk
+) -> None:
     client = sdk(relay)
     for model in ("haiku", "anthropic/zai/glm-4.6"):
-        message = await client.messages.create(model=model, max_tokens=10,
-                                               messages=[{"role": "user", "content": "x"}])
+        message = await client.messages.create(
+            model=model, max_tokens=10, messages=[{"role": "user", "content": "x"}]
+        )
         assert message.model == model
     assert [r.json["model"] for r in glm.messages_requests] == ["glm-4.5-air", "glm-4.6"]
 
@@ -123,5 +156,6 @@ async def test_gateway_discovery_lists_prefixed_models(relay) -> None:
 
 async def test_unknown_model_lists_available(relay, sdk) -> None:
     with pytest.raises(anthropic.NotFoundError, match="qwen3-coder"):
-        await sdk(relay).messages.create(model="gpt-9", max_tokens=5,
-                                         messages=[{"role": "user", "content": "x"}])
+        await sdk(relay).messages.create(
+            model="gpt-9", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )

@@ -14,8 +14,11 @@ from cc_relay.providers import AzureProvider, _entra, create
 from cc_relay.providers._credentials import ProviderSetupError
 from cc_relay.types import Credential, RelayRequest, UpstreamAnswer
 
-BODY = {"model": "claude-opus-4-8", "max_tokens": 10,
-        "messages": [{"role": "user", "content": "hi"}]}
+BODY = {
+    "model": "claude-opus-4-8",
+    "max_tokens": 10,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 
 
 def azure(**extra: Any) -> AzureProvider:
@@ -25,12 +28,20 @@ def azure(**extra: Any) -> AzureProvider:
     return provider
 
 
-def request(*, headers: dict[str, str] | None = None, query: str = "",
-            credential: Credential | None = None) -> RelayRequest:
-    return RelayRequest(id="r1", path="/v1/messages", query=query,
-                        headers=CIMultiDictProxy(CIMultiDict(headers or {})),
-                        raw=orjson.dumps(BODY), body=BODY, model=BODY["model"], stream=False,
-                        credential=credential)
+def request(
+    *, headers: dict[str, str] | None = None, query: str = "", credential: Credential | None = None
+) -> RelayRequest:
+    return RelayRequest(
+        id="r1",
+        path="/v1/messages",
+        query=query,
+        headers=CIMultiDictProxy(CIMultiDict(headers or {})),
+        raw=orjson.dumps(BODY),
+        body=BODY,
+        model=BODY["model"],
+        stream=False,
+        credential=credential,
+    )
 
 
 def test_needs_keys_or_entra() -> None:
@@ -38,11 +49,16 @@ def test_needs_keys_or_entra() -> None:
         azure()
 
 
-@pytest.mark.parametrize(("extra", "url"), [
-    ({"keys": ["k"]}, "https://my-res.services.ai.azure.com/anthropic/v1/messages?beta=true"),
-    ({"keys": ["k"], "base_url": "https://gw.example/anthropic/"},
-     "https://gw.example/anthropic/v1/messages?beta=true"),
-])
+@pytest.mark.parametrize(
+    ("extra", "url"),
+    [
+        ({"keys": ["k"]}, "https://my-res.services.ai.azure.com/anthropic/v1/messages?beta=true"),
+        (
+            {"keys": ["k"], "base_url": "https://gw.example/anthropic/"},
+            "https://gw.example/anthropic/v1/messages?beta=true",
+        ),
+    ],
+)
 def test_url(extra: dict[str, Any], url: str) -> None:
     assert azure(**extra).url(request(query="beta=true"), "opus-prod") == url
 
@@ -59,16 +75,20 @@ def test_body_names_the_deployment() -> None:
     assert sent == {**BODY, "model": "opus-prod"}
 
 
-@pytest.mark.parametrize("credential", [
-    None,
-    Credential("authorization", "Bearer sk-ant-oat01-user"),
-    Credential("x-api-key", "sk-ant-api03-user"),
-])
+@pytest.mark.parametrize(
+    "credential",
+    [
+        None,
+        Credential("authorization", "Bearer sk-ant-oat01-user"),
+        Credential("x-api-key", "sk-ant-api03-user"),
+    ],
+)
 async def test_key_sent_as_x_api_key_never_the_clients(credential: Credential | None) -> None:
     provider = azure(keys=["az-key"])
     client = {"anthropic-version": "2023-06-01", "anthropic-beta": "b-1"}
-    headers = await provider.headers(request(headers=client, credential=credential),
-                                     KeyConfig(key="az-key"), url="", body=b"")
+    headers = await provider.headers(
+        request(headers=client, credential=credential), KeyConfig(key="az-key"), url="", body=b""
+    )
     assert headers["x-api-key"] == "az-key"
     assert headers["anthropic-version"] == "2023-06-01"
     assert headers["anthropic-beta"] == "b-1"
@@ -93,8 +113,9 @@ async def test_entra_bearer_and_credential_closed(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(_entra, "default_credential", lambda: fake)
     provider = azure(entra=True, keys=["unused"])
     await provider.start()
-    headers = await provider.headers(request(headers={"x-api-key": "client"}),
-                                     KeyConfig(key="unused"), url="", body=b"")
+    headers = await provider.headers(
+        request(headers={"x-api-key": "client"}), KeyConfig(key="unused"), url="", body=b""
+    )
     assert headers["authorization"] == "Bearer entra-tok"
     assert "x-api-key" not in headers
     assert fake.scopes == [("https://ai.azure.com/.default",)]
@@ -107,8 +128,10 @@ async def test_entra_without_azure_identity_fails_start(monkeypatch: pytest.Monk
     provider = azure(entra=True)
     with pytest.raises(ProviderSetupError) as caught:
         await provider.start()
-    assert str(caught.value) == ("provider 'az': `entra: true` needs the azure-identity package; "
-                                 "install it with: pip install 'cc-relay[azure]'")
+    assert str(caught.value) == (
+        "provider 'az': `entra: true` needs the azure-identity package; "
+        "install it with: pip install 'cc-relay[azure]'"
+    )
     with pytest.raises(RuntimeError, match="not started"):
         _ = provider.session
     await provider.close()
@@ -118,18 +141,35 @@ async def test_discover_lists_nothing() -> None:
     assert await azure(keys=["k"]).discover() == ()
 
 
-@pytest.mark.parametrize(("status", "body", "error"), [
-    (401, {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}},
-     {"type": "authentication_error", "message": "Access denied due to invalid subscription key."}),
-    (404, {"error": {"code": "DeploymentNotFound", "message": "The API deployment ..."}},
-     {"type": "not_found_error", "message": "The API deployment ..."}),
-    (400, {"error": {"code": "OperationNotSupported"}},
-     {"type": "invalid_request_error", "message": "OperationNotSupported"}),
-    (404, {"statusCode": 404, "message": "Resource not found"},
-     {"type": "not_found_error", "message": "Resource not found"}),
-])
-def test_azure_errors_translated(status: int, body: dict[str, Any],
-                                 error: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (
+            401,
+            {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}},
+            {
+                "type": "authentication_error",
+                "message": "Access denied due to invalid subscription key.",
+            },
+        ),
+        (
+            404,
+            {"error": {"code": "DeploymentNotFound", "message": "The API deployment ..."}},
+            {"type": "not_found_error", "message": "The API deployment ..."},
+        ),
+        (
+            400,
+            {"error": {"code": "OperationNotSupported"}},
+            {"type": "invalid_request_error", "message": "OperationNotSupported"},
+        ),
+        (
+            404,
+            {"statusCode": 404, "message": "Resource not found"},
+            {"type": "not_found_error", "message": "Resource not found"},
+        ),
+    ],
+)
+def test_azure_errors_translated(status: int, body: dict[str, Any], error: dict[str, str]) -> None:
     answer = azure(keys=["k"]).error(UpstreamAnswer(status, {}, orjson.dumps(body)))
     assert answer.status == status
     assert orjson.loads(answer.body) == {"type": "error", "error": error}

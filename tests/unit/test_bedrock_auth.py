@@ -21,8 +21,13 @@ from cc_relay.providers.bedrock.errors import NoCredentials
 from tests.emulators import BedrockEmulator
 from tests.emulators._bedrock import TEST_CREDENTIALS
 
-BODY = orjson.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5,
-                     "messages": [{"role": "user", "content": "hi"}]})
+BODY = orjson.dumps(
+    {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 5,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+)
 
 
 @pytest.fixture
@@ -32,26 +37,47 @@ async def bedrock() -> AsyncIterator[BedrockEmulator]:
 
 
 def _config(emu: BedrockEmulator, **extra: Any) -> ProviderConfig:
-    return ProviderConfig(**{"name": "bedrock", "type": "bedrock", "region": "us-east-1",
-                             "base_url": emu.base_url, **extra})
+    return ProviderConfig(
+        **{
+            "name": "bedrock",
+            "type": "bedrock",
+            "region": "us-east-1",
+            "base_url": emu.base_url,
+            **extra,
+        }
+    )
 
 
 def _static(**overrides: Any) -> dict[str, Any]:
-    return {"aws_access_key_id": TEST_CREDENTIALS.access_key,
-            "aws_secret_access_key": TEST_CREDENTIALS.secret_key,
-            "aws_session_token": TEST_CREDENTIALS.token, **overrides}
+    return {
+        "aws_access_key_id": TEST_CREDENTIALS.access_key,
+        "aws_secret_access_key": TEST_CREDENTIALS.secret_key,
+        "aws_session_token": TEST_CREDENTIALS.token,
+        **overrides,
+    }
 
 
-async def _post(emu: BedrockEmulator, auth: BedrockAuth, *, body: bytes = BODY,
-                sent_body: bytes | None = None, change: dict[str, str] | None = None,
-                path: str = "/model/us.anthropic.claude-opus-4-8/invoke") -> int:
+async def _post(
+    emu: BedrockEmulator,
+    auth: BedrockAuth,
+    *,
+    body: bytes = BODY,
+    sent_body: bytes | None = None,
+    change: dict[str, str] | None = None,
+    path: str = "/model/us.anthropic.claude-opus-4-8/invoke",
+) -> int:
     url = emu.base_url + path
-    headers = await auth.headers(url=url, body=body, key=None, base={
-        "host": host_header(url), "content-type": "application/json"})
+    headers = await auth.headers(
+        url=url,
+        body=body,
+        key=None,
+        base={"host": host_header(url), "content-type": "application/json"},
+    )
     headers.update(change or {})
     async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=body if sent_body is None else sent_body,
-                                headers=headers) as resp:
+        async with session.post(
+            url, data=body if sent_body is None else sent_body, headers=headers
+        ) as resp:
             await resp.read()
             return resp.status
 
@@ -60,35 +86,53 @@ async def test_signed_request_is_accepted(bedrock: BedrockEmulator) -> None:
     auth = BedrockAuth(_config(bedrock, **_static()))
     await auth.start()
     assert await _post(bedrock, auth) == 200
-    assert await _post(bedrock, auth, path="/model/arn:aws:bedrock:us-east-1:1:"
-                                           "application-inference-profile%2Fabc/invoke") == 200
+    assert (
+        await _post(
+            bedrock,
+            auth,
+            path="/model/arn:aws:bedrock:us-east-1:1:application-inference-profile%2Fabc/invoke",
+        )
+        == 200
+    )
     assert bedrock.auth_failures == []
     headers = bedrock.requests[0].headers
-    assert set(headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")) \
-        == {"content-type", "host", "x-amz-date", "x-amz-security-token"}
+    assert set(headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")) == {
+        "content-type",
+        "host",
+        "x-amz-date",
+        "x-amz-security-token",
+    }
 
 
-@pytest.mark.parametrize(("tamper", "failure"), [
-    ({"sent_body": BODY.replace(b"hi", b"ho")}, "InvalidSignatureException"),
-    ({"change": {"content-type": "text/plain"}}, "InvalidSignatureException"),
-    ({"change": {"x-amz-date": "20200101T000000Z"}}, "IncompleteSignatureException"),
-    ({"change": {"x-amz-security-token": "other"}}, "UnrecognizedClientException"),
-])
-async def test_tampered_request_is_refused(bedrock: BedrockEmulator, tamper: dict[str, Any],
-                                           failure: str) -> None:
+@pytest.mark.parametrize(
+    ("tamper", "failure"),
+    [
+        ({"sent_body": BODY.replace(b"hi", b"ho")}, "InvalidSignatureException"),
+        ({"change": {"content-type": "text/plain"}}, "InvalidSignatureException"),
+        ({"change": {"x-amz-date": "20200101T000000Z"}}, "IncompleteSignatureException"),
+        ({"change": {"x-amz-security-token": "other"}}, "UnrecognizedClientException"),
+    ],
+)
+async def test_tampered_request_is_refused(
+    bedrock: BedrockEmulator, tamper: dict[str, Any], failure: str
+) -> None:
     auth = BedrockAuth(_config(bedrock, **_static()))
     await auth.start()
     assert await _post(bedrock, auth, **tamper) == 403
     assert bedrock.auth_failures == [failure]
 
 
-@pytest.mark.parametrize(("config", "failure"), [
-    ({**_static(aws_secret_access_key="wrong")}, "InvalidSignatureException"),
-    ({**_static(aws_access_key_id="AKIDOTHER")}, "UnrecognizedClientException"),
-    ({**_static(), "region": "eu-west-1"}, "InvalidSignatureException"),
-])
-async def test_wrong_credentials_are_refused(bedrock: BedrockEmulator, config: dict[str, Any],
-                                             failure: str) -> None:
+@pytest.mark.parametrize(
+    ("config", "failure"),
+    [
+        ({**_static(aws_secret_access_key="wrong")}, "InvalidSignatureException"),
+        ({**_static(aws_access_key_id="AKIDOTHER")}, "UnrecognizedClientException"),
+        ({**_static(), "region": "eu-west-1"}, "InvalidSignatureException"),
+    ],
+)
+async def test_wrong_credentials_are_refused(
+    bedrock: BedrockEmulator, config: dict[str, Any], failure: str
+) -> None:
     auth = BedrockAuth(_config(bedrock, **config))
     await auth.start()
     assert await _post(bedrock, auth) == 403
@@ -105,8 +149,9 @@ async def test_environment_bearer_token_is_used_without_aws_credentials() -> Non
 
 
 async def test_explicit_keys_win_over_the_environment_token(bedrock: BedrockEmulator) -> None:
-    auth = BedrockAuth(_config(bedrock, **_static()),
-                       environ={"AWS_BEARER_TOKEN_BEDROCK": "ABSKenv"})
+    auth = BedrockAuth(
+        _config(bedrock, **_static()), environ={"AWS_BEARER_TOKEN_BEDROCK": "ABSKenv"}
+    )
     await auth.start()
     assert auth.mode.startswith("sigv4 (config key ")
     assert TEST_CREDENTIALS.access_key not in auth.mode
@@ -115,13 +160,20 @@ async def test_explicit_keys_win_over_the_environment_token(bedrock: BedrockEmul
 # -- finding and refreshing credentials ---------------------------------------------------------
 
 
-def _refreshable(expires_in: float, key: str = "AKIDEXAMPLE",
-                 refresh: Any = None) -> RefreshableCredentials:
+def _refreshable(
+    expires_in: float, key: str = "AKIDEXAMPLE", refresh: Any = None
+) -> RefreshableCredentials:
     expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires_in)
     return RefreshableCredentials.create_from_metadata(
-        metadata={"access_key": key, "secret_key": TEST_CREDENTIALS.secret_key,
-                  "token": TEST_CREDENTIALS.token, "expiry_time": expiry.isoformat()},
-        refresh_using=refresh or (lambda: pytest.fail("refreshed needlessly")), method="test")
+        metadata={
+            "access_key": key,
+            "secret_key": TEST_CREDENTIALS.secret_key,
+            "token": TEST_CREDENTIALS.token,
+            "expiry_time": expiry.isoformat(),
+        },
+        refresh_using=refresh or (lambda: pytest.fail("refreshed needlessly")),
+        method="test",
+    )
 
 
 class Refresher:
@@ -137,8 +189,12 @@ class Refresher:
         if self.fail_first and len(self.threads) == 1:
             raise RuntimeError("the identity provider is busy")
         expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=3600)
-        return {"access_key": self.key, "secret_key": TEST_CREDENTIALS.secret_key,
-                "token": TEST_CREDENTIALS.token, "expiry_time": expiry.isoformat()}
+        return {
+            "access_key": self.key,
+            "secret_key": TEST_CREDENTIALS.secret_key,
+            "token": TEST_CREDENTIALS.token,
+            "expiry_time": expiry.isoformat(),
+        }
 
 
 async def _auth_with(emu: BedrockEmulator, creds: Any) -> BedrockAuth:
@@ -151,21 +207,22 @@ async def _auth_with(emu: BedrockEmulator, creds: Any) -> BedrockAuth:
 
 
 async def test_credentials_near_expiry_are_refreshed_before_signing(
-        bedrock: BedrockEmulator) -> None:
+    bedrock: BedrockEmulator,
+) -> None:
     refresher = Refresher("AKIDEXAMPLE")
     creds = _refreshable(3600, key="AKIDSTALE", refresh=refresher)
     auth = await _auth_with(bedrock, creds)
     assert refresher.threads == []
     # An hour passes: one minute left, inside the mandatory window.
-    creds._expiry_time = (datetime.datetime.now(datetime.UTC)
-                          + datetime.timedelta(seconds=60))
+    creds._expiry_time = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=60)
     assert await _post(bedrock, auth) == 200  # the stale key would get a 403
     assert len(refresher.threads) == 1
     assert threading.main_thread().name not in refresher.threads
 
 
 async def test_credentials_in_the_advisory_window_refresh_in_the_background(
-        bedrock: BedrockEmulator) -> None:
+    bedrock: BedrockEmulator,
+) -> None:
     # Inside the 15 min advisory window, outside the 10 min mandatory one. botocore tries
     # an advisory refresh at start; it fails there, so the current key stays in use.
     refresher = Refresher("AKIDNEXT", fail_first=True)
@@ -207,8 +264,9 @@ async def test_no_credentials_raise_a_retryable_failure(bedrock: BedrockEmulator
     assert len(calls) == 1  # searched again at most every RESOLVE_RETRY seconds
 
 
-async def test_search_errors_do_not_escape(bedrock: BedrockEmulator,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+async def test_search_errors_do_not_escape(
+    bedrock: BedrockEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken() -> Found:
         raise RuntimeError("SSO token expired")
 
@@ -219,17 +277,33 @@ async def test_search_errors_do_not_escape(bedrock: BedrockEmulator,
 
 
 async def test_credential_process_profile_gives_refreshable_credentials(
-        bedrock: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bedrock: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     script = tmp_path / "creds.py"
     expiry = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).isoformat()
-    script.write_text("import json\nprint(json.dumps(" + repr({
-        "Version": 1, "AccessKeyId": TEST_CREDENTIALS.access_key,
-        "SecretAccessKey": TEST_CREDENTIALS.secret_key,
-        "SessionToken": TEST_CREDENTIALS.token, "Expiration": expiry}) + "))\n")
+    script.write_text(
+        "import json\nprint(json.dumps("
+        + repr(
+            {
+                "Version": 1,
+                "AccessKeyId": TEST_CREDENTIALS.access_key,
+                "SecretAccessKey": TEST_CREDENTIALS.secret_key,
+                "SessionToken": TEST_CREDENTIALS.token,
+                "Expiration": expiry,
+            }
+        )
+        + "))\n"
+    )
     (tmp_path / "config").write_text(
-        f"[profile relay]\ncredential_process = {sys.executable} {script}\n")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"):
+        f"[profile relay]\ncredential_process = {sys.executable} {script}\n"
+    )
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
@@ -245,14 +319,21 @@ def test_static_credentials_are_plain() -> None:
     assert not isinstance(Credentials("a", "b"), RefreshableCredentials)
 
 
-@pytest.mark.parametrize(("url", "host"), [
-    ("https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke",
-     "bedrock-runtime.us-east-1.amazonaws.com"),
-    ("https://bedrock-runtime.us-east-1.amazonaws.com:443/model/x/invoke",
-     "bedrock-runtime.us-east-1.amazonaws.com"),
-    ("http://127.0.0.1:8080/model/x/invoke", "127.0.0.1:8080"),
-    ("http://[::1]:8080/model/x/invoke", "[::1]:8080"),
-    ("https://vpce.example:8443/model", "vpce.example:8443"),
-])
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke",
+            "bedrock-runtime.us-east-1.amazonaws.com",
+        ),
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com:443/model/x/invoke",
+            "bedrock-runtime.us-east-1.amazonaws.com",
+        ),
+        ("http://127.0.0.1:8080/model/x/invoke", "127.0.0.1:8080"),
+        ("http://[::1]:8080/model/x/invoke", "[::1]:8080"),
+        ("https://vpce.example:8443/model", "vpce.example:8443"),
+    ],
+)
 def test_host_header(url: str, host: str) -> None:
     assert host_header(url) == host

@@ -14,9 +14,14 @@ from tests.emulators._bedrock import BedrockDialect, chunk_frame, encode_frame, 
 from tests.emulators._dialect import AnthropicDialect
 from tests.emulators._wire import sse_frame
 
-REPLY = Reply(thinking("Let me think.", signature="sig-abc"), text("Hello, world!"),
-              tool_use("Bash", {"command": "ls"}, id="toolu_01X"), stop_reason="tool_use",
-              input_tokens=42, output_tokens=17)
+REPLY = Reply(
+    thinking("Let me think.", signature="sig-abc"),
+    text("Hello, world!"),
+    tool_use("Bash", {"command": "ls"}, id="toolu_01X"),
+    stop_reason="tool_use",
+    input_tokens=42,
+    output_tokens=17,
+)
 
 
 class _NoPing(AnthropicDialect):
@@ -63,7 +68,7 @@ def test_every_output_holds_whole_events_only() -> None:
     frames, _ = _wire()
     decoder = BedrockStreamDecoder()
     for index in range(0, len(frames), 5):
-        out = decoder.feed(frames[index:index + 5])
+        out = decoder.feed(frames[index : index + 5])
         assert out == b"" or out.endswith(b"\n\n")
 
 
@@ -86,27 +91,35 @@ def test_exception_before_any_output_raises_for_failover() -> None:
         decoder.feed(exception_frame("throttlingException", "Too many tokens."))
     answer = caught.value.answer
     assert answer.status == 429
-    assert orjson.loads(answer.body) == {"type": "error", "error": {
-        "type": "rate_limit_error", "message": "Too many tokens."}}
+    assert orjson.loads(answer.body) == {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": "Too many tokens."},
+    }
 
 
-@pytest.mark.parametrize(("name", "error_type"), [
-    ("throttlingException", "rate_limit_error"),
-    ("serviceUnavailableException", "overloaded_error"),
-    ("validationException", "invalid_request_error"),
-    ("modelTimeoutException", "timeout_error"),
-    ("modelStreamErrorException", "api_error"),
-    ("internalServerException", "api_error"),
-    ("somethingNewException", "api_error"),
-])
+@pytest.mark.parametrize(
+    ("name", "error_type"),
+    [
+        ("throttlingException", "rate_limit_error"),
+        ("serviceUnavailableException", "overloaded_error"),
+        ("validationException", "invalid_request_error"),
+        ("modelTimeoutException", "timeout_error"),
+        ("modelStreamErrorException", "api_error"),
+        ("internalServerException", "api_error"),
+        ("somethingNewException", "api_error"),
+    ],
+)
 def test_exception_mid_stream_ends_with_an_error_event(name: str, error_type: str) -> None:
     frames, _ = _wire()
     decoder = BedrockStreamDecoder()
-    start = decoder.feed(frames[:_first_frame_length(frames)])
+    start = decoder.feed(frames[: _first_frame_length(frames)])
     assert start.startswith(b"event: message_start")
     out = decoder.feed(exception_frame(name, "It broke.") + frames)
-    assert out == (b'event: error\ndata: {"type":"error","error":{"type":"'
-                   + error_type.encode() + b'","message":"It broke."}}\n\n')
+    assert out == (
+        b'event: error\ndata: {"type":"error","error":{"type":"'
+        + error_type.encode()
+        + b'","message":"It broke."}}\n\n'
+    )
     assert decoder.ended
     assert decoder.feed(frames) == b""
 
@@ -118,9 +131,10 @@ def _first_frame_length(frames: bytes) -> int:
 def test_generic_error_frame_becomes_api_error() -> None:
     frames, _ = _wire()
     decoder = BedrockStreamDecoder()
-    decoder.feed(frames[:_first_frame_length(frames)])
-    error = encode_frame({":message-type": "error", ":error-code": "InternalFailure",
-                          ":error-message": "boom"}, b"")
+    decoder.feed(frames[: _first_frame_length(frames)])
+    error = encode_frame(
+        {":message-type": "error", ":error-code": "InternalFailure", ":error-message": "boom"}, b""
+    )
     assert b'"type":"api_error","message":"boom"' in decoder.feed(error)
     assert decoder.ended
 
@@ -135,22 +149,27 @@ def test_corrupt_frame_before_output_raises_a_cut() -> None:
 def test_corrupt_frame_after_output_ends_with_api_error() -> None:
     frames, _ = _wire()
     decoder = BedrockStreamDecoder()
-    decoder.feed(frames[:_first_frame_length(frames)])
-    rest = bytearray(frames[_first_frame_length(frames):])
+    decoder.feed(frames[: _first_frame_length(frames)])
+    rest = bytearray(frames[_first_frame_length(frames) :])
     rest[-1] ^= 1
     out = decoder.feed(bytes(rest))
     assert out.endswith(b"\n\n") and b"event: error" in out and b"api_error" in out
     assert decoder.ended
 
 
-@pytest.mark.parametrize("payload", [
-    b"not json", b'{"bytes": "***"}', b'{"bytes": "' + base64.b64encode(b"[1]") + b'"}',
-    b'{"p": "x"}',
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b'{"bytes": "***"}',
+        b'{"bytes": "' + base64.b64encode(b"[1]") + b'"}',
+        b'{"p": "x"}',
+    ],
+)
 def test_unreadable_chunk_after_output_ends_the_stream(payload: bytes) -> None:
     frames, _ = _wire()
     decoder = BedrockStreamDecoder()
-    decoder.feed(frames[:_first_frame_length(frames)])
+    decoder.feed(frames[: _first_frame_length(frames)])
     bad = encode_frame({":event-type": "chunk", ":message-type": "event"}, payload)
     assert b"unreadable stream chunk" in decoder.feed(bad)
     assert decoder.ended
@@ -158,8 +177,14 @@ def test_unreadable_chunk_after_output_ends_the_stream(payload: bytes) -> None:
 
 def test_other_event_types_are_ignored() -> None:
     frames, expected = _wire()
-    other = encode_frame({":event-type": "initial-response", ":message-type": "event",
-                          ":date": (8, 1_700_000_000_000)}, b"{}")
+    other = encode_frame(
+        {
+            ":event-type": "initial-response",
+            ":message-type": "event",
+            ":date": (8, 1_700_000_000_000),
+        },
+        b"{}",
+    )
     assert BedrockStreamDecoder().feed(other + frames) == expected
 
 

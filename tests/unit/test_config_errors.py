@@ -23,8 +23,9 @@ def load_error(tmp_path: Path, text: str, name: str = "relay.yaml") -> str:
 
 def problem_line(message: str, key_path: str) -> str:
     """The one line of the message about ``key_path``."""
-    lines = [line.strip() for line in message.splitlines()
-             if line.strip().startswith(f"{key_path}:")]
+    lines = [
+        line.strip() for line in message.splitlines() if line.strip().startswith(f"{key_path}:")
+    ]
     assert len(lines) == 1, f"expected one line for {key_path!r} in:\n{message}"
     return lines[0]
 
@@ -76,12 +77,17 @@ def test_config_error_negative_key_limit(tmp_path: Path, field: str) -> None:
     assert "greater than 0" in problem_line(message, f"providers[0].keys[0].{field}")
 
 
-@pytest.mark.parametrize("text, key_path", [
-    ("server:\n  max_body_bytes: 0\n", "server.max_body_bytes"),
-    ("providers:\n  - name: a\n    type: anthropic\n    weight: -1\n", "providers[0].weight"),
-    ("providers:\n  - name: a\n    type: anthropic\n    timeouts:\n      connect: 0\n",
-     "providers[0].timeouts.connect"),
-])
+@pytest.mark.parametrize(
+    "text, key_path",
+    [
+        ("server:\n  max_body_bytes: 0\n", "server.max_body_bytes"),
+        ("providers:\n  - name: a\n    type: anthropic\n    weight: -1\n", "providers[0].weight"),
+        (
+            "providers:\n  - name: a\n    type: anthropic\n    timeouts:\n      connect: 0\n",
+            "providers[0].timeouts.connect",
+        ),
+    ],
+)
 def test_config_error_non_positive_number(tmp_path: Path, text: str, key_path: str) -> None:
     if not text.lstrip().startswith("providers"):
         text += MINIMAL_PROVIDER
@@ -90,8 +96,9 @@ def test_config_error_non_positive_number(tmp_path: Path, text: str, key_path: s
     assert "greater than 0" in problem_line(message, key_path)
 
 
-@pytest.mark.parametrize("listen", ["nonsense", "127.0.0.1:", ":8787", "127.0.0.1:70000",
-                                    "127.0.0.1:http"])
+@pytest.mark.parametrize(
+    "listen", ["nonsense", "127.0.0.1:", ":8787", "127.0.0.1:70000", "127.0.0.1:http"]
+)
 def test_config_error_bad_listen(tmp_path: Path, listen: str) -> None:
     message = load_error(tmp_path, f'server:\n  listen: "{listen}"\n' + MINIMAL_PROVIDER)
 
@@ -118,8 +125,10 @@ def test_config_error_missing_required_key(tmp_path: Path) -> None:
 
 
 def test_config_error_duplicate_provider_names(tmp_path: Path) -> None:
-    text = ("providers:\n  - name: twin\n    type: anthropic\n"
-            "  - name: twin\n    type: zai\n  - name: solo\n    type: zai\n")
+    text = (
+        "providers:\n  - name: twin\n    type: anthropic\n"
+        "  - name: twin\n    type: zai\n  - name: solo\n    type: zai\n"
+    )
 
     message = load_error(tmp_path, text)
 
@@ -128,8 +137,10 @@ def test_config_error_duplicate_provider_names(tmp_path: Path) -> None:
 
 
 def test_config_error_all_providers_disabled(tmp_path: Path) -> None:
-    text = ("providers:\n  - name: a\n    type: anthropic\n    enabled: false\n"
-            "  - name: b\n    type: zai\n    enabled: false\n")
+    text = (
+        "providers:\n  - name: a\n    type: anthropic\n    enabled: false\n"
+        "  - name: b\n    type: zai\n    enabled: false\n"
+    )
 
     message = load_error(tmp_path, text)
 
@@ -158,9 +169,14 @@ providers:
     message = load_error(tmp_path, text)
 
     assert message.splitlines()[0].endswith("6 problem(s) in config:")
-    for key_path in ("server.listen", "logging.level", "routing.strategy",
-                     "providers[0].keys[0].rpm_limit", "providers[0].colour",
-                     "providers[1].type"):
+    for key_path in (
+        "server.listen",
+        "logging.level",
+        "routing.strategy",
+        "providers[0].keys[0].rpm_limit",
+        "providers[0].colour",
+        "providers[1].type",
+    ):
         problem_line(message, key_path)
 
 
@@ -189,8 +205,9 @@ def test_config_error_uppercase_toml_extension_says_toml(tmp_path: Path) -> None
     assert "not valid TOML" in message
 
 
-@pytest.mark.parametrize("text, kind", [("- a\n- b\n", "list"), ("just words\n", "str"),
-                                        ("42\n", "int")])
+@pytest.mark.parametrize(
+    "text, kind", [("- a\n- b\n", "list"), ("just words\n", "str"), ("42\n", "int")]
+)
 def test_config_error_top_level_not_mapping(tmp_path: Path, text: str, kind: str) -> None:
     message = load_error(tmp_path, text)
 
@@ -225,15 +242,18 @@ SECRET = "sk-ant-api03-SECRETSECRETSECRET0123456789"
 NUMERIC_SECRET = "98765432109876543210"
 
 
-@pytest.mark.parametrize("snippet", [
-    f"    keys:\n      - key: {NUMERIC_SECRET}\n",
-    f"    keys:\n      - key: [\"{SECRET}\"]\n",
-    f"    keys:\n      - key: {{nested: \"{SECRET}\"}}\n",
-    f"    keys:\n      - {NUMERIC_SECRET}\n",
-    f"    keys:\n      - [\"{SECRET}\"]\n",
-    f"    keys: {NUMERIC_SECRET}\n",
-    f"    keys: \"{SECRET}\"\n",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        f"    keys:\n      - key: {NUMERIC_SECRET}\n",
+        f'    keys:\n      - key: ["{SECRET}"]\n',
+        f'    keys:\n      - key: {{nested: "{SECRET}"}}\n',
+        f"    keys:\n      - {NUMERIC_SECRET}\n",
+        f'    keys:\n      - ["{SECRET}"]\n',
+        f"    keys: {NUMERIC_SECRET}\n",
+        f'    keys: "{SECRET}"\n',
+    ],
+)
 def test_config_error_hides_provider_key(tmp_path: Path, snippet: str) -> None:
     message = load_error(tmp_path, MINIMAL_PROVIDER + snippet)
 
@@ -242,11 +262,14 @@ def test_config_error_hides_provider_key(tmp_path: Path, snippet: str) -> None:
     assert NUMERIC_SECRET not in message
 
 
-@pytest.mark.parametrize("snippet", [
-    f"server:\n  auth: {NUMERIC_SECRET}\n",
-    f"server:\n  auth: [{NUMERIC_SECRET}]\n",
-    f"server:\n  auth: [[\"{SECRET}\"]]\n",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        f"server:\n  auth: {NUMERIC_SECRET}\n",
+        f"server:\n  auth: [{NUMERIC_SECRET}]\n",
+        f'server:\n  auth: [["{SECRET}"]]\n',
+    ],
+)
 def test_config_error_hides_relay_auth_key(tmp_path: Path, snippet: str) -> None:
     message = load_error(tmp_path, snippet + MINIMAL_PROVIDER)
 
@@ -257,8 +280,10 @@ def test_config_error_hides_relay_auth_key(tmp_path: Path, snippet: str) -> None
 
 def test_config_error_hides_expanded_secret_in_limit(tmp_path: Path) -> None:
     path = tmp_path / "relay.yaml"
-    path.write_text(MINIMAL_PROVIDER + '    keys:\n      - key: "${K}"\n'
-                    '        rpm_limit: "${K}"\n', encoding="utf-8")
+    path.write_text(
+        MINIMAL_PROVIDER + '    keys:\n      - key: "${K}"\n        rpm_limit: "${K}"\n',
+        encoding="utf-8",
+    )
 
     with pytest.raises(ConfigError) as info:
         load_config(path, env={"K": SECRET})
@@ -278,5 +303,5 @@ def test_config_error_yaml_syntax_error_hides_key(tmp_path: Path, secret: str) -
     assert "not valid YAML" in message
     assert "line 5" in message
     tail = secret[-16:]
-    fragments = {tail[i:i + 8] for i in range(len(tail) - 7)}
+    fragments = {tail[i : i + 8] for i in range(len(tail) - 7)}
     assert not [f for f in fragments if f in message], message

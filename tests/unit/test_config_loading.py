@@ -31,8 +31,10 @@ def test_example_loads_without_env_and_drops_empty_keys() -> None:
     assert config.server.listen == "127.0.0.1:8787"
     assert config.server.auth == ()
     assert config.routing.strategy == "simple-shuffle"
-    assert [(p.name, p.type) for p in config.providers] == [("anthropic", "anthropic"),
-                                                           ("zai", "zai")]
+    assert [(p.name, p.type) for p in config.providers] == [
+        ("anthropic", "anthropic"),
+        ("zai", "zai"),
+    ]
     anthropic, zai = config.providers
     # Both keys are "${...}" of unset variables: they expand to "" and are dropped.
     assert anthropic.keys == ()
@@ -106,7 +108,10 @@ def test_expand_env_value_is_not_reexpanded() -> None:
 
 
 def test_load_expands_inside_lists(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.yaml", """
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
 server:
   auth: ["${RELAY_KEY}", "${UNSET_KEY}", "literal-key"]
 providers:
@@ -115,10 +120,12 @@ providers:
     base_url: "${OLLAMA_URL:-http://127.0.0.1:11434}"
     models: ["${MODEL_A}", "fixed", "${MODEL_B:-qwen3-coder}"]
     keys: ["${K1}", "${K2}"]
-""")
+""",
+    )
 
-    config = load_config(path, env={"RELAY_KEY": "relay-1", "MODEL_A": "gpt-oss:20b",
-                                    "K2": "key-two"})
+    config = load_config(
+        path, env={"RELAY_KEY": "relay-1", "MODEL_A": "gpt-oss:20b", "K2": "key-two"}
+    )
 
     assert config.server.auth == ("relay-1", "literal-key")
     provider = config.providers[0]
@@ -128,14 +135,18 @@ providers:
 
 
 def test_load_env_value_cannot_change_structure(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.yaml", """
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
 providers:
   - name: a
     type: anthropic
     keys:
       - key: "${K}"
     models: ["${M}"]
-""")
+""",
+    )
     sneaky_key = 'abc"\n        rpm_limit: 1\n  - name: evil\n    type: zai'
     sneaky_model = "x, y]\nextra: {a: 1}"
 
@@ -154,12 +165,16 @@ def test_expand_env_any_value_stays_one_plain_string(value: str) -> None:
 
 
 def test_load_expands_in_toml(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.toml", """
+    path = write(
+        tmp_path,
+        "c.toml",
+        """
 [[providers]]
 name = "anthropic"
 type = "anthropic"
 keys = ["${KEY}", "${NOPE}"]
-""")
+""",
+    )
 
     config = load_config(path, env={"KEY": "sk-ant-toml-0001"})
 

@@ -137,8 +137,7 @@ def test_resolve_config_without_file_uses_defaults(places: dict[str, Path]) -> N
     assert config == default_config({"ANTHROPIC_API_KEY": "sk-ant-default-0001"})
 
 
-def test_resolve_config_returns_path_and_expands_with_given_env(
-        places: dict[str, Path]) -> None:
+def test_resolve_config_returns_path_and_expands_with_given_env(places: dict[str, Path]) -> None:
     path = places["cwd"] / "cc-relay.yaml"
     path.write_text(PROVIDER.format(name="a") + '    keys: ["${MY_KEY}"]\n', encoding="utf-8")
 

@@ -35,8 +35,12 @@ Change = tuple[str, CircuitState, CircuitState]
 
 def make(clock: FakeClock, **settings: float) -> tuple[CircuitBreaker, list[Change]]:
     changes: list[Change] = []
-    breaker = CircuitBreaker(BreakerSettings(**settings), clock=clock, name="p1",  # type: ignore[arg-type]
-                             on_change=lambda *change: changes.append(change))
+    breaker = CircuitBreaker(
+        BreakerSettings(**settings),
+        clock=clock,
+        name="p1",  # type: ignore[arg-type]
+        on_change=lambda *change: changes.append(change),
+    )
     return breaker, changes
 
 
@@ -49,10 +53,16 @@ def open_it(breaker: CircuitBreaker) -> None:
 
 def test_breaker_defaults_match_named_constants() -> None:
     settings = BreakerSettings()
-    assert (settings.failure_threshold, settings.cooldown) == (DEFAULT_FAILURE_THRESHOLD,
-                                                               DEFAULT_COOLDOWN)
-    assert (settings.failure_threshold, settings.cooldown, settings.half_open_probes,
-            settings.success_threshold) == (5, 30.0, 1, 1)
+    assert (settings.failure_threshold, settings.cooldown) == (
+        DEFAULT_FAILURE_THRESHOLD,
+        DEFAULT_COOLDOWN,
+    )
+    assert (
+        settings.failure_threshold,
+        settings.cooldown,
+        settings.half_open_probes,
+        settings.success_threshold,
+    ) == (5, 30.0, 1, 1)
     assert CircuitBreaker().settings == settings
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.cooldown = 1.0  # type: ignore[misc]
@@ -271,8 +281,14 @@ def test_breaker_snapshot_reports_retry_in() -> None:
     clock = FakeClock()
     breaker, _ = make(clock, cooldown=10)
     assert breaker.snapshot() == {
-        "name": "p1", "state": "closed", "consecutive_failures": 0, "opened_at": None,
-        "retry_in": None, "half_open_in_flight": 0, "generation": 0}
+        "name": "p1",
+        "state": "closed",
+        "consecutive_failures": 0,
+        "opened_at": None,
+        "retry_in": None,
+        "half_open_in_flight": 0,
+        "generation": 0,
+    }
     open_it(breaker)
     clock.now += 4
     snap = breaker.snapshot()
@@ -283,13 +299,13 @@ def test_breaker_snapshot_reports_retry_in() -> None:
     assert breaker.snapshot()["retry_in"] is None
 
 
-def test_breaker_on_change_errors_are_logged_not_raised(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_breaker_on_change_errors_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     def broken(name: str, old: CircuitState, new: CircuitState) -> None:
         raise RuntimeError("metrics down")
 
-    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1), clock=FakeClock(),
-                             name="p9", on_change=broken)
+    breaker = CircuitBreaker(
+        BreakerSettings(failure_threshold=1), clock=FakeClock(), name="p9", on_change=broken
+    )
     with caplog.at_level(logging.WARNING, logger="cc_relay.health"):
         breaker.failure()
     assert breaker.state is OPEN
@@ -304,8 +320,7 @@ def test_breaker_on_change_sees_the_new_state() -> None:
     def record(name: str, old: CircuitState, new: CircuitState) -> None:
         seen.append((breaker.state, breaker.retry_at()))
 
-    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1), clock=clock,
-                             on_change=record)
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1), clock=clock, on_change=record)
     breaker.failure()
     clock.now += 30
     breaker.acquire()
@@ -319,15 +334,26 @@ def test_log_change_levels(caplog: pytest.LogCaptureFixture) -> None:
         log_change("anthropic", OPEN, HALF_OPEN)
         log_change("anthropic", HALF_OPEN, CLOSED)
     assert [(r.levelno, r.circuit, r.to) for r in caplog.records] == [  # type: ignore[attr-defined]
-        (logging.WARNING, "anthropic", "open"), (logging.DEBUG, "anthropic", "half_open"),
-        (logging.INFO, "anthropic", "closed")]
+        (logging.WARNING, "anthropic", "open"),
+        (logging.DEBUG, "anthropic", "half_open"),
+        (logging.INFO, "anthropic", "closed"),
+    ]
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("failure_threshold", 0), ("failure_threshold", 2.5), ("failure_threshold", True),
-    ("half_open_probes", 0), ("success_threshold", -1), ("cooldown", -1.0),
-    ("cooldown", float("inf")), ("cooldown", float("nan")), ("cooldown", "30"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("failure_threshold", 0),
+        ("failure_threshold", 2.5),
+        ("failure_threshold", True),
+        ("half_open_probes", 0),
+        ("success_threshold", -1),
+        ("cooldown", -1.0),
+        ("cooldown", float("inf")),
+        ("cooldown", float("nan")),
+        ("cooldown", "30"),
+    ],
+)
 def test_breaker_settings_reject_bad_values(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"^health: invalid breaker settings: {field} "):
         BreakerSettings(**{field: value})  # type: ignore[arg-type]
@@ -344,8 +370,9 @@ def test_breaker_settings_report_every_problem() -> None:
 def test_registry_makes_one_breaker_per_name() -> None:
     clock = FakeClock()
     changes: list[Change] = []
-    registry = BreakerRegistry(BreakerSettings(failure_threshold=1), clock=clock,
-                               on_change=lambda *c: changes.append(c))
+    registry = BreakerRegistry(
+        BreakerSettings(failure_threshold=1), clock=clock, on_change=lambda *c: changes.append(c)
+    )
     a = registry.get("anthropic")
     assert registry.get("anthropic") is a
     key = registry.get("anthropic/fp:1a2b")

@@ -46,15 +46,25 @@ class BreakerMachine(RuleBasedStateMachine):
         self.opened_at: float | None = None
         self.tickets: list[int] = []
 
-    @initialize(threshold=st.integers(1, 5),
-                cooldown=st.sampled_from([0.0, 0.5, 30.0]) | st.floats(0, 100),
-                probes=st.integers(1, 3), needed=st.integers(1, 3))
+    @initialize(
+        threshold=st.integers(1, 5),
+        cooldown=st.sampled_from([0.0, 0.5, 30.0]) | st.floats(0, 100),
+        probes=st.integers(1, 3),
+        needed=st.integers(1, 3),
+    )
     def build(self, threshold: int, cooldown: float, probes: int, needed: int) -> None:
-        self.settings = BreakerSettings(failure_threshold=threshold, cooldown=cooldown,
-                                        half_open_probes=probes, success_threshold=needed)
+        self.settings = BreakerSettings(
+            failure_threshold=threshold,
+            cooldown=cooldown,
+            half_open_probes=probes,
+            success_threshold=needed,
+        )
         self.breaker = CircuitBreaker(
-            self.settings, clock=self.clock, name="m",
-            on_change=lambda name, old, new: self.changes.append((old, new)))
+            self.settings,
+            clock=self.clock,
+            name="m",
+            on_change=lambda name, old, new: self.changes.append((old, new)),
+        )
 
     # -- the model --------------------------------------------------------------------
 
@@ -86,7 +96,7 @@ class BreakerMachine(RuleBasedStateMachine):
             self.opened_at = None
 
     def check_changes(self, expected: list[tuple[CircuitState, CircuitState]]) -> None:
-        assert self.changes[self.seen:] == expected
+        assert self.changes[self.seen :] == expected
         self.seen = len(self.changes)
         assert self.breaker.generation == self.gen
 
@@ -99,7 +109,8 @@ class BreakerMachine(RuleBasedStateMachine):
         if self.state is OPEN and self.cooled():
             self.move(HALF_OPEN, expected)
         want = {CLOSED: True, OPEN: False}.get(
-            self.state, self.live() < self.settings.half_open_probes)
+            self.state, self.live() < self.settings.half_open_probes
+        )
         got = self.breaker.acquire()
         assert got is want is allowed
         self.check_changes(expected)
@@ -132,8 +143,7 @@ class BreakerMachine(RuleBasedStateMachine):
                         self.move(CLOSED, expected)
             elif outcome == "failure":
                 self.failures += 1
-                if (self.state is HALF_OPEN
-                        or self.failures >= self.settings.failure_threshold):
+                if self.state is HALF_OPEN or self.failures >= self.settings.failure_threshold:
                     self.move(OPEN, expected)
         getattr(self.breaker, outcome)(generation=generation)
         self.check_changes(expected)
@@ -168,7 +178,8 @@ class BreakerMachine(RuleBasedStateMachine):
         if self.state is OPEN:
             assert self.opened_at is not None
             assert snap["retry_in"] == max(
-                0.0, self.opened_at + self.settings.cooldown - self.clock.now)
+                0.0, self.opened_at + self.settings.cooldown - self.clock.now
+            )
         else:
             assert snap["retry_in"] is None
         if self.state is CLOSED:
@@ -212,6 +223,5 @@ class BreakerMachine(RuleBasedStateMachine):
         assert self.live() <= self.settings.half_open_probes
 
 
-BreakerMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=60,
-                                            deadline=None)
+BreakerMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=60, deadline=None)
 TestBreakerStateMachine = BreakerMachine.TestCase

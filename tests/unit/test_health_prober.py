@@ -68,12 +68,14 @@ def http_probe(session: aiohttp.ClientSession, url: str) -> Callable[[], Awaitab
     async def probe() -> bool:
         async with session.get(url) as response:
             return response.status == 200
+
     return probe
 
 
 def opened(clock: FakeClock, *, cooldown: float = 30.0, **settings: int) -> CircuitBreaker:
-    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1, cooldown=cooldown, **settings),
-                             clock=clock, name="up")
+    breaker = CircuitBreaker(
+        BreakerSettings(failure_threshold=1, cooldown=cooldown, **settings), clock=clock, name="up"
+    )
     breaker.failure()
     assert breaker.retry_at() == clock.now + cooldown  # open (reading .state could move it)
     return breaker
@@ -94,9 +96,9 @@ def no_prober_tasks() -> bool:
     return not [t for t in asyncio.all_tasks() if t.get_name().startswith("cc_relay.health")]
 
 
-async def test_prober_recovers_an_open_breaker(upstream: Upstream,
-                                               session: aiohttp.ClientSession,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+async def test_prober_recovers_an_open_breaker(
+    upstream: Upstream, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
     clock = FakeClock()
     breaker = opened(clock)
     target = ProbeTarget("up", breaker, http_probe(session, upstream.url))
@@ -115,8 +117,9 @@ async def test_prober_recovers_an_open_breaker(upstream: Upstream,
     assert no_prober_tasks()
 
 
-async def test_prober_leaves_a_failing_breaker_open(upstream: Upstream,
-                                                    session: aiohttp.ClientSession) -> None:
+async def test_prober_leaves_a_failing_breaker_open(
+    upstream: Upstream, session: aiohttp.ClientSession
+) -> None:
     upstream.status = 529
     clock = FakeClock()
     breaker = opened(clock)
@@ -134,15 +137,17 @@ async def test_prober_leaves_a_failing_breaker_open(upstream: Upstream,
 
 
 async def test_prober_connection_refused_counts_as_failure(
-        session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture) -> None:
+    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
     with socket.socket() as sock:  # a port on 127.0.0.1 that nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     clock = FakeClock()
     breaker = opened(clock)
     clock.now += 30
-    prober = HealthProber(lambda: [ProbeTarget(
-        "up", breaker, http_probe(session, f"http://127.0.0.1:{port}/health"))])
+    prober = HealthProber(
+        lambda: [ProbeTarget("up", breaker, http_probe(session, f"http://127.0.0.1:{port}/health"))]
+    )
     with caplog.at_level(logging.DEBUG, logger="cc_relay.health"):
         assert await prober.probe_round() == {"up": False}
     assert breaker.state is OPEN and breaker.retry_at() == 130.0 + 30.0
@@ -206,8 +211,7 @@ async def test_prober_close_cancels_a_probe_in_flight_and_frees_its_slot() -> No
             raise
         return True
 
-    prober = HealthProber(lambda: [ProbeTarget("up", breaker, hangs)], interval=0.01,
-                          timeout=60)
+    prober = HealthProber(lambda: [ProbeTarget("up", breaker, hangs)], interval=0.01, timeout=60)
     await prober.start()
     await asyncio.wait_for(started.wait(), 2)
     assert breaker.state is HALF_OPEN and not breaker.allows()
@@ -241,12 +245,17 @@ async def test_prober_never_probes_closed_or_cooling_circuits() -> None:
         async def run() -> bool:
             calls.append(name)
             return True
+
         return run
 
     closed = CircuitBreaker(clock=clock)
     cooling = opened(clock)
-    prober = HealthProber(lambda: [ProbeTarget("closed", closed, probe("closed")),
-                                   ProbeTarget("cooling", cooling, probe("cooling"))])
+    prober = HealthProber(
+        lambda: [
+            ProbeTarget("closed", closed, probe("closed")),
+            ProbeTarget("cooling", cooling, probe("cooling")),
+        ]
+    )
     assert await prober.probe_round() == {}
     assert calls == []
     assert cooling.state is OPEN and closed.state is CLOSED
@@ -271,8 +280,11 @@ async def test_prober_runs_one_probe_per_breaker_and_targets_concurrently() -> N
         await a_started.wait()
         return True
 
-    targets = [ProbeTarget("a", shared, probe_a), ProbeTarget("a-again", shared, probe_a),
-               ProbeTarget("b", other, probe_b)]
+    targets = [
+        ProbeTarget("a", shared, probe_a),
+        ProbeTarget("a-again", shared, probe_a),
+        ProbeTarget("b", other, probe_b),
+    ]
     prober = HealthProber(lambda: targets, timeout=2)
     assert await prober.probe_round() == {"a": True, "b": True}
     assert sorted(calls) == ["a", "b"]
@@ -346,8 +358,7 @@ async def test_prober_close_propagates_its_own_cancellation() -> None:
             raise
         return True
 
-    prober = HealthProber(lambda: [ProbeTarget("up", breaker, stubborn)], interval=0.01,
-                          timeout=60)
+    prober = HealthProber(lambda: [ProbeTarget("up", breaker, stubborn)], interval=0.01, timeout=60)
     await prober.start()
     await eventually(lambda: not breaker.allows())
     closer = asyncio.create_task(prober.close())
@@ -360,8 +371,10 @@ async def test_prober_close_propagates_its_own_cancellation() -> None:
     assert breaker.allows()
 
 
-@pytest.mark.parametrize("kwargs", [{"interval": 0}, {"timeout": -1},
-                                    {"interval": float("inf")}, {"timeout": float("nan")}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"interval": 0}, {"timeout": -1}, {"interval": float("inf")}, {"timeout": float("nan")}],
+)
 def test_prober_rejects_bad_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"^health: invalid prober settings"):
         HealthProber(lambda: [], **kwargs)

@@ -33,7 +33,8 @@ def test_bucket_refill_is_linear_and_capped(limit: int, share: float, dt: float)
 
 @given(limits, st.lists(st.tuples(steps, st.floats(min_value=0, max_value=1)), max_size=60))
 def test_bucket_never_admits_more_than_limit_plus_burst_per_window(
-        limit: int, plan: list[tuple[float, float]]) -> None:
+    limit: int, plan: list[tuple[float, float]]
+) -> None:
     # Whatever a client asks for and whenever, what the bucket admits in any window of
     # w seconds is at most its capacity (the burst) plus w * limit / 60: 2 * limit per
     # minute at the very most, the limit per minute on average.

@@ -45,8 +45,12 @@ def test_pool_acquire_reserves_a_request_and_the_estimate() -> None:
     pool, _ = _pool(_key("a", rpm_limit=10, itpm_limit=1000, tpm_limit=5000, otpm_limit=300))
     lease = pool.acquire(400)
     assert lease is not None and lease.key.key == "sk-ant-a-0123456789"
-    assert _remaining(pool) == {"requests": 9, "input_tokens": 600, "output_tokens": 300,
-                                "tokens": 4600}
+    assert _remaining(pool) == {
+        "requests": 9,
+        "input_tokens": 600,
+        "output_tokens": 300,
+        "tokens": 4600,
+    }
     assert pool.snapshot()[0].in_flight == 1
 
 
@@ -65,8 +69,12 @@ def test_pool_acquire_refuses_an_estimate_the_input_or_total_bucket_cannot_hold(
     pool, _ = _pool(_key("a", itpm_limit=1000), _key("b", tpm_limit=1000))
     first = pool.acquire(800)
     second = pool.acquire(800)
-    assert first and second and {first.fingerprint, second.fingerprint} == {
-        fingerprint("sk-ant-a-0123456789"), fingerprint("sk-ant-b-0123456789")}
+    assert (
+        first
+        and second
+        and {first.fingerprint, second.fingerprint}
+        == {fingerprint("sk-ant-a-0123456789"), fingerprint("sk-ant-b-0123456789")}
+    )
     assert pool.acquire(300) is None
     assert pool.acquire(200) is not None
 
@@ -80,11 +88,17 @@ def test_pool_output_debt_blocks_the_key() -> None:
     assert pool.available_at() == pytest.approx(clock.now + 40.1)
 
 
-@given(st.integers(min_value=1, max_value=5000),
-       st.lists(st.tuples(st.none() | st.integers(0, 20_000), st.none() | st.integers(0, 9000)),
-                min_size=1, max_size=5))
+@given(
+    st.integers(min_value=1, max_value=5000),
+    st.lists(
+        st.tuples(st.none() | st.integers(0, 20_000), st.none() | st.integers(0, 9000)),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_pool_settle_charges_the_last_figures_once(
-        estimate: int, settles: list[tuple[int | None, int | None]]) -> None:
+    estimate: int, settles: list[tuple[int | None, int | None]]
+) -> None:
     pool, _ = _pool(_key("a", itpm_limit=50_000, otpm_limit=20_000, tpm_limit=80_000))
     lease = pool.acquire(estimate)
     assert lease is not None
@@ -93,9 +107,13 @@ def test_pool_settle_charges_the_last_figures_once(
         lease.settle(input_tokens, output_tokens)
         charged_in = charged_in if input_tokens is None else input_tokens
         charged_out = charged_out if output_tokens is None else output_tokens
-    assert _remaining(pool) == pytest.approx({
-        "input_tokens": 50_000 - charged_in, "output_tokens": 20_000 - charged_out,
-        "tokens": 80_000 - charged_in - charged_out})
+    assert _remaining(pool) == pytest.approx(
+        {
+            "input_tokens": 50_000 - charged_in,
+            "output_tokens": 20_000 - charged_out,
+            "tokens": 80_000 - charged_in - charged_out,
+        }
+    )
     assert pool.snapshot()[0].in_flight == 0
 
 
@@ -131,17 +149,21 @@ def test_pool_release_after_settle_is_a_no_op() -> None:
     assert pool.snapshot()[0].in_flight == 0
 
 
-@pytest.mark.parametrize(("retry_after", "spend_cap", "rest"), [
-    (None, False, DEFAULT_COOLDOWN),
-    (7.0, False, 7.0),
-    (0.0, False, 1.0),
-    (None, True, SPEND_CAP_COOLDOWN),
-    (5.0, True, SPEND_CAP_COOLDOWN),
-    (3600.0, True, 3600.0),
-    (math.inf, False, DEFAULT_COOLDOWN),
-])
-def test_pool_rate_limited_rests_the_key(retry_after: float | None, spend_cap: bool,
-                                         rest: float) -> None:
+@pytest.mark.parametrize(
+    ("retry_after", "spend_cap", "rest"),
+    [
+        (None, False, DEFAULT_COOLDOWN),
+        (7.0, False, 7.0),
+        (0.0, False, 1.0),
+        (None, True, SPEND_CAP_COOLDOWN),
+        (5.0, True, SPEND_CAP_COOLDOWN),
+        (3600.0, True, 3600.0),
+        (math.inf, False, DEFAULT_COOLDOWN),
+    ],
+)
+def test_pool_rate_limited_rests_the_key(
+    retry_after: float | None, spend_cap: bool, rest: float
+) -> None:
     pool, clock = _pool(_key("a", rpm_limit=100, itpm_limit=1000))
     lease = pool.acquire(500)
     assert lease is not None
@@ -175,8 +197,12 @@ def test_pool_skips_a_cooling_key_for_the_next() -> None:
 
 
 def test_pool_higher_priority_keys_first_lower_only_as_overflow() -> None:
-    pool, clock = _pool(_key("low", priority=0), _key("high1", rpm_limit=1, priority=5),
-                        _key("high2", rpm_limit=1, priority=5), _key("mid", priority=2))
+    pool, clock = _pool(
+        _key("low", priority=0),
+        _key("high1", rpm_limit=1, priority=5),
+        _key("high2", rpm_limit=1, priority=5),
+        _key("mid", priority=2),
+    )
     names = []
     for _ in range(4):
         lease = pool.acquire(1)
@@ -203,14 +229,24 @@ def test_pool_available_at_is_the_earliest_key() -> None:
     assert pool.available_at() == pytest.approx(clock.now + 30.0)  # b refills first
 
 
-@given(st.lists(st.tuples(st.sampled_from(["acquire", "settle", "release", "429", "wait"]),
-                          st.integers(0, 3000), st.floats(0, 40)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["acquire", "settle", "release", "429", "wait"]),
+            st.integers(0, 3000),
+            st.floats(0, 40),
+        ),
+        max_size=40,
+    )
+)
 def test_pool_available_at_is_exact(ops: list[tuple[str, int, float]]) -> None:
     # Whatever happened before: just before available_at() a 1-token request finds no key,
     # at available_at() it finds one.
-    pool, clock = _pool(_key("a", rpm_limit=3, itpm_limit=2000, otpm_limit=500),
-                        _key("b", rpm_limit=2, tpm_limit=3000, priority=1),
-                        _key("c", itpm_limit=1500))
+    pool, clock = _pool(
+        _key("a", rpm_limit=3, itpm_limit=2000, otpm_limit=500),
+        _key("b", rpm_limit=2, tpm_limit=3000, priority=1),
+        _key("c", itpm_limit=1500),
+    )
     leases = []
     for op, amount, dt in ops:
         if op == "acquire" and (lease := pool.acquire(amount)):
@@ -245,8 +281,9 @@ def test_pool_rejects_an_unknown_selection() -> None:
     assert issubclass(UnknownSelection, KeyPoolError)
 
 
-@given(st.text(alphabet=st.characters(codec="ascii", categories=["L", "N"]),
-               min_size=12, max_size=60))
+@given(
+    st.text(alphabet=st.characters(codec="ascii", categories=["L", "N"]), min_size=12, max_size=60)
+)
 def test_pool_snapshot_and_lease_hold_no_secret(tail: str) -> None:
     # A key-shaped secret: a bare word such as "BucketSnapsh" would be found in the
     # snapshot's own field names.
@@ -256,14 +293,12 @@ def test_pool_snapshot_and_lease_hold_no_secret(tail: str) -> None:
     assert lease is not None
     [snap] = pool.snapshot()
     assert snap.fingerprint == fingerprint(secret) == lease.fingerprint
-    for text in (repr(snap), str(snap), repr(lease), repr(pool.snapshot()),
-                 repr(lease.key)):
+    for text in (repr(snap), str(snap), repr(lease), repr(pool.snapshot()), repr(lease.key)):
         assert secret not in text
 
 
 def test_pool_snapshot_reports_limits_remaining_and_learned() -> None:
-    pool, clock = _pool(_key("a", rpm_limit=60, otpm_limit=600, weight=2.5, priority=3),
-                        _key("b"))
+    pool, clock = _pool(_key("a", rpm_limit=60, otpm_limit=600, weight=2.5, priority=3), _key("b"))
     lease = pool.acquire(5)
     assert lease is not None
     lease.settle(5, 900)
@@ -279,8 +314,11 @@ def test_pool_snapshot_reports_limits_remaining_and_learned() -> None:
 
 def test_pool_acquire_is_cheap_with_fifty_keys() -> None:
     import time
-    keys = [_key(f"k{i}", rpm_limit=4000, itpm_limit=2_000_000, otpm_limit=400_000,
-                 priority=i % 2) for i in range(50)]
+
+    keys = [
+        _key(f"k{i}", rpm_limit=4000, itpm_limit=2_000_000, otpm_limit=400_000, priority=i % 2)
+        for i in range(50)
+    ]
     pool = KeyPool(keys)  # real clock
     rounds = 2000
     started = time.perf_counter()

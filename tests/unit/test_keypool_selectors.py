@@ -43,23 +43,25 @@ def test_selection_names() -> None:
 
 
 def test_round_robin_takes_turns_in_config_order() -> None:
-    pool = KeyPool([_key("a"), _key("b"), _key("c")], selection="round-robin",
-                   clock=FakeClock())
+    pool = KeyPool([_key("a"), _key("b"), _key("c")], selection="round-robin", clock=FakeClock())
     assert _picks(pool, 7) == ["a", "b", "c", "a", "b", "c", "a"]
 
 
 def test_round_robin_skips_a_key_that_cannot_take_the_request() -> None:
     clock = FakeClock()
-    pool = KeyPool([_key("a"), _key("b", rpm_limit=1), _key("c")], selection="round-robin",
-                   clock=clock)
+    pool = KeyPool(
+        [_key("a"), _key("b", rpm_limit=1), _key("c")], selection="round-robin", clock=clock
+    )
     assert _picks(pool, 6) == ["a", "b", "c", "a", "c", "a"]
     clock.now += 60
     assert _picks(pool, 3) == ["b", "c", "a"]
 
 
 def test_least_loaded_picks_the_key_with_most_headroom() -> None:
-    pool = KeyPool([_key("a", itpm_limit=10_000), _key("b", itpm_limit=1_000),
-                    _key("c", rpm_limit=10)], clock=FakeClock())
+    pool = KeyPool(
+        [_key("a", itpm_limit=10_000), _key("b", itpm_limit=1_000), _key("c", rpm_limit=10)],
+        clock=FakeClock(),
+    )
     # All full: a. Then a holds 0.9999 of its input, so b and c (full) tie: b, then c.
     assert _picks(pool, 3, settle=False) == ["a", "b", "c"]
     # a 0.9999, b 0.999, c 0.9 (9 of 10 requests left).
@@ -87,8 +89,12 @@ def test_least_loaded_ties_go_to_fewest_in_flight_then_least_recently_used() -> 
 
 def test_random_is_uniform_over_ready_keys() -> None:
     clock = FakeClock()
-    pool = KeyPool([_key("a"), _key("b"), _key("c"), _key("d", rpm_limit=1)],
-                   selection="random", clock=clock, rng=random.Random(11))
+    pool = KeyPool(
+        [_key("a"), _key("b"), _key("c"), _key("d", rpm_limit=1)],
+        selection="random",
+        clock=clock,
+        rng=random.Random(11),
+    )
     counts = Counter(_picks(pool, 9001))
     assert counts["d"] == 1  # one request, then its bucket is empty for the whole run
     for name in "abc":
@@ -97,17 +103,25 @@ def test_random_is_uniform_over_ready_keys() -> None:
 
 def test_random_is_repeatable_with_a_seed() -> None:
     def run(seed: int) -> list[str]:
-        pool = KeyPool([_key("a"), _key("b"), _key("c")], selection="random",
-                       clock=FakeClock(), rng=random.Random(seed))
+        pool = KeyPool(
+            [_key("a"), _key("b"), _key("c")],
+            selection="random",
+            clock=FakeClock(),
+            rng=random.Random(seed),
+        )
         return _picks(pool, 30)
+
     assert run(3) == run(3)
     assert run(3) != run(4)
 
 
 def test_weighted_follows_weights() -> None:
-    pool = KeyPool([_key("heavy", weight=3), _key("light", weight=1),
-                    _key("tiny", weight=0.5, rpm_limit=1)],
-                   selection="weighted", clock=FakeClock(), rng=random.Random(5))
+    pool = KeyPool(
+        [_key("heavy", weight=3), _key("light", weight=1), _key("tiny", weight=0.5, rpm_limit=1)],
+        selection="weighted",
+        clock=FakeClock(),
+        rng=random.Random(5),
+    )
     counts = Counter(_picks(pool, 8000))
     # "tiny" is ready for one pick only; after it, the odds are 3 : 1.
     assert counts["tiny"] <= 1
@@ -117,10 +131,18 @@ def test_weighted_follows_weights() -> None:
 @pytest.mark.parametrize("selection", SELECTIONS)
 def test_every_selection_keeps_to_the_highest_ready_tier(selection: str) -> None:
     clock = FakeClock()
-    pool = KeyPool([_key("low1", priority=-1), _key("top1", rpm_limit=2, priority=9),
-                    _key("low2", priority=-1), _key("top2", rpm_limit=2, priority=9),
-                    _key("mid", rpm_limit=1, priority=4)],
-                   selection=selection, clock=clock, rng=random.Random(1))
+    pool = KeyPool(
+        [
+            _key("low1", priority=-1),
+            _key("top1", rpm_limit=2, priority=9),
+            _key("low2", priority=-1),
+            _key("top2", rpm_limit=2, priority=9),
+            _key("mid", rpm_limit=1, priority=4),
+        ],
+        selection=selection,
+        clock=clock,
+        rng=random.Random(1),
+    )
     names = _picks(pool, 12)
     assert sorted(names[:4]) == ["top1", "top1", "top2", "top2"]
     assert names[4] == "mid"

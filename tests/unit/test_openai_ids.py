@@ -38,8 +38,13 @@ def test_any_id_maps_to_a_valid_short_id_idempotently(raw: str) -> None:
 
 def test_one_answer_never_repeats_an_id() -> None:
     ids = ToolIds()
-    taken = [ids.take("call_1"), ids.take("call_1"), ids.take(None), ids.take(""),
-             ids.take("call_1")]
+    taken = [
+        ids.take("call_1"),
+        ids.take("call_1"),
+        ids.take(None),
+        ids.take(""),
+        ids.take("call_1"),
+    ]
     assert len(set(taken)) == len(taken)
     assert taken[0] == "call_1"
     assert all(VALID.fullmatch(i) for i in taken)

@@ -11,8 +11,11 @@ import pytest
 
 import cc_relay
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(cc_relay.__path__, "cc_relay.")
-                 if m.name != "cc_relay.__main__")
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(cc_relay.__path__, "cc_relay.")
+    if m.name != "cc_relay.__main__"
+)
 
 
 _IMPORT_EACH = """
@@ -27,13 +30,15 @@ for name in sys.argv[1:]:
 def test_every_module_imports_on_its_own() -> None:
     # Each module is imported with none of ours loaded, which catches import cycles that
     # a warm interpreter hides; third-party modules stay cached, so it takes a second.
-    result = subprocess.run([sys.executable, "-c", _IMPORT_EACH, *MODULES],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH, *MODULES], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("name", [m for m in MODULES if hasattr(importlib.import_module(m),
-                                                                "__all__")])
+@pytest.mark.parametrize(
+    "name", [m for m in MODULES if hasattr(importlib.import_module(m), "__all__")]
+)
 def test_all_is_sorted_and_real(name: str) -> None:
     module = importlib.import_module(name)
     assert list(module.__all__) == sorted(module.__all__)

@@ -18,8 +18,11 @@ from cc_relay.observability import LogSetup, Redactor, fingerprint
 MASK = re.compile(r"\[redacted:([0-9a-f]{8})\]")
 ANTHROPIC_KEY = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AA"
 
-secrets = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"),
-                                         max_codepoint=127), min_size=8, max_size=64)
+secrets = st.text(
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), max_codepoint=127),
+    min_size=8,
+    max_size=64,
+)
 
 
 def mask(secret: str) -> str:
@@ -77,11 +80,14 @@ def test_redactor_ignores_secrets_too_short_to_mask() -> None:
     assert Redactor(["abc", ""])("abc abcdef") == "abc abcdef"
 
 
-@pytest.mark.parametrize("text", [
-    f"upstream said: invalid x-api-key {ANTHROPIC_KEY}",
-    f"key={ANTHROPIC_KEY}.",
-    f"'{ANTHROPIC_KEY}'",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"upstream said: invalid x-api-key {ANTHROPIC_KEY}",
+        f"key={ANTHROPIC_KEY}.",
+        f"'{ANTHROPIC_KEY}'",
+    ],
+)
 def test_redactor_masks_unconfigured_anthropic_key(text: str) -> None:
     out = Redactor()(text)
 
@@ -90,8 +96,7 @@ def test_redactor_masks_unconfigured_anthropic_key(text: str) -> None:
     assert mask(ANTHROPIC_KEY) in out
 
 
-@pytest.mark.parametrize("header", ["Authorization: Bearer ", "authorization: bearer ",
-                                    "BEARER\t"])
+@pytest.mark.parametrize("header", ["Authorization: Bearer ", "authorization: bearer ", "BEARER\t"])
 def test_redactor_masks_bearer_token(header: str) -> None:
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
@@ -100,11 +105,13 @@ def test_redactor_masks_bearer_token(header: str) -> None:
     assert out == f"{header}{mask(token)} end"
 
 
-@pytest.mark.parametrize("field", ["x-api-key", "api-key", "authorization", "api_key",
-                                   "key", "token"])
+@pytest.mark.parametrize(
+    "field", ["x-api-key", "api-key", "authorization", "api_key", "key", "token"]
+)
 def test_redactor_masks_json_credential_field(field: str) -> None:
-    body = orjson.dumps({"model": "claude-sonnet-4-5", field: "opaque-value-42",
-                         "max_tokens": 5}).decode()
+    body = orjson.dumps(
+        {"model": "claude-sonnet-4-5", field: "opaque-value-42", "max_tokens": 5}
+    ).decode()
 
     out = Redactor()(body)
 
@@ -119,15 +126,18 @@ def test_redactor_masks_json_field_with_spaces() -> None:
     assert out == f'{{"x-api-key" : "{mask("opaque-value-42")}"}}'
 
 
-@pytest.mark.parametrize("text", [
-    "POST /v1/messages 200 812.3ms model=claude-sonnet-4-5-20250929 provider=anthropic",
-    "provider 'zai' did not list its models: ClientConnectorError",
-    '{"type":"message","role":"assistant","content":[{"type":"text","text":"pong"}]}',
-    "x-api-key header missing; send x-api-key or Authorization: Bearer",
-    "request_id=req_011CSHoEeqs5C35K2UUqR7Fy input_tokens=12 output_tokens=3",
-    "anthropic-beta: fine-grained-tool-streaming-2025-05-14",
-    "scheduled task-scheduler-service-v2 on disk-usage-monitor-daemon",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "POST /v1/messages 200 812.3ms model=claude-sonnet-4-5-20250929 provider=anthropic",
+        "provider 'zai' did not list its models: ClientConnectorError",
+        '{"type":"message","role":"assistant","content":[{"type":"text","text":"pong"}]}',
+        "x-api-key header missing; send x-api-key or Authorization: Bearer",
+        "request_id=req_011CSHoEeqs5C35K2UUqR7Fy input_tokens=12 output_tokens=3",
+        "anthropic-beta: fine-grained-tool-streaming-2025-05-14",
+        "scheduled task-scheduler-service-v2 on disk-usage-monitor-daemon",
+    ],
+)
 def test_redactor_leaves_ordinary_text_alone(text: str) -> None:
     assert Redactor(["sk-ant-configured-000"])(text) == text
 
@@ -141,8 +151,7 @@ def test_redactor_never_leaves_configured_secret(secret: str, before: str, after
 
 
 @given(first=secrets, second=secrets, filler=st.text())
-def test_redactor_never_leaves_any_of_several_secrets(first: str, second: str,
-                                                      filler: str) -> None:
+def test_redactor_never_leaves_any_of_several_secrets(first: str, second: str, filler: str) -> None:
     out = Redactor([first, second])(f"{second}{filler}{first}|{first}{filler}{second}")
 
     assert first not in unmasked(out)
@@ -182,8 +191,8 @@ def test_log_setup_masks_secret_in_message_and_extra(fmt: str) -> None:
     logs = LogSetup(stream=stream, fmt=fmt, secrets=[secret, "relay-auth-key-1"])
     try:
         logging.getLogger("cc_relay.test").warning(
-            "upstream rejected %s", secret, extra={"api_key_used": secret,
-                                                   "provider": "zai"})
+            "upstream rejected %s", secret, extra={"api_key_used": secret, "provider": "zai"}
+        )
     finally:
         logs.close()
 
@@ -205,8 +214,9 @@ def test_log_setup_masks_unconfigured_key_shapes() -> None:
     stream = io.StringIO()
     logs = LogSetup(stream=stream)
     try:
-        logging.getLogger("cc_relay.test").info("headers: Authorization: Bearer %s, key %s",
-                                                "tok-0123456789", ANTHROPIC_KEY)
+        logging.getLogger("cc_relay.test").info(
+            "headers: Authorization: Bearer %s, key %s", "tok-0123456789", ANTHROPIC_KEY
+        )
     finally:
         logs.close()
 

@@ -10,12 +10,15 @@ from cc_relay.routing import Router, UnknownModel
 
 
 def _router(**aliases: str) -> Router:
-    providers = [create(ProviderConfig.model_validate(p)) for p in (
-        {"name": "anthropic", "type": "anthropic"},
-        {"name": "zai", "type": "zai", "model_map": {"glm-fast": "glm-4.5-air"}},
-        {"name": "ollama", "type": "ollama", "models": ["qwen3-coder"]},
-        {"name": "openrouter", "type": "anthropic", "models": ["deepseek/*"]},
-    )]
+    providers = [
+        create(ProviderConfig.model_validate(p))
+        for p in (
+            {"name": "anthropic", "type": "anthropic"},
+            {"name": "zai", "type": "zai", "model_map": {"glm-fast": "glm-4.5-air"}},
+            {"name": "ollama", "type": "ollama", "models": ["qwen3-coder"]},
+            {"name": "openrouter", "type": "anthropic", "models": ["deepseek/*"]},
+        )
+    ]
     return Router(providers, RoutingConfig(strategy="round-robin"), aliases=aliases)
 
 
@@ -39,13 +42,17 @@ def test_plain_and_qualified_ids() -> None:
 
 
 def test_slash_ids_that_are_not_qualified_stay_whole() -> None:
-    assert _plan(_router(), "deepseek/deepseek-chat") == [("openrouter",
-                                                            "deepseek/deepseek-chat")]
+    assert _plan(_router(), "deepseek/deepseek-chat") == [("openrouter", "deepseek/deepseek-chat")]
 
 
 def test_aliases_exact_and_glob() -> None:
-    router = _router(**{"haiku": "glm-4.5-air", "claude-haiku-*": "ollama/qwen3-coder",
-                        "big": "anthropic/claude-opus-4-8"})
+    router = _router(
+        **{
+            "haiku": "glm-4.5-air",
+            "claude-haiku-*": "ollama/qwen3-coder",
+            "big": "anthropic/claude-opus-4-8",
+        }
+    )
     assert _plan(router, "haiku") == [("zai", "glm-4.5-air")]
     assert _plan(router, "claude-haiku-4-5-20251001") == [("ollama", "qwen3-coder")]
     assert _plan(router, "big") == [("anthropic", "claude-opus-4-8")]

@@ -15,20 +15,51 @@ def _event(name: str, data: dict) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-STREAM = b"".join([
-    _event("message_start", {"type": "message_start", "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "glm-4.6",
-        "content": [], "usage": {"input_tokens": 120, "output_tokens": 1}}}),
-    _event("ping", {"type": "ping"}),
-    _event("content_block_start", {"type": "content_block_start", "index": 0,
-                                   "content_block": {"type": "text", "text": ""}}),
-    _event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                   "delta": {"type": "text_delta", "text": "h\u00e9llo\n\n"}}),
-    _event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-    _event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-                             "usage": {"output_tokens": 37}}),
-    _event("message_stop", {"type": "message_stop"}),
-])
+STREAM = b"".join(
+    [
+        _event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "glm-4.6",
+                    "content": [],
+                    "usage": {"input_tokens": 120, "output_tokens": 1},
+                },
+            },
+        ),
+        _event("ping", {"type": "ping"}),
+        _event(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        _event(
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "h\u00e9llo\n\n"},
+            },
+        ),
+        _event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        _event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn"},
+                "usage": {"output_tokens": 37},
+            },
+        ),
+        _event("message_stop", {"type": "message_stop"}),
+    ]
+)
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -81,6 +112,8 @@ def test_error_event_is_nested_envelope() -> None:
     raw = error_event("api_error", "lost")
     name, data = raw.rstrip(b"\n").split(b"\n")
     assert name == b"event: error"
-    assert orjson.loads(data[6:]) == {"type": "error",
-                                      "error": {"type": "api_error", "message": "lost"}}
+    assert orjson.loads(data[6:]) == {
+        "type": "error",
+        "error": {"type": "api_error", "message": "lost"},
+    }
     assert raw.endswith(b"\n\n")

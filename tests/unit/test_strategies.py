@@ -22,8 +22,7 @@ def _provider(name: str, **extra):
     return create(ProviderConfig.model_validate({"name": name, "type": "anthropic", **extra}))
 
 
-@given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=8),
-       st.integers())
+@given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=8), st.integers())
 def test_simple_shuffle_is_a_permutation(weights: list[float], seed: int) -> None:
     providers = [_provider(f"p{i}", weight=w) for i, w in enumerate(weights)]
     order = SimpleShuffle(random.Random(seed)).order(providers, CTX)
@@ -55,12 +54,15 @@ def test_weighted_round_robin_is_smooth_and_proportional() -> None:
 
 
 def test_router_candidates_by_list_map_and_pattern() -> None:
-    router = Router([
-        _provider("exact", models=["claude-opus-4-8"]),
-        _provider("pattern", models=["claude-haiku-*"]),
-        _provider("mapped", models=["x"], model_map={"fast": "claude-haiku-4-8"}),
-        _provider("off", models=["claude-opus-4-8"], enabled=False),
-    ], RoutingConfig(strategy="round-robin"))
+    router = Router(
+        [
+            _provider("exact", models=["claude-opus-4-8"]),
+            _provider("pattern", models=["claude-haiku-*"]),
+            _provider("mapped", models=["x"], model_map={"fast": "claude-haiku-4-8"}),
+            _provider("off", models=["claude-opus-4-8"], enabled=False),
+        ],
+        RoutingConfig(strategy="round-robin"),
+    )
     assert [p.name for p in router.candidates("claude-opus-4-8")[1]] == ["exact"]
     assert [p.name for p in router.candidates("claude-haiku-4-8")[1]] == ["pattern"]
     attempt = router.plan("fast").next()

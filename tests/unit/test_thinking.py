@@ -23,8 +23,10 @@ def _tool_use(i: int = 1) -> dict:
 
 
 def _result(i: int = 1) -> dict:
-    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}",
-                                         "content": "ok"}]}
+    return {
+        "role": "user",
+        "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": "ok"}],
+    }
 
 
 def test_ledger_records_families_and_expires() -> None:
@@ -49,23 +51,31 @@ def test_ledger_is_bounded() -> None:
 def test_guard_keeps_own_family_untouched() -> None:
     ledger = SignatureLedger()
     ledger.record("sig-a", "anthropic")
-    body = {"messages": [{"role": "user", "content": "q"},
-                         {"role": "assistant", "content": [_thinking("sig-a"), _tool_use()]},
-                         _result()], "thinking": {"type": "adaptive"}}
+    body = {
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": [_thinking("sig-a"), _tool_use()]},
+            _result(),
+        ],
+        "thinking": {"type": "adaptive"},
+    }
     assert guard_thinking(body, "anthropic", ledger) is None
 
 
 def test_guard_drops_foreign_and_unsigned_for_anthropic() -> None:
     ledger = SignatureLedger()
     ledger.record("sig-glm", "zai")
-    body = {"messages": [
-        {"role": "user", "content": "q"},
-        {"role": "assistant", "content": [_thinking("sig-a"), {"type": "text", "text": "a"}]},
-        {"role": "user", "content": "q2"},
-        {"role": "assistant", "content": [_thinking("sig-glm"), {"type": "text", "text": "b"}]},
-        {"role": "user", "content": "q3"},
-        {"role": "assistant", "content": [_thinking(""), _thinking(None)]},
-        {"role": "user", "content": "q4"}]}
+    body = {
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": [_thinking("sig-a"), {"type": "text", "text": "a"}]},
+            {"role": "user", "content": "q2"},
+            {"role": "assistant", "content": [_thinking("sig-glm"), {"type": "text", "text": "b"}]},
+            {"role": "user", "content": "q3"},
+            {"role": "assistant", "content": [_thinking(""), _thinking(None)]},
+            {"role": "user", "content": "q4"},
+        ]
+    }
     original = copy.deepcopy(body)
     out = guard_thinking(body, "anthropic", ledger)
     assert out is not None and body == original, "the input is never mutated"
@@ -77,22 +87,36 @@ def test_guard_drops_foreign_and_unsigned_for_anthropic() -> None:
 
 
 def test_guard_for_other_family_drops_anthropic_blocks() -> None:
-    body = {"messages": [{"role": "user", "content": "q"},
-                         {"role": "assistant", "content": [
-                             {"type": "redacted_thinking", "data": "x"}, _thinking("sig-a"),
-                             {"type": "text", "text": "a"}]},
-                         {"role": "user", "content": "q2"}]}
+    body = {
+        "messages": [
+            {"role": "user", "content": "q"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "redacted_thinking", "data": "x"},
+                    _thinking("sig-a"),
+                    {"type": "text", "text": "a"},
+                ],
+            },
+            {"role": "user", "content": "q2"},
+        ]
+    }
     out = guard_thinking(body, "ollama", SignatureLedger())
     assert out["messages"][1]["content"] == [{"type": "text", "text": "a"}]
 
 
 def test_guard_turns_thinking_off_when_tool_loop_turn_lost_its_thinking() -> None:
-    body = {"thinking": {"type": "enabled", "budget_tokens": 2048},
-            "context_management": {"edits": [{"type": "clear_thinking_20251015"},
-                                             {"type": "clear_tool_uses_20250919"}]},
-            "messages": [{"role": "user", "content": "q"},
-                         {"role": "assistant", "content": [_thinking(""), _tool_use()]},
-                         _result()]}
+    body = {
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "context_management": {
+            "edits": [{"type": "clear_thinking_20251015"}, {"type": "clear_tool_uses_20250919"}]
+        },
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": [_thinking(""), _tool_use()]},
+            _result(),
+        ],
+    }
     out = guard_thinking(body, "anthropic", SignatureLedger())
     assert "thinking" not in out
     assert out["context_management"]["edits"] == [{"type": "clear_tool_uses_20250919"}]
@@ -100,11 +124,14 @@ def test_guard_turns_thinking_off_when_tool_loop_turn_lost_its_thinking() -> Non
 
 
 def test_guard_keeps_thinking_on_outside_a_tool_loop() -> None:
-    body = {"thinking": {"type": "adaptive"},
-            "messages": [{"role": "user", "content": "q"},
-                         {"role": "assistant", "content": [_thinking(""),
-                                                           {"type": "text", "text": "a"}]},
-                         {"role": "user", "content": "q2"}]}
+    body = {
+        "thinking": {"type": "adaptive"},
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": [_thinking(""), {"type": "text", "text": "a"}]},
+            {"role": "user", "content": "q2"},
+        ],
+    }
     out = guard_thinking(body, "anthropic", SignatureLedger())
     assert out["thinking"] == {"type": "adaptive"}
 
@@ -115,10 +142,20 @@ def test_may_hold_thinking_precheck() -> None:
     assert not may_hold_thinking(b'{"thinking": {"type": "adaptive"}, "messages": []}')
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda c: st.lists(c, max_size=4) | st.dictionaries(
-                        st.sampled_from(["role", "content", "type", "signature", "messages",
-                                         "thinking"]), c, max_size=4), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["role", "content", "type", "signature", "messages", "thinking"]),
+                c,
+                max_size=4,
+            )
+        ),
+        max_leaves=30,
+    )
+)
 def test_guard_never_raises(body) -> None:
     if isinstance(body, dict):
         guard_thinking(body, "anthropic", SignatureLedger())

@@ -69,16 +69,16 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_token_fetched_once_and_reused(cache: TokenCache, fetch: Fetcher,
-                                            clock: Clock) -> None:
+async def test_token_fetched_once_and_reused(
+    cache: TokenCache, fetch: Fetcher, clock: Clock
+) -> None:
     assert await cache.get() == "t1"
     clock.now += 3000
     assert await cache.get() == "t1"
     assert fetch.calls == 1
 
 
-async def test_concurrent_first_requests_share_one_fetch(cache: TokenCache,
-                                                         fetch: Fetcher) -> None:
+async def test_concurrent_first_requests_share_one_fetch(cache: TokenCache, fetch: Fetcher) -> None:
     fetch.gate = asyncio.Event()
     waiting = [asyncio.ensure_future(cache.get()) for _ in range(5)]
     await _settle()
@@ -88,8 +88,9 @@ async def test_concurrent_first_requests_share_one_fetch(cache: TokenCache,
     assert fetch.calls == 1
 
 
-async def test_renewal_starts_in_background_near_expiry(cache: TokenCache, fetch: Fetcher,
-                                                        clock: Clock) -> None:
+async def test_renewal_starts_in_background_near_expiry(
+    cache: TokenCache, fetch: Fetcher, clock: Clock
+) -> None:
     await cache.get()
     clock.now += 3600 - 301
     await cache.get()
@@ -122,8 +123,9 @@ async def test_short_lived_token_renewed_at_half_life(clock: Clock) -> None:
     await cache.close()
 
 
-async def test_expired_token_makes_the_request_wait(cache: TokenCache, fetch: Fetcher,
-                                                    clock: Clock) -> None:
+async def test_expired_token_makes_the_request_wait(
+    cache: TokenCache, fetch: Fetcher, clock: Clock
+) -> None:
     await cache.get()
     clock.now += 3600 - 5  # inside the last 10 s: never sent
     fetch.gate = asyncio.Event()
@@ -135,8 +137,8 @@ async def test_expired_token_makes_the_request_wait(cache: TokenCache, fetch: Fe
 
 
 async def test_background_failure_keeps_current_token_and_retries_later(
-        cache: TokenCache, fetch: Fetcher, clock: Clock,
-        caplog: pytest.LogCaptureFixture) -> None:
+    cache: TokenCache, fetch: Fetcher, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
     await cache.get()
     clock.now += 3400
     fetch.fail = RuntimeError("token endpoint down")
@@ -171,8 +173,9 @@ async def test_token_error_from_fetch_is_kept(cache: TokenCache, fetch: Fetcher)
         await cache.get()
 
 
-async def test_cancelled_request_does_not_cancel_shared_renewal(cache: TokenCache,
-                                                                fetch: Fetcher) -> None:
+async def test_cancelled_request_does_not_cancel_shared_renewal(
+    cache: TokenCache, fetch: Fetcher
+) -> None:
     fetch.gate = asyncio.Event()
     first = asyncio.ensure_future(cache.get())
     second = asyncio.ensure_future(cache.get())
@@ -194,8 +197,7 @@ async def test_prefetch_fetches_once(cache: TokenCache, fetch: Fetcher) -> None:
     assert fetch.calls == 1
 
 
-async def test_close_cancels_renewal_and_refuses_more(cache: TokenCache,
-                                                      fetch: Fetcher) -> None:
+async def test_close_cancels_renewal_and_refuses_more(cache: TokenCache, fetch: Fetcher) -> None:
     fetch.gate = asyncio.Event()
     cache.prefetch()
     await _settle()

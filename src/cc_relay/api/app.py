@@ -14,9 +14,11 @@ from cc_relay.runtime import Runtime
 
 
 def create_app(config: RelayConfig) -> web.Application:
-    app = web.Application(middlewares=[relay_middleware],
-                          client_max_size=config.server.max_body_bytes,
-                          handler_args={"max_field_size": 65536})
+    app = web.Application(
+        middlewares=[relay_middleware],
+        client_max_size=config.server.max_body_bytes,
+        handler_args={"max_field_size": 65536},
+    )
     app[RUNTIME_KEY] = Runtime(config)
     app.cleanup_ctx.append(_runtime_ctx)
     app.router.add_get("/", info.root)

@@ -43,8 +43,9 @@ class NothingToTry(Exception):
         self.plan = plan
 
 
-async def first_success(plan: Plan, request: RelayRequest, exchange: Exchange,
-                        retry: RetryConfig) -> Opened | web.Response:
+async def first_success(
+    plan: Plan, request: RelayRequest, exchange: Exchange, retry: RetryConfig
+) -> Opened | web.Response:
     """The first attempt that answers, or the answer to give when none does.
 
     Raises:
@@ -80,8 +81,7 @@ def note(exchange: Exchange, attempt: Attempt, plan: Plan) -> None:
     exchange.key = attempt.lease.fingerprint if attempt.lease is not None else None
 
 
-async def _open(plan: Plan, attempt: Attempt, request: RelayRequest,
-                exchange: Exchange) -> Opened:
+async def _open(plan: Plan, attempt: Attempt, request: RelayRequest, exchange: Exchange) -> Opened:
     # Always the client's name: Bedrock and Vertex answer with ids of their own even
     # when the relay did not rename the model.
     client_model = request.model
@@ -103,17 +103,22 @@ async def _open(plan: Plan, attempt: Attempt, request: RelayRequest,
         answer = exc.answer
         if attempt.lease is not None:
             attempt.lease.learn(answer.headers)
-        plan.failed(attempt, status=answer.status,
-                    retry_after=retry_after_seconds(answer.headers),
-                    spend_cap=answer.status == 429 and is_spend_cap(
-                        answer.body.decode("utf-8", "replace")))
+        plan.failed(
+            attempt,
+            status=answer.status,
+            retry_after=retry_after_seconds(answer.headers),
+            spend_cap=answer.status == 429 and is_spend_cap(answer.body.decode("utf-8", "replace")),
+        )
         _warn(exchange, attempt, f"status {answer.status}")
         raise
     except UpstreamFailure as exc:
         stats.in_flight -= 1
         stats.failures += 1
-        plan.failed(attempt, timeout=isinstance(exc, UpstreamTimeout),
-                    connect_error=not isinstance(exc, UpstreamTimeout))
+        plan.failed(
+            attempt,
+            timeout=isinstance(exc, UpstreamTimeout),
+            connect_error=not isinstance(exc, UpstreamTimeout),
+        )
         _warn(exchange, attempt, str(exc))
         raise
     stats.observe_ttft(time.monotonic() - started)
@@ -125,8 +130,12 @@ async def _open(plan: Plan, attempt: Attempt, request: RelayRequest,
 
 def _warn(exchange: Exchange, attempt: Attempt, why: str) -> None:
     exchange.error = why
-    log.warning("attempt on provider %r failed: %s", attempt.provider.name, why,
-                extra={"request_id": exchange.request_id, "key": exchange.key})
+    log.warning(
+        "attempt on provider %r failed: %s",
+        attempt.provider.name,
+        why,
+        extra={"request_id": exchange.request_id, "key": exchange.key},
+    )
 
 
 def final_answer(last: Exception, exchange: Exchange) -> web.Response:
@@ -138,8 +147,9 @@ def final_answer(last: Exception, exchange: Exchange) -> web.Response:
     if isinstance(last, InvalidRequest):
         raise ApiError(400, str(last))
     assert isinstance(last, UpstreamFailure)
-    raise ApiError(last.status, f"No provider could answer; last error: {last}",
-                   error_type=last.error_type)
+    raise ApiError(
+        last.status, f"No provider could answer; last error: {last}", error_type=last.error_type
+    )
 
 
 def nothing_to_try(exc: NothingToTry, model: str) -> ApiError:
@@ -150,7 +160,15 @@ def nothing_to_try(exc: NothingToTry, model: str) -> ApiError:
     after = {RETRY_AFTER: str(max(1, math.ceil(wait)))} if math.isfinite(wait) else {}
     reasons = "; ".join(f"{s.provider}: {s.reason}" for s in plan.skipped)
     if any("key" in s.reason for s in plan.skipped):
-        return ApiError(429, f"Every key for {model!r} is at its rate limit ({reasons}). "
-                             "Retry after the time in the retry-after header.", headers=after)
-    return ApiError(529, f"Every provider for {model!r} is unavailable ({reasons}).",
-                    error_type="overloaded_error", headers=after)
+        return ApiError(
+            429,
+            f"Every key for {model!r} is at its rate limit ({reasons}). "
+            "Retry after the time in the retry-after header.",
+            headers=after,
+        )
+    return ApiError(
+        529,
+        f"Every provider for {model!r} is unavailable ({reasons}).",
+        error_type="overloaded_error",
+        headers=after,
+    )

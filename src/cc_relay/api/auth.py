@@ -32,25 +32,35 @@ def _is_relay_key(value: str, keys: Sequence[bytes]) -> bool:
     return found
 
 
-def authenticate(headers: CIMultiDictProxy[str], keys: Sequence[bytes],
-                 remote: str | None) -> Credential | None:
+def authenticate(
+    headers: CIMultiDictProxy[str], keys: Sequence[bytes], remote: str | None
+) -> Credential | None:
     """Check the client; return the credential of its own to pass through, if any."""
     api_key = headers.get(X_API_KEY)
     authorization = headers.get(AUTHORIZATION)
-    token = authorization[len(_BEARER):] if authorization and authorization[
-        :len(_BEARER)].lower() == _BEARER else None
+    token = (
+        authorization[len(_BEARER) :]
+        if authorization and authorization[: len(_BEARER)].lower() == _BEARER
+        else None
+    )
     if not keys:
         if not is_loopback(remote):
-            raise ApiError(403, "This relay has no server.auth keys, so it only serves "
-                                "clients on this machine. Add keys to server.auth to allow "
-                                "remote clients.")
+            raise ApiError(
+                403,
+                "This relay has no server.auth keys, so it only serves "
+                "clients on this machine. Add keys to server.auth to allow "
+                "remote clients.",
+            )
         return _credential(api_key, authorization)
     if api_key is not None and _is_relay_key(api_key, keys):
         return _credential(None, authorization)
     if token is not None and _is_relay_key(token, keys):
         return _credential(api_key, None)
-    raise ApiError(401, "invalid x-api-key: send one of the relay's server.auth keys as "
-                        "x-api-key or as Authorization: Bearer.")
+    raise ApiError(
+        401,
+        "invalid x-api-key: send one of the relay's server.auth keys as "
+        "x-api-key or as Authorization: Bearer.",
+    )
 
 
 def _credential(api_key: str | None, authorization: str | None) -> Credential | None:

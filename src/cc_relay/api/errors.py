@@ -19,8 +19,14 @@ from cc_relay.types import error_type as type_for_status
 class ApiError(Exception):
     """Raise from a handler to answer with an Anthropic error."""
 
-    def __init__(self, status: int, message: str, *, error_type: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        error_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -29,16 +35,20 @@ class ApiError(Exception):
 
 
 def error_body(error_type: str, message: str, request_id: str | None = None) -> bytes:
-    body: dict[str, object] = {"type": "error",
-                               "error": {"type": error_type, "message": message}}
+    body: dict[str, object] = {"type": "error", "error": {"type": error_type, "message": message}}
     if request_id is not None:
         body["request_id"] = request_id
     return orjson.dumps(body)
 
 
-def error_response(status: int, message: str, request_id: str, *,
-                   error_type: str | None = None,
-                   headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    status: int,
+    message: str,
+    request_id: str,
+    *,
+    error_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     return web.Response(
         status=status,
         body=error_body(error_type or type_for_status(status), message, request_id),

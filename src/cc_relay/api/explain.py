@@ -33,11 +33,20 @@ async def explain(request: web.Request) -> web.Response:
             raise ApiError(400, f"Request body is not valid JSON: {exc}") from None
         if isinstance(sample, dict):
             body = orjson.dumps({**sample, "messages": []})
-    parsed = parse_request(body, request_id="explain", path=COUNT_TOKENS_PATH, query="",
-                           headers=request.headers, credential=None)
+    parsed = parse_request(
+        body,
+        request_id="explain",
+        path=COUNT_TOKENS_PATH,
+        query="",
+        headers=request.headers,
+        credential=None,
+    )
     try:
         answer = runtime.router.explain(parsed.model, route_context(parsed))
     except UnknownModel as exc:
-        raise ApiError(404, f"model: {exc.model!r} is not served by any enabled provider. "
-                            f"Available: {', '.join(exc.available[:40]) or 'none'}.") from None
+        raise ApiError(
+            404,
+            f"model: {exc.model!r} is not served by any enabled provider. "
+            f"Available: {', '.join(exc.available[:40]) or 'none'}.",
+        ) from None
     return web.json_response(answer)

@@ -40,8 +40,9 @@ class Opened:
     decoder: StreamDecoder | None
 
 
-async def open_attempt(attempt: Attempt, request: RelayRequest, *,
-                       client_model: str | None) -> Opened:
+async def open_attempt(
+    attempt: Attempt, request: RelayRequest, *, client_model: str | None
+) -> Opened:
     """Send; return once there is something to forward, or raise UpstreamFailure.
 
     ``client_model`` is set when the upstream model name differs from the client's,
@@ -57,9 +58,11 @@ async def open_attempt(attempt: Attempt, request: RelayRequest, *,
             headers = await provider.headers(request, attempt.key, url=url, body=body)
             response = await provider.session.post(url, data=_payload(body), headers=headers)
             if response.status >= 400:
-                answer = UpstreamAnswer(response.status,
-                                        downstream_headers(response.headers.items()),
-                                        await response.read())
+                answer = UpstreamAnswer(
+                    response.status,
+                    downstream_headers(response.headers.items()),
+                    await response.read(),
+                )
                 raise UpstreamStatusError(provider.error(answer))
             if not request.stream or not provider.is_stream(response.content_type):
                 return Opened(attempt, response, provider.whole(await response.read()), None)
@@ -68,19 +71,23 @@ async def open_attempt(attempt: Attempt, request: RelayRequest, *,
                 pass
             return Opened(attempt, response, first, decoder)
     except aiohttp.ConnectionTimeoutError:
-        raise UpstreamConnectError(f"timed out connecting to {where} at "
-                                   f"{provider.base_url}") from None
+        raise UpstreamConnectError(
+            f"timed out connecting to {where} at {provider.base_url}"
+        ) from None
     except TimeoutError:
         _discard(response)
-        raise UpstreamTimeout(f"{where} sent nothing within "
-                              f"{provider.config.timeouts.first_byte:g} s") from None
+        raise UpstreamTimeout(
+            f"{where} sent nothing within {provider.config.timeouts.first_byte:g} s"
+        ) from None
     except aiohttp.ClientConnectorError as exc:
-        raise UpstreamConnectError(f"cannot connect to {where} at {provider.base_url}: "
-                                   f"{exc.os_error.strerror or exc}") from None
+        raise UpstreamConnectError(
+            f"cannot connect to {where} at {provider.base_url}: {exc.os_error.strerror or exc}"
+        ) from None
     except (aiohttp.ClientError, OSError) as exc:
         _discard(response)
-        raise UpstreamCutError(f"{where} closed the connection early: "
-                               f"{type(exc).__name__}") from None
+        raise UpstreamCutError(
+            f"{where} closed the connection early: {type(exc).__name__}"
+        ) from None
     except BaseException:
         _discard(response)
         raise

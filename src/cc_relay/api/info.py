@@ -17,8 +17,9 @@ async def root(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME_KEY]
-    return web.json_response({"status": "ok", "version": __version__,
-                              "providers": len(runtime.enabled)})
+    return web.json_response(
+        {"status": "ok", "version": __version__, "providers": len(runtime.enabled)}
+    )
 
 
 async def list_providers(request: web.Request) -> web.Response:
@@ -33,8 +34,10 @@ async def list_providers(request: web.Request) -> web.Response:
             "type": p.config.type,
             "base_url": p.base_url,
             "enabled": p.config.enabled,
-            "models": [*p.config.listed_models,
-                       *(m.id for m in p.discovered if m.id not in p.config.listed_models)],
+            "models": [
+                *p.config.listed_models,
+                *(m.id for m in p.discovered if m.id not in p.config.listed_models),
+            ],
             "model_patterns": list(p.config.model_patterns),
             "keys": len(p.config.keys),
         }
@@ -52,6 +55,9 @@ async def list_providers(request: web.Request) -> web.Response:
 
 def _key(key: KeySnapshot) -> dict[str, object]:
     """A key as the admin surfaces show it: fingerprint and budgets, never the key."""
-    return {"fingerprint": key.fingerprint, "in_flight": key.in_flight,
-            "cooldown_left": round(key.cooldown_left, 1),
-            "remaining": {name: round(b.remaining) for name, b in key.buckets.items()}}
+    return {
+        "fingerprint": key.fingerprint,
+        "in_flight": key.in_flight,
+        "cooldown_left": round(key.cooldown_left, 1),
+        "remaining": {name: round(b.remaining) for name, b in key.buckets.items()},
+    }

@@ -46,20 +46,26 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
     exchange = request[EXCHANGE_KEY]
     exchange.log_bodies = runtime.config.logging.debug_bodies
     exchange.body("request", raw)
-    relay_request = parse_request(raw, request_id=exchange.request_id, path=path,
-                                  query=request.query_string, headers=request.headers,
-                                  credential=credential)
+    relay_request = parse_request(
+        raw,
+        request_id=exchange.request_id,
+        path=path,
+        query=request.query_string,
+        headers=request.headers,
+        credential=credential,
+    )
     exchange.model = relay_request.model
     exchange.stream = relay_request.stream
     return relay_request
 
 
 def route_context(relay_request: RelayRequest) -> RouteContext:
-    return RouteContext(model=relay_request.model,
-                        input_tokens=len(relay_request.raw) // BYTES_PER_TOKEN,
-                        max_tokens=relay_request.max_tokens or 0,
-                        session=relay_request.headers.get(SESSION_HEADER)
-                        or relay_request.user_id)
+    return RouteContext(
+        model=relay_request.model,
+        input_tokens=len(relay_request.raw) // BYTES_PER_TOKEN,
+        max_tokens=relay_request.max_tokens or 0,
+        session=relay_request.headers.get(SESSION_HEADER) or relay_request.user_id,
+    )
 
 
 def make_plan(runtime: Runtime, relay_request: RelayRequest) -> Plan:
@@ -67,8 +73,11 @@ def make_plan(runtime: Runtime, relay_request: RelayRequest) -> Plan:
         return runtime.router.plan(relay_request.model, route_context(relay_request))
     except UnknownModel as exc:
         shown = ", ".join(exc.available[:40]) or "none"
-        raise ApiError(404, f"model: {exc.model!r} is not served by any enabled provider. "
-                            f"Available: {shown}. See GET /v1/models.") from None
+        raise ApiError(
+            404,
+            f"model: {exc.model!r} is not served by any enabled provider. "
+            f"Available: {shown}. See GET /v1/models.",
+        ) from None
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
@@ -78,8 +87,12 @@ async def messages(request: web.Request) -> web.StreamResponse:
     work = _answer(runtime, relay_request, exchange)
     early: web.StreamResponse | None = None
     if relay_request.stream:
-        done, early = await with_pings(request, work, request_id=exchange.request_id,
-                                       interval=runtime.config.routing.ping_interval)
+        done, early = await with_pings(
+            request,
+            work,
+            request_id=exchange.request_id,
+            interval=runtime.config.routing.ping_interval,
+        )
         try:
             outcome = done.result()
         except ApiError as exc:
@@ -95,18 +108,23 @@ async def messages(request: web.Request) -> web.StreamResponse:
     try:
         extra = _debug_headers(runtime, exchange)
         if outcome.decoder is not None:
-            return await relay.stream(request, outcome, exchange, response=early,
-                                      idle=outcome.attempt.provider.config.timeouts.idle,
-                                      extra_headers=extra)
+            return await relay.stream(
+                request,
+                outcome,
+                exchange,
+                response=early,
+                idle=outcome.attempt.provider.config.timeouts.idle,
+                extra_headers=extra,
+            )
         exchange.mark_first_byte()
-        return relay.whole(outcome, exchange, client_model=relay_request.model,
-                           extra_headers=extra)
+        return relay.whole(outcome, exchange, client_model=relay_request.model, extra_headers=extra)
     finally:
         _settle(runtime, outcome, exchange)
 
 
-async def _answer(runtime: Runtime, relay_request: RelayRequest,
-                  exchange: Exchange) -> Opened | web.Response:
+async def _answer(
+    runtime: Runtime, relay_request: RelayRequest, exchange: Exchange
+) -> Opened | web.Response:
     """Walk a plan; when every key is busy, wait for one within ``queue_timeout``."""
     routing = runtime.config.routing
     give_up = time.monotonic() + routing.queue_timeout
@@ -130,8 +148,9 @@ def _may_wait(plan: Plan, give_up: float) -> bool:
     return math.isfinite(wait) and time.monotonic() + wait <= give_up
 
 
-async def _end_early(response: web.StreamResponse, error: bytes,
-                     exchange: Exchange) -> web.StreamResponse:
+async def _end_early(
+    response: web.StreamResponse, error: bytes, exchange: Exchange
+) -> web.StreamResponse:
     """The stream started (pings) but no upstream answered: say so in-band."""
     try:
         payload = orjson.loads(error)
@@ -149,8 +168,7 @@ def _settle(runtime: Runtime, opened: Opened, exchange: Exchange) -> None:
     attempt, usage = opened.attempt, exchange.usage
     if attempt.lease is not None:
         spent = (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
-        attempt.lease.settle(spent if usage.input_tokens is not None else None,
-                             usage.output_tokens)
+        attempt.lease.settle(spent if usage.input_tokens is not None else None, usage.output_tokens)
     stats = runtime.router.stats.get(attempt.provider.name)
     if stats is not None:
         stats.in_flight -= 1
@@ -163,10 +181,12 @@ def _settle(runtime: Runtime, opened: Opened, exchange: Exchange) -> None:
 def _debug_headers(runtime: Runtime, exchange: Exchange) -> dict[str, str]:
     if not runtime.config.routing.debug:
         return {}
-    return {"x-cc-relay-provider": exchange.provider or "",
-            "x-cc-relay-key": exchange.key or "none",
-            "x-cc-relay-strategy": runtime.router.strategy.name,
-            "x-cc-relay-attempts": str(exchange.attempts)}
+    return {
+        "x-cc-relay-provider": exchange.provider or "",
+        "x-cc-relay-key": exchange.key or "none",
+        "x-cc-relay-strategy": runtime.router.strategy.name,
+        "x-cc-relay-attempts": str(exchange.attempts),
+    }
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
@@ -179,12 +199,13 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
         exchange.provider = "estimate"
         tokens = estimate_input_tokens(relay_request.body)
         exchange.usage.input_tokens = tokens
-        return web.Response(body=orjson.dumps({"input_tokens": tokens}),
-                            content_type="application/json",
-                            headers={REQUEST_ID: exchange.request_id})
+        return web.Response(
+            body=orjson.dumps({"input_tokens": tokens}),
+            content_type="application/json",
+            headers={REQUEST_ID: exchange.request_id},
+        )
     try:
-        outcome = await first_success(plan, relay_request, exchange,
-                                      runtime.config.routing.retry)
+        outcome = await first_success(plan, relay_request, exchange, runtime.config.routing.retry)
     except NothingToTry as exc:
         raise nothing_to_try(exc, relay_request.model) from None
     if isinstance(outcome, web.Response):

@@ -26,10 +26,9 @@ CLIENT_CLOSED = 499
 
 _HTTP_MESSAGES: dict[int, str] = {
     404: "Not found: {method} {path}. The relay serves /v1/messages, "
-         "/v1/messages/count_tokens, /v1/models, /v1/providers and /health.",
+    "/v1/messages/count_tokens, /v1/models, /v1/providers and /health.",
     405: "Method {method} is not allowed on {path}.",
-    413: "Request body is larger than the relay's limit of {limit} bytes "
-         "(server.max_body_bytes).",
+    413: "Request body is larger than the relay's limit of {limit} bytes (server.max_body_bytes).",
 }
 
 
@@ -50,21 +49,22 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-async def _answer(request: web.Request, handler: Handler,
-                  exchange: Exchange) -> web.StreamResponse:
+async def _answer(request: web.Request, handler: Handler, exchange: Exchange) -> web.StreamResponse:
     request_id = exchange.request_id
     try:
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message
-        return error_response(exc.status, exc.message, request_id,
-                              error_type=exc.error_type, headers=exc.headers)
+        return error_response(
+            exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         limit = request.app[RUNTIME_KEY].config.server.max_body_bytes
         message = _HTTP_MESSAGES.get(exc.status, exc.reason).format(
-            method=request.method, path=request.path, limit=limit)
+            method=request.method, path=request.path, limit=limit
+        )
         allow = {"allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         exchange.error = message
         return error_response(exc.status, message, request_id, headers=allow)
@@ -72,8 +72,13 @@ async def _answer(request: web.Request, handler: Handler,
         raise
     except Exception:
         # A bug of ours: the traceback goes to the log, never to the client.
-        log.exception("unhandled error in %s %s", request.method, request.path,
-                      extra={"request_id": request_id})
+        log.exception(
+            "unhandled error in %s %s",
+            request.method,
+            request.path,
+            extra={"request_id": request_id},
+        )
         exchange.error = "internal error"
-        return error_response(500, "Internal relay error; see the relay log for details.",
-                              request_id)
+        return error_response(
+            500, "Internal relay error; see the relay log for details.", request_id
+        )

@@ -16,21 +16,25 @@ MAX_LIMIT = 1000
 
 
 def _entry(info: ModelInfo) -> dict[str, Any]:
-    return {"type": "model", "id": info.id, "display_name": info.display_name,
-            "created_at": info.created_at}
+    return {
+        "type": "model",
+        "id": info.id,
+        "display_name": info.display_name,
+        "created_at": info.created_at,
+    }
 
 
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, f"limit: Input should be an integer from 1 to {MAX_LIMIT}, "
-                            f"got {raw!r}")
+        raise ApiError(400, f"limit: Input should be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
     return int(raw)
 
 
-def page(models: list[ModelInfo], *, limit: int, after_id: str | None,
-         before_id: str | None) -> dict[str, Any]:
+def page(
+    models: list[ModelInfo], *, limit: int, after_id: str | None, before_id: str | None
+) -> dict[str, Any]:
     """Cursor paging as the Anthropic API does it: after_id forward, before_id backward."""
     ids = [m.id for m in models]
     for name, cursor in (("after_id", after_id), ("before_id", before_id)):
@@ -38,18 +42,21 @@ def page(models: list[ModelInfo], *, limit: int, after_id: str | None,
             raise ApiError(400, f"{name}: unknown model id {cursor!r}")
     if after_id is not None:
         start = ids.index(after_id) + 1
-        chosen = models[start:start + limit]
+        chosen = models[start : start + limit]
         has_more = start + limit < len(models)
     elif before_id is not None:
         end = ids.index(before_id)
-        chosen = models[max(0, end - limit):end]
+        chosen = models[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         chosen = models[:limit]
         has_more = limit < len(models)
-    return {"data": [_entry(m) for m in chosen], "has_more": has_more,
-            "first_id": chosen[0].id if chosen else None,
-            "last_id": chosen[-1].id if chosen else None}
+    return {
+        "data": [_entry(m) for m in chosen],
+        "has_more": has_more,
+        "first_id": chosen[0].id if chosen else None,
+        "last_id": chosen[-1].id if chosen else None,
+    }
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -58,8 +65,12 @@ async def list_models(request: web.Request) -> web.Response:
     query = request.query
     if "after_id" in query and "before_id" in query:
         raise ApiError(400, "after_id and before_id cannot be used together")
-    body = page(await runtime.models(), limit=_limit(query.get("limit")),
-                after_id=query.get("after_id"), before_id=query.get("before_id"))
+    body = page(
+        await runtime.models(),
+        limit=_limit(query.get("limit")),
+        after_id=query.get("after_id"),
+        before_id=query.get("before_id"),
+    )
     return web.json_response(body)
 
 

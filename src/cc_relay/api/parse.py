@@ -39,15 +39,29 @@ class _Head(msgspec.Struct):
 
 
 _decode = msgspec.json.Decoder(_Head).decode
-_RAW_TYPES = {ord("["): "an array", ord("{"): "an object", ord('"'): "a string",
-              ord("t"): "a boolean", ord("f"): "a boolean", ord("n"): "null"}
+_RAW_TYPES = {
+    ord("["): "an array",
+    ord("{"): "an object",
+    ord('"'): "a string",
+    ord("t"): "a boolean",
+    ord("f"): "a boolean",
+    ord("n"): "null",
+}
 
 
-def parse_request(raw: bytes, *, request_id: str, path: str, query: str,
-                  headers: CIMultiDictProxy[str], credential: Credential | None) -> RelayRequest:
+def parse_request(
+    raw: bytes,
+    *,
+    request_id: str,
+    path: str,
+    query: str,
+    headers: CIMultiDictProxy[str],
+    credential: Credential | None,
+) -> RelayRequest:
     if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies
-        raise ApiError(400, "Request body is empty: send a JSON object with model, "
-                            "max_tokens and messages.")
+        raise ApiError(
+            400, "Request body is empty: send a JSON object with model, max_tokens and messages."
+        )
     head = _head(raw)
     model = _required(head.model, "model", str, "a string")
     if not model:
@@ -67,10 +81,18 @@ def parse_request(raw: bytes, *, request_id: str, path: str, query: str,
         raise ApiError(400, f"stream: Input should be a valid boolean, got {_json_type(stream)}")
     metadata = head.metadata
     user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
-    return RelayRequest(id=request_id, path=path, query=query, headers=headers, raw=raw,
-                        model=model, stream=bool(stream), max_tokens=max_tokens,
-                        user_id=user_id if isinstance(user_id, str) else None,
-                        credential=credential)
+    return RelayRequest(
+        id=request_id,
+        path=path,
+        query=query,
+        headers=headers,
+        raw=raw,
+        model=model,
+        stream=bool(stream),
+        max_tokens=max_tokens,
+        user_id=user_id if isinstance(user_id, str) else None,
+        credential=credential,
+    )
 
 
 def _head(raw: bytes) -> _Head:
@@ -99,6 +121,13 @@ def _raw_type(value: msgspec.Raw) -> str:
 
 
 def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

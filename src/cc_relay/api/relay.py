@@ -25,13 +25,20 @@ def _headers(opened: Opened, request_id: str) -> dict[str, str]:
     return headers
 
 
-def whole(opened: Opened, exchange: Exchange, *, client_model: str | None,
-          extra_headers: dict[str, str] | None = None) -> web.Response:
+def whole(
+    opened: Opened,
+    exchange: Exchange,
+    *,
+    client_model: str | None,
+    extra_headers: dict[str, str] | None = None,
+) -> web.Response:
     """A non-streamed answer; its ``model`` is put back to the client's when renamed."""
     body = opened.first
     headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
-    readable = (opened.response.content_type == "application/json"
-                and CONTENT_ENCODING not in opened.response.headers)
+    readable = (
+        opened.response.content_type == "application/json"
+        and CONTENT_ENCODING not in opened.response.headers
+    )
     message = _json_object(body) if readable else None
     if message is not None:
         exchange.usage = _usage(message.get("usage"))
@@ -44,9 +51,15 @@ def whole(opened: Opened, exchange: Exchange, *, client_model: str | None,
     return web.Response(status=opened.response.status, body=body, headers=headers)
 
 
-async def stream(request: web.Request, opened: Opened, exchange: Exchange, *,
-                 response: web.StreamResponse | None = None, idle: float | None = None,
-                 extra_headers: dict[str, str] | None = None) -> web.StreamResponse:
+async def stream(
+    request: web.Request,
+    opened: Opened,
+    exchange: Exchange,
+    *,
+    response: web.StreamResponse | None = None,
+    idle: float | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> web.StreamResponse:
     """Forward events as they arrive; a broken or silent upstream ends in an
     ``event: error``. ``response`` is one already started (to ping a waiting client)."""
     upstream = opened.response
@@ -72,11 +85,17 @@ async def stream(request: web.Request, opened: Opened, exchange: Exchange, *,
         if not decoder.ended:
             where = f"provider {exchange.provider!r}"
             exchange.error = f"{where} stream broke off"
-            log.warning("%s: upstream stream ended before message_stop", where,
-                        extra={"request_id": exchange.request_id})
-            await response.write(error_event(
-                "api_error", f"The upstream connection ({where}) was lost mid-stream; "
-                             "retry the request."))
+            log.warning(
+                "%s: upstream stream ended before message_stop",
+                where,
+                extra={"request_id": exchange.request_id},
+            )
+            await response.write(
+                error_event(
+                    "api_error",
+                    f"The upstream connection ({where}) was lost mid-stream; retry the request.",
+                )
+            )
         await response.write_eof()
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         exchange.error = "client disconnected"
@@ -114,5 +133,6 @@ def _json_object(body: bytes) -> dict[str, object] | None:
 def _usage(value: object) -> Usage:
     if not isinstance(value, dict):
         return Usage()
-    return Usage(**{name: count for name in Usage.__slots__
-                    if isinstance(count := value.get(name), int)})
+    return Usage(
+        **{name: count for name in Usage.__slots__ if isinstance(count := value.get(name), int)}
+    )

@@ -22,8 +22,9 @@ PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 SSE_HEADERS = {CONTENT_TYPE: "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
 
 
-async def with_pings(request: web.Request, work: Awaitable[T], *, request_id: str,
-                     interval: float) -> tuple[asyncio.Future[T], web.StreamResponse | None]:
+async def with_pings(
+    request: web.Request, work: Awaitable[T], *, request_id: str, interval: float
+) -> tuple[asyncio.Future[T], web.StreamResponse | None]:
     """Wait for ``work``; if it takes longer than ``interval``, start the stream and ping.
 
     Returns the finished future (its exception is the caller's to read) and the
@@ -34,8 +35,7 @@ async def with_pings(request: web.Request, work: Awaitable[T], *, request_id: st
         done, _ = await asyncio.wait({task}, timeout=interval)
         if done:
             return task, None
-        response = web.StreamResponse(status=200, headers={**SSE_HEADERS,
-                                                           REQUEST_ID: request_id})
+        response = web.StreamResponse(status=200, headers={**SSE_HEADERS, REQUEST_ID: request_id})
         await response.prepare(request)
         while True:
             await response.write(PING)

@@ -55,11 +55,17 @@ async def _call(method: str, url: str, key: str | None, body: Any) -> Any:
             async with session.request(method, url, headers=headers, json=body) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
-                    typer.secho(f"{url}: HTTP {resp.status}: {body.decode(errors='replace')}",
-                                fg=typer.colors.RED, err=True)
+                    typer.secho(
+                        f"{url}: HTTP {resp.status}: {body.decode(errors='replace')}",
+                        fg=typer.colors.RED,
+                        err=True,
+                    )
                     raise typer.Exit(1)
                 return orjson.loads(body)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        typer.secho(f"No relay answering at {url} ({type(exc).__name__}). "
-                    "Start one with 'cc-relay serve'.", fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"No relay answering at {url} ({type(exc).__name__}). Start one with 'cc-relay serve'.",
+            fg=typer.colors.RED,
+            err=True,
+        )
         raise typer.Exit(1) from None

@@ -42,13 +42,17 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        typer.secho(f"{path}: cannot parse this {what} ({exc}); it was left untouched. "
-                    "Fix or move it, then run the command again.",
-                    fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"{path}: cannot parse this {what} ({exc}); it was left untouched. "
+            "Fix or move it, then run the command again.",
+            fg=typer.colors.RED,
+            err=True,
+        )
         raise typer.Exit(1) from None
     if not isinstance(data, dict):
-        typer.secho(f"{path}: expected a JSON object; it was left untouched.",
-                    fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"{path}: expected a JSON object; it was left untouched.", fg=typer.colors.RED, err=True
+        )
         raise typer.Exit(1)
     return data
 
@@ -83,15 +87,21 @@ def _install_skill(skills_dir: Path) -> Path:
 
 @app.command("init")
 def init(
-    url: Annotated[str | None, typer.Option(help="Relay URL (default: from the config's "
-                                            "server.listen).")] = None,
-    token: Annotated[str | None, typer.Option(help="Relay key (default: the first of "
-                                              "server.auth, if any).")] = None,
-    subscription: Annotated[bool, typer.Option(
-        "--subscription", help="Keep a Claude Pro/Max login: send the relay key as "
-        "x-api-key through ANTHROPIC_CUSTOM_HEADERS instead of ANTHROPIC_AUTH_TOKEN.")] = False,
-    config: Annotated[str | None, typer.Option("--config", "-c", help="Relay config "
-                                               "file.")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Relay URL (default: from the config's server.listen).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(help="Relay key (default: the first of server.auth, if any).")
+    ] = None,
+    subscription: Annotated[
+        bool,
+        typer.Option(
+            "--subscription",
+            help="Keep a Claude Pro/Max login: send the relay key as "
+            "x-api-key through ANTHROPIC_CUSTOM_HEADERS instead of ANTHROPIC_AUTH_TOKEN.",
+        ),
+    ] = False,
+    config: Annotated[str | None, typer.Option("--config", "-c", help="Relay config file.")] = None,
 ) -> None:
     """Point Claude Code at the relay and install the models skill."""
     cfg, _ = load_or_exit(config)
@@ -117,11 +127,16 @@ def init(
         settings["env"] = {**env, **wanted}
         _write_json(settings_path, settings)
     skill = _install_skill(_claude_dir() / "skills")
-    _write_json(_record_path(), {"settings": str(settings_path), "set": wanted,
-                                 "previous": previous, "skill": str(skill)})
+    _write_json(
+        _record_path(),
+        {"settings": str(settings_path), "set": wanted, "previous": previous, "skill": str(skill)},
+    )
     for key in changes:
-        shown = wanted.get(key, "(restored)") if key == BASE_URL else (
-            "(set)" if key in wanted else "(restored)")
+        shown = (
+            wanted.get(key, "(restored)")
+            if key == BASE_URL
+            else ("(set)" if key in wanted else "(restored)")
+        )
         typer.echo(f"{settings_path}: env.{key} = {shown}")
     if not changes:
         typer.echo(f"{settings_path}: already points at {wanted[BASE_URL]}")

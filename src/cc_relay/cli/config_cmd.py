@@ -12,8 +12,7 @@ import typer
 from cc_relay.cli import cc_setup
 from cc_relay.config import ConfigError, find_config, load_config
 
-app = typer.Typer(help="Create and check config files; set up Claude Code.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Create and check config files; set up Claude Code.", no_args_is_help=True)
 app.add_typer(cc_setup.app, name="cc")
 
 DEFAULT_PATH = Path.home() / ".config" / "cc-relay" / "config.yaml"
@@ -31,8 +30,9 @@ def init(
 ) -> None:
     """Write a commented starter config (mode 0600)."""
     if path.exists() and not force:
-        typer.secho(f"{path} already exists; use --force to overwrite it.",
-                    fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"{path} already exists; use --force to overwrite it.", fg=typer.colors.RED, err=True
+        )
         raise typer.Exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -44,16 +44,20 @@ def init(
 
 @app.command("validate")
 def validate(
-    file: Annotated[Path | None, typer.Argument(help="Config file (default: the one "
-                                                "'serve' would use).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Config file (default: the one 'serve' would use).")
+    ] = None,
 ) -> None:
     """Check a config file and report every problem at once."""
     try:
         path = find_config(file)
         if path is None:
-            typer.secho("no config file found (looked for --config, $CC_RELAY_CONFIG, "
-                        "./cc-relay.yaml, ~/.config/cc-relay/config.yaml)",
-                        fg=typer.colors.RED, err=True)
+            typer.secho(
+                "no config file found (looked for --config, $CC_RELAY_CONFIG, "
+                "./cc-relay.yaml, ~/.config/cc-relay/config.yaml)",
+                fg=typer.colors.RED,
+                err=True,
+            )
             raise typer.Exit(2)
         config = load_config(path)
     except ConfigError as exc:

@@ -23,14 +23,19 @@ log = logging.getLogger("cc_relay")
 
 
 def serve(
-    config: Annotated[str | None, typer.Option("--config", "-c",
-                                               help="Config file (YAML or TOML).")] = None,
-    listen: Annotated[str | None, typer.Option(help="host:port to bind, overriding "
-                                               "server.listen.")] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or "
-                                                  "error.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Debug logging with request and "
-                                        "response bodies (secrets redacted).")] = False,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option(help="host:port to bind, overriding server.listen.")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Debug logging with request and response bodies (secrets redacted)."
+        ),
+    ] = False,
 ) -> None:
     """Run the relay until interrupted."""
     cfg, path = load_or_exit(config)
@@ -43,15 +48,19 @@ def serve(
         typer.secho(f"cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except OSError as exc:
-        typer.secho(f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}",
-                    fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}",
+            fg=typer.colors.RED,
+            err=True,
+        )
         raise typer.Exit(1) from None
     finally:
         logs.close()
 
 
-def _override(cfg: RelayConfig, *, listen: str | None, log_level: str | None,
-              debug: bool) -> RelayConfig:
+def _override(
+    cfg: RelayConfig, *, listen: str | None, log_level: str | None, debug: bool
+) -> RelayConfig:
     server, logging_ = cfg.server, cfg.logging
     if listen:
         try:
@@ -61,8 +70,7 @@ def _override(cfg: RelayConfig, *, listen: str | None, log_level: str | None,
         server = server.model_copy(update={"listen": listen})
     if log_level:
         if log_level not in ("debug", "info", "warning", "error"):
-            raise typer.BadParameter("use debug, info, warning or error",
-                                     param_hint="--log-level")
+            raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
         logging_ = logging_.model_copy(update={"level": log_level})
     if debug:
         logging_ = logging_.model_copy(update={"level": "debug", "debug_bodies": True})
@@ -70,19 +78,26 @@ def _override(cfg: RelayConfig, *, listen: str | None, log_level: str | None,
 
 
 def _secrets(cfg: RelayConfig) -> list[str]:
-    cloud = [s for p in cfg.providers for s in (p.aws_secret_access_key, p.aws_session_token,
-                                                  p.aws_access_key_id) if s]
+    cloud = [
+        s
+        for p in cfg.providers
+        for s in (p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id)
+        if s
+    ]
     return [*cfg.server.auth, *(k.key for p in cfg.providers for k in p.keys), *cloud]
 
 
 def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None:
     source = str(path) if path else "built-in defaults (no config file found)"
-    lines = [f"cc-relay {__version__} listening on {server.url}",
-             f"  config: {source}"]
+    lines = [f"cc-relay {__version__} listening on {server.url}", f"  config: {source}"]
     for p in cfg.providers:
-        creds = (f"{len(p.keys)} key(s)" if p.keys
-                 else "client credentials passed through" if p.type == "anthropic"
-                 else "no key")
+        creds = (
+            f"{len(p.keys)} key(s)"
+            if p.keys
+            else "client credentials passed through"
+            if p.type == "anthropic"
+            else "no key"
+        )
         state = "" if p.enabled else " (disabled)"
         lines.append(f"  provider {p.name} [{p.type}] {p.url} - {creds}{state}")
     if cfg.server.auth:
@@ -90,8 +105,10 @@ def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None
     else:
         lines.append("  auth: none configured, so only clients on this machine are served")
         if not is_loopback(server.host):
-            lines.append("  warning: listening beyond loopback without server.auth; remote "
-                         "clients will get 403")
+            lines.append(
+                "  warning: listening beyond loopback without server.auth; remote "
+                "clients will get 403"
+            )
     lines.append(f"  Claude Code: ANTHROPIC_BASE_URL={server.url} claude")
     typer.echo("\n".join(lines), err=True)
 

@@ -28,8 +28,9 @@ class ConfigError(Exception):
     """A config file could not be read or is invalid; the message names file, key and fix."""
 
 
-def candidate_paths(explicit: str | os.PathLike[str] | None = None,
-                    env: Mapping[str, str] = os.environ) -> list[Path]:
+def candidate_paths(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ
+) -> list[Path]:
     """The paths looked at, in order; an explicit or $CC_RELAY_CONFIG path is the only one."""
     if explicit:
         return [Path(explicit)]
@@ -38,8 +39,9 @@ def candidate_paths(explicit: str | os.PathLike[str] | None = None,
     return [Path("cc-relay.yaml"), Path.home() / ".config" / "cc-relay" / "config.yaml"]
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None,
-                env: Mapping[str, str] = os.environ) -> Path | None:
+def find_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ
+) -> Path | None:
     """The config file to use, or None when the search finds nothing (defaults apply)."""
     paths = candidate_paths(explicit, env)
     if explicit or env.get(ENV_VAR):
@@ -71,8 +73,11 @@ def parse_document(path: Path, text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         # PyYAML's own message quotes the offending line, which may hold a key.
-        where = f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: " \
-            if exc.problem_mark else ""
+        where = (
+            f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: "
+            if exc.problem_mark
+            else ""
+        )
         raise ConfigError(f"{path}: not valid YAML: {where}{exc.problem}") from None
     except yaml.YAMLError:
         raise ConfigError(f"{path}: not valid YAML") from None
@@ -88,12 +93,15 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections "
-                          f"(server, logging, routing, providers), got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of sections "
+            f"(server, logging, routing, providers), got {type(data).__name__}"
+        )
     config = validate(expand_env(data, env), source=str(path))
     if not config.providers:
-        raise ConfigError(f"{path}: providers: at least one provider is required "
-                          "(see config/example.yaml)")
+        raise ConfigError(
+            f"{path}: providers: at least one provider is required (see config/example.yaml)"
+        )
     return config
 
 
@@ -147,12 +155,14 @@ def default_config(env: Mapping[str, str] = os.environ) -> RelayConfig:
     """
     key = env.get("ANTHROPIC_API_KEY", "")
     provider = ProviderConfig.model_validate(
-        {"name": "anthropic", "type": "anthropic", "keys": [key] if key else []})
+        {"name": "anthropic", "type": "anthropic", "keys": [key] if key else []}
+    )
     return RelayConfig(providers=(provider,))
 
 
-def resolve_config(explicit: str | os.PathLike[str] | None = None,
-                   env: Mapping[str, str] = os.environ) -> tuple[RelayConfig, Path | None]:
+def resolve_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ
+) -> tuple[RelayConfig, Path | None]:
     """Find and load the config, or fall back to the defaults; returns (config, path)."""
     path = find_config(explicit, env)
     if path is None:

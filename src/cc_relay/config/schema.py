@@ -21,8 +21,16 @@ DEFAULT_RETRY_BUDGET = 120.0
 DEFAULT_PING_INTERVAL = 10.0
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
-StrategyName = Literal["simple-shuffle", "round-robin", "weighted-round-robin", "failover",
-                       "least-loaded", "cost-based", "latency-based", "model-based"]
+StrategyName = Literal[
+    "simple-shuffle",
+    "round-robin",
+    "weighted-round-robin",
+    "failover",
+    "least-loaded",
+    "cost-based",
+    "latency-based",
+    "model-based",
+]
 KeySelection = Literal["least-loaded", "round-robin", "random", "weighted"]
 
 #: Where each provider type lives when ``base_url`` is not given; ``{region}`` and

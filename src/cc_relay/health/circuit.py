@@ -63,14 +63,24 @@ _DEFAULT_SETTINGS = BreakerSettings()
 def log_change(name: str, old: CircuitState, new: CircuitState) -> None:
     """A ready-made ``on_change``: warn when a circuit opens, note when it recovers."""
     if new is CircuitState.OPEN:
-        log.warning("health: circuit %s opened (was %s)", name, old.value,
-                    extra={"circuit": name, "from": old.value, "to": new.value})
+        log.warning(
+            "health: circuit %s opened (was %s)",
+            name,
+            old.value,
+            extra={"circuit": name, "from": old.value, "to": new.value},
+        )
     elif new is CircuitState.CLOSED:
-        log.info("health: circuit %s closed, provider recovered", name,
-                 extra={"circuit": name, "from": old.value, "to": new.value})
+        log.info(
+            "health: circuit %s closed, provider recovered",
+            name,
+            extra={"circuit": name, "from": old.value, "to": new.value},
+        )
     else:
-        log.debug("health: circuit %s half-open, trying a request", name,
-                  extra={"circuit": name, "from": old.value, "to": new.value})
+        log.debug(
+            "health: circuit %s half-open, trying a request",
+            name,
+            extra={"circuit": name, "from": old.value, "to": new.value},
+        )
 
 
 class CircuitBreaker:
@@ -84,12 +94,27 @@ class CircuitBreaker:
             Its exceptions are logged and swallowed: a metrics bug must not fail requests.
     """
 
-    __slots__ = ("_clock", "_failures", "_generation", "_in_flight", "_name",
-                 "_on_change", "_opened_at", "_settings", "_state", "_successes")
+    __slots__ = (
+        "_clock",
+        "_failures",
+        "_generation",
+        "_in_flight",
+        "_name",
+        "_on_change",
+        "_opened_at",
+        "_settings",
+        "_state",
+        "_successes",
+    )
 
-    def __init__(self, settings: BreakerSettings = _DEFAULT_SETTINGS, *,
-                 clock: Callable[[], float] = time.monotonic, name: str = "",
-                 on_change: OnChange | None = None) -> None:
+    def __init__(
+        self,
+        settings: BreakerSettings = _DEFAULT_SETTINGS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "",
+        on_change: OnChange | None = None,
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._name = name
@@ -102,8 +127,10 @@ class CircuitBreaker:
         self._opened_at: float | None = None
 
     def __repr__(self) -> str:
-        return (f"<CircuitBreaker {self._name!r} {self._state.value} "
-                f"failures={self._failures} generation={self._generation}>")
+        return (
+            f"<CircuitBreaker {self._name!r} {self._state.value} "
+            f"failures={self._failures} generation={self._generation}>"
+        )
 
     @property
     def name(self) -> str:
@@ -227,10 +254,14 @@ class CircuitBreaker:
         state = self.state
         retry_at = self.retry_at()
         return BreakerSnapshot(
-            name=self._name, state=state.value, consecutive_failures=self._failures,
+            name=self._name,
+            state=state.value,
+            consecutive_failures=self._failures,
             opened_at=self._opened_at,
             retry_in=None if retry_at is None else max(0.0, retry_at - self._clock()),
-            half_open_in_flight=self._in_flight, generation=self._generation)
+            half_open_in_flight=self._in_flight,
+            generation=self._generation,
+        )
 
     def _cooled(self) -> bool:
         opened_at = self._opened_at
@@ -251,5 +282,6 @@ class CircuitBreaker:
             try:
                 self._on_change(self._name, old, new)
             except Exception:
-                log.warning("health: on_change callback failed for circuit %s", self._name,
-                            exc_info=True)
+                log.warning(
+                    "health: on_change callback failed for circuit %s", self._name, exc_info=True
+                )

@@ -45,14 +45,20 @@ class BreakerSettings:
     def __post_init__(self) -> None:
         problems = [
             f"{name} must be an integer >= 1, got {value!r}"
-            for name, value in (("failure_threshold", self.failure_threshold),
-                                ("half_open_probes", self.half_open_probes),
-                                ("success_threshold", self.success_threshold))
+            for name, value in (
+                ("failure_threshold", self.failure_threshold),
+                ("half_open_probes", self.half_open_probes),
+                ("success_threshold", self.success_threshold),
+            )
             if isinstance(value, bool) or not isinstance(value, int) or value < 1
         ]
         cooldown = self.cooldown
-        if (isinstance(cooldown, bool) or not isinstance(cooldown, int | float)
-                or not math.isfinite(cooldown) or cooldown < 0):
+        if (
+            isinstance(cooldown, bool)
+            or not isinstance(cooldown, int | float)
+            or not math.isfinite(cooldown)
+            or cooldown < 0
+        ):
             problems.append(f"cooldown must be a finite number >= 0, got {cooldown!r}")
         if problems:
             raise ValueError("health: invalid breaker settings: " + "; ".join(problems))

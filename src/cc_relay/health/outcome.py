@@ -27,8 +27,9 @@ _REQUEST_TIMEOUT = 408
 _SERVER_ERROR = 500
 
 
-def counts_as_failure(status: int | None, *, timeout: bool = False,
-                      connect_error: bool = False) -> bool:
+def counts_as_failure(
+    status: int | None, *, timeout: bool = False, connect_error: bool = False
+) -> bool:
     """Whether an upstream outcome should be recorded with ``CircuitBreaker.failure``.
 
     Args:

@@ -53,13 +53,23 @@ class HealthProber:
         ValueError: for an interval or timeout that is not a positive finite number.
     """
 
-    def __init__(self, targets: Callable[[], Iterable[ProbeTarget]], *,
-                 interval: float = DEFAULT_PROBE_INTERVAL,
-                 timeout: float = DEFAULT_PROBE_TIMEOUT) -> None:
-        problems = [f"{name} must be a finite number > 0, got {value!r}"
-                    for name, value in (("interval", interval), ("timeout", timeout))
-                    if not (isinstance(value, int | float) and not isinstance(value, bool)
-                            and math.isfinite(value) and value > 0)]
+    def __init__(
+        self,
+        targets: Callable[[], Iterable[ProbeTarget]],
+        *,
+        interval: float = DEFAULT_PROBE_INTERVAL,
+        timeout: float = DEFAULT_PROBE_TIMEOUT,
+    ) -> None:
+        problems = [
+            f"{name} must be a finite number > 0, got {value!r}"
+            for name, value in (("interval", interval), ("timeout", timeout))
+            if not (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and value > 0
+            )
+        ]
         if problems:
             raise ValueError("health: invalid prober settings: " + "; ".join(problems))
         self._targets = targets
@@ -103,8 +113,12 @@ class HealthProber:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     async def probe_round(self) -> dict[str, bool]:
@@ -125,8 +139,9 @@ class HealthProber:
                 # One probe per circuit, even if two targets share a breaker.
                 if id(target.breaker) not in seen:
                     seen.add(id(target.breaker))
-                    group.create_task(self._probe(target, results),
-                                      name=f"cc_relay.health.probe:{target.name}")
+                    group.create_task(
+                        self._probe(target, results), name=f"cc_relay.health.probe:{target.name}"
+                    )
         return results
 
     async def _run(self) -> None:
@@ -153,17 +168,29 @@ class HealthProber:
             breaker.cancelled(generation=generation)
             raise
         except TimeoutError:
-            log.debug("health: probe for %s timed out after %.1fs", target.name,
-                      self._timeout, extra={"circuit": target.name})
+            log.debug(
+                "health: probe for %s timed out after %.1fs",
+                target.name,
+                self._timeout,
+                extra={"circuit": target.name},
+            )
             healthy = False
         except _EXPECTED_ERRORS as exc:
-            log.debug("health: probe for %s failed: %s", target.name, type(exc).__name__,
-                      extra={"circuit": target.name})
+            log.debug(
+                "health: probe for %s failed: %s",
+                target.name,
+                type(exc).__name__,
+                extra={"circuit": target.name},
+            )
             healthy = False
         except Exception as exc:
-            log.warning("health: probe for %s raised %s", target.name, type(exc).__name__,
-                        exc_info=log.isEnabledFor(logging.DEBUG),
-                        extra={"circuit": target.name})
+            log.warning(
+                "health: probe for %s raised %s",
+                target.name,
+                type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+                extra={"circuit": target.name},
+            )
             healthy = False
         results[target.name] = healthy
         if not healthy:
@@ -172,5 +199,8 @@ class HealthProber:
         breaker.success(generation=generation)
         # The only transition a success can cause is HALF_OPEN -> CLOSED.
         if breaker.generation != generation:
-            log.info("health: %s recovered: probe passed, circuit closed", target.name,
-                     extra={"circuit": target.name})
+            log.info(
+                "health: %s recovered: probe passed, circuit closed",
+                target.name,
+                extra={"circuit": target.name},
+            )

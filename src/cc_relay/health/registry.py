@@ -27,9 +27,13 @@ class BreakerRegistry:
 
     __slots__ = ("_breakers", "_clock", "_on_change", "_settings")
 
-    def __init__(self, settings: BreakerSettings = _DEFAULT_SETTINGS, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_change: OnChange | None = None) -> None:
+    def __init__(
+        self,
+        settings: BreakerSettings = _DEFAULT_SETTINGS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: OnChange | None = None,
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._on_change = on_change
@@ -40,7 +44,8 @@ class BreakerRegistry:
         breaker = self._breakers.get(name)
         if breaker is None:
             breaker = self._breakers[name] = CircuitBreaker(
-                self._settings, clock=self._clock, name=name, on_change=self._on_change)
+                self._settings, clock=self._clock, name=name, on_change=self._on_change
+            )
         return breaker
 
     def __contains__(self, name: object) -> bool:

@@ -36,8 +36,12 @@ MAX_RESET_WAIT = 60.0
 reset means the clocks disagree (or it is a longer window, which a 429 will then cover)."""
 
 #: Header family -> bucket name.
-_FAMILIES = {"requests": "requests", "input-tokens": "input_tokens",
-             "output-tokens": "output_tokens", "tokens": "tokens"}
+_FAMILIES = {
+    "requests": "requests",
+    "input-tokens": "input_tokens",
+    "output-tokens": "output_tokens",
+    "tokens": "tokens",
+}
 _FIELDS = ("limit", "remaining", "reset")
 
 
@@ -68,14 +72,13 @@ def _collect(headers: Mapping[str, str]) -> dict[str, dict[str, str]]:
         lower = name.lower()
         if not lower.startswith(PREFIX):
             continue
-        family, _, field = lower[len(PREFIX):].rpartition("-")
+        family, _, field = lower[len(PREFIX) :].rpartition("-")
         if family in _FAMILIES and field in _FIELDS:
             found.setdefault(family, {})[field] = value
     return found
 
 
-def learn(state: KeyState, headers: Mapping[str, str], *, now: float,
-          wall_now: datetime) -> None:
+def learn(state: KeyState, headers: Mapping[str, str], *, now: float, wall_now: datetime) -> None:
     """Tighten ``state`` from the rate-limit headers in ``headers``.
 
     Args:

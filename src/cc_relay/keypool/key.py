@@ -30,8 +30,18 @@ class KeyState:
         now: Clock time the buckets start at, full.
     """
 
-    __slots__ = ("config", "cooldown_until", "fingerprint", "in_flight", "index",
-                 "input", "last_used", "output", "requests", "total")
+    __slots__ = (
+        "config",
+        "cooldown_until",
+        "fingerprint",
+        "in_flight",
+        "index",
+        "input",
+        "last_used",
+        "output",
+        "requests",
+        "total",
+    )
 
     def __init__(self, config: KeyConfig, *, index: int, now: float) -> None:
         self.config = config
@@ -92,14 +102,19 @@ class KeyState:
             self.cooldown_until = until
 
     def buckets(self) -> Iterator[tuple[str, TokenBucket]]:
-        for name, bucket in zip(BUCKET_NAMES, (self.requests, self.input, self.output,
-                                               self.total), strict=True):
+        for name, bucket in zip(
+            BUCKET_NAMES, (self.requests, self.input, self.output, self.total), strict=True
+        ):
             if bucket is not None:
                 yield name, bucket
 
     def bucket(self, name: str) -> TokenBucket | None:
-        return {"requests": self.requests, "input_tokens": self.input,
-                "output_tokens": self.output, "tokens": self.total}[name]
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input,
+            "output_tokens": self.output,
+            "tokens": self.total,
+        }[name]
 
     def set_bucket(self, name: str, bucket: TokenBucket) -> None:
         if name == "requests":

@@ -36,11 +36,28 @@ class Lease:
         fingerprint: What logs may show instead of the key.
     """
 
-    __slots__ = ("_clock", "_in", "_input", "_out", "_phase", "_requests", "_state",
-                 "_total", "_wall_clock", "fingerprint", "key")
+    __slots__ = (
+        "_clock",
+        "_in",
+        "_input",
+        "_out",
+        "_phase",
+        "_requests",
+        "_state",
+        "_total",
+        "_wall_clock",
+        "fingerprint",
+        "key",
+    )
 
-    def __init__(self, state: KeyState, estimate: float, *, clock: Callable[[], float],
-                 wall_clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        state: KeyState,
+        estimate: float,
+        *,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], datetime],
+    ) -> None:
         self.key: KeyConfig = state.config
         self.fingerprint: str = state.fingerprint
         self._state = state

@@ -43,10 +43,15 @@ class KeyPool:
         UnknownSelection: ``selection`` is not a known policy.
     """
 
-    def __init__(self, keys: Sequence[KeyConfig], *, selection: str = DEFAULT_SELECTION,
-                 clock: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None,
-                 wall_clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        keys: Sequence[KeyConfig],
+        *,
+        selection: str = DEFAULT_SELECTION,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        wall_clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         rng = rng or random.Random()
         create(selection, rng)  # fail on a bad name even for an empty pool
         now = clock()
@@ -60,7 +65,8 @@ class KeyPool:
         priorities = sorted({s.config.priority for s in states}, reverse=True)
         self._tiers: tuple[tuple[tuple[KeyState, ...], Selector], ...] = tuple(
             (tuple(s for s in states if s.config.priority == p), create(selection, rng))
-            for p in priorities)
+            for p in priorities
+        )
         self._by_fingerprint = {s.fingerprint: s for s in states}
         self._clock = clock
         self._wall_clock = wall_clock
@@ -69,8 +75,13 @@ class KeyPool:
     def __len__(self) -> int:
         return len(self._states)
 
-    def acquire(self, estimated_input_tokens: int, *, prefer: str | None = None,
-                exclude: Collection[str] = ()) -> Lease | None:
+    def acquire(
+        self,
+        estimated_input_tokens: int,
+        *,
+        prefer: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> Lease | None:
         """Reserve a key for one request, or None when no key can take it now.
 
         A key can take it when it is not cooling down, its request bucket holds one

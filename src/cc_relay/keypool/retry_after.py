@@ -49,8 +49,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
-def retry_after_seconds(headers: Mapping[str, str], *,
-                        now: datetime | None = None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
     """Seconds to wait from response headers: ``retry-after-ms`` first, then
     ``retry-after``; None when neither is usable. ``headers`` should look names up without
     regard to case (aiohttp's headers do)."""

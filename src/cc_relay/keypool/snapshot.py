@@ -41,8 +41,12 @@ def snapshot(state: KeyState, now: float) -> KeySnapshot:
         weight=state.config.weight,
         in_flight=state.in_flight,
         cooldown_left=max(0.0, state.cooldown_until - now),
-        buckets={name: BucketSnapshot(limit=int(bucket.capacity),
-                                      remaining=bucket.level(now),
-                                      learned=bucket.configured is None)
-                 for name, bucket in state.buckets()},
+        buckets={
+            name: BucketSnapshot(
+                limit=int(bucket.capacity),
+                remaining=bucket.level(now),
+                learned=bucket.configured is None,
+            )
+            for name, bucket in state.buckets()
+        },
     )

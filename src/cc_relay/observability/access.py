@@ -36,8 +36,11 @@ class Exchange:
     def body(self, direction: str, data: bytes) -> None:
         """Log a request or response body (the log formatter redacts secrets)."""
         if self.log_bodies:
-            body_log.debug("%s body", direction, extra={
-                "request_id": self.request_id, "body": data.decode("utf-8", "replace")})
+            body_log.debug(
+                "%s body",
+                direction,
+                extra={"request_id": self.request_id, "body": data.decode("utf-8", "replace")},
+            )
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
@@ -49,13 +52,26 @@ class Exchange:
         ms = (time.perf_counter() - self.started) * 1000
         ttfb = (self.first_byte - self.started) * 1000 if self.first_byte else None
         access_log.info(
-            "%s %s %d %.1fms", self.method, self.path, status, ms,
-            extra={"request_id": self.request_id, "status": status,
-                   "model": self.model, "provider": self.provider, "key": self.key,
-                   "upstream_model": (self.upstream_model
-                                      if self.upstream_model != self.model else None),
-                   "stream": self.stream, "attempts": self.attempts or None,
-                   "latency_ms": round(ms, 2),
-                   "ttfb_ms": round(ttfb, 2) if ttfb is not None else None,
-                   "input_tokens": self.usage.input_tokens,
-                   "output_tokens": self.usage.output_tokens, "error": self.error})
+            "%s %s %d %.1fms",
+            self.method,
+            self.path,
+            status,
+            ms,
+            extra={
+                "request_id": self.request_id,
+                "status": status,
+                "model": self.model,
+                "provider": self.provider,
+                "key": self.key,
+                "upstream_model": (
+                    self.upstream_model if self.upstream_model != self.model else None
+                ),
+                "stream": self.stream,
+                "attempts": self.attempts or None,
+                "latency_ms": round(ms, 2),
+                "ttfb_ms": round(ttfb, 2) if ttfb is not None else None,
+                "input_tokens": self.usage.input_tokens,
+                "output_tokens": self.usage.output_tokens,
+                "error": self.error,
+            },
+        )

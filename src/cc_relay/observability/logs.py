@@ -20,7 +20,10 @@ from cc_relay.observability.redact import Redactor
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "taskName"}
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -65,14 +68,21 @@ class _RedactingFormatter(logging.Formatter):
 class LogSetup:
     """Owns the listener thread; ``close`` flushes and stops it (idempotent)."""
 
-    def __init__(self, *, level: str = "info", fmt: str = "console",
-                 secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        level: str = "info",
+        fmt: str = "console",
+        secrets: Iterable[str] = (),
+        stream: TextIO | None = None,
+    ) -> None:
         handler = logging.StreamHandler(stream or sys.stderr)
         inner = JsonFormatter() if fmt == "json" else ConsoleFormatter()
         handler.setFormatter(_RedactingFormatter(inner, Redactor(secrets)))
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        self._listener: logging.handlers.QueueListener | None = (
-            logging.handlers.QueueListener(records, handler))
+        self._listener: logging.handlers.QueueListener | None = logging.handlers.QueueListener(
+            records, handler
+        )
         self._root = logging.getLogger("cc_relay")
         self._saved = (self._root.handlers[:], self._root.level, self._root.propagate)
         self._root.handlers = [logging.handlers.QueueHandler(records)]

@@ -45,4 +45,4 @@ class Redactor:
     @staticmethod
     def _replace(match: re.Match[str]) -> str:
         prefix = match["bearer"] or match["field"] or ""
-        return prefix + _mask(match[0][len(prefix):])
+        return prefix + _mask(match[0][len(prefix) :])

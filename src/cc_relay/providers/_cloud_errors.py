@@ -33,8 +33,9 @@ def to_anthropic(answer: UpstreamAnswer, *, upstream: str) -> UpstreamAnswer:
         answer: the upstream's error answer, as received.
         upstream: who answered (``"Vertex AI"``), for messages made up from nothing.
     """
-    encoding = next((v for k, v in answer.headers.items() if k.lower() == CONTENT_ENCODING),
-                    "identity")
+    encoding = next(
+        (v for k, v in answer.headers.items() if k.lower() == CONTENT_ENCODING), "identity"
+    )
     if encoding.strip().lower() != "identity":
         return answer  # compressed against our request for identity: pass it on unread
     try:
@@ -43,19 +44,26 @@ def to_anthropic(answer: UpstreamAnswer, *, upstream: str) -> UpstreamAnswer:
         data = None
     if _is_anthropic(data):
         return answer
-    message = _message(data) or _text(answer.body) or \
-        f"{upstream} answered HTTP {answer.status} with no explanation"
-    body = orjson.dumps({"type": "error",
-                         "error": {"type": error_type(answer.status), "message": message}})
+    message = (
+        _message(data)
+        or _text(answer.body)
+        or f"{upstream} answered HTTP {answer.status} with no explanation"
+    )
+    body = orjson.dumps(
+        {"type": "error", "error": {"type": error_type(answer.status), "message": message}}
+    )
     headers = {k: v for k, v in answer.headers.items() if k.lower() != CONTENT_TYPE}
     headers[CONTENT_TYPE] = "application/json"
     return UpstreamAnswer(answer.status, headers, body)
 
 
 def _is_anthropic(data: Any) -> bool:
-    return (isinstance(data, dict) and data.get("type") == "error"
-            and isinstance(data.get("error"), dict)
-            and isinstance(data["error"].get("type"), str))
+    return (
+        isinstance(data, dict)
+        and data.get("type") == "error"
+        and isinstance(data.get("error"), dict)
+        and isinstance(data["error"].get("type"), str)
+    )
 
 
 def _message(data: Any) -> str | None:

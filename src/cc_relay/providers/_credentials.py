@@ -82,8 +82,14 @@ class TokenCache:
         renew_margin: seconds before expiry to start a background renewal.
     """
 
-    def __init__(self, fetch: Fetch, *, name: str, clock: Callable[[], float] = time.time,
-                 renew_margin: float = RENEW_MARGIN) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        name: str,
+        clock: Callable[[], float] = time.time,
+        renew_margin: float = RENEW_MARGIN,
+    ) -> None:
         self._fetch = fetch
         self._name = name
         self._clock = clock
@@ -165,8 +171,15 @@ class TokenCache:
         if exc is not None:
             self._retry_at = self._clock() + RETRY_DELAY
             if background and self._token is None:
-                log.warning("%s: getting an access token failed (requests will try "
-                            "again): %s", self._name, exc)
+                log.warning(
+                    "%s: getting an access token failed (requests will try again): %s",
+                    self._name,
+                    exc,
+                )
             elif background:
-                log.warning("%s: renewing the access token failed (the current one stays "
-                            "in use while it lasts): %s", self._name, exc)
+                log.warning(
+                    "%s: renewing the access token failed (the current one stays "
+                    "in use while it lasts): %s",
+                    self._name,
+                    exc,
+                )

@@ -41,8 +41,10 @@ def default_credential() -> AsyncTokenCredential:
     try:
         from azure.identity.aio import DefaultAzureCredential
     except ImportError:
-        raise ProviderSetupError("`entra: true` needs the azure-identity package; install "
-                                 "it with: pip install 'cc-relay[azure]'") from None
+        raise ProviderSetupError(
+            "`entra: true` needs the azure-identity package; install "
+            "it with: pip install 'cc-relay[azure]'"
+        ) from None
     return cast(AsyncTokenCredential, DefaultAzureCredential())
 
 
@@ -73,8 +75,9 @@ class EntraTokens:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise TokenError(f"provider {self._name!r}: Entra ID token request failed: "
-                             f"{reason(exc)}") from None
+            raise TokenError(
+                f"provider {self._name!r}: Entra ID token request failed: {reason(exc)}"
+            ) from None
         return Token(value=access.token, expires_at=float(access.expires_on))
 
     async def close(self) -> None:

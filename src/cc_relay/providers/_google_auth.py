@@ -57,10 +57,15 @@ class GoogleCredentials:
             else:
                 credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
         except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as exc:
-            source = f"credentials_file {self._file!r}" if self._file else \
-                "Application Default Credentials"
-            raise ProviderSetupError(f"provider {self._name!r}: cannot load Google "
-                                     f"credentials from {source}: {reason(exc)}") from None
+            source = (
+                f"credentials_file {self._file!r}"
+                if self._file
+                else "Application Default Credentials"
+            )
+            raise ProviderSetupError(
+                f"provider {self._name!r}: cannot load Google "
+                f"credentials from {source}: {reason(exc)}"
+            ) from None
         self._credentials = credentials
         quota = getattr(credentials, "quota_project_id", None)
         self.quota_project = quota if isinstance(quota, str) and quota else None
@@ -81,11 +86,15 @@ class GoogleCredentials:
         try:
             credentials.refresh(Request(session=http))
         except (google.auth.exceptions.GoogleAuthError, requests.RequestException) as exc:
-            raise TokenError(f"provider {self._name!r}: Google token request failed: "
-                             f"{reason(exc)}") from None
+            raise TokenError(
+                f"provider {self._name!r}: Google token request failed: {reason(exc)}"
+            ) from None
         expiry = credentials.expiry  # naive UTC, by google-auth's convention
-        expires_at = (expiry.replace(tzinfo=UTC).timestamp() if expiry is not None
-                      else time.time() + _DEFAULT_LIFETIME)
+        expires_at = (
+            expiry.replace(tzinfo=UTC).timestamp()
+            if expiry is not None
+            else time.time() + _DEFAULT_LIFETIME
+        )
         return Token(value=credentials.token, expires_at=expires_at)
 
     def close(self) -> None:

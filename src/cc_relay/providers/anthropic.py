@@ -28,12 +28,18 @@ class AnthropicProvider(Provider):
         key = self.config.keys[0].key if self.config.keys else None
         if key is None:
             return ()
-        data = await self._get_json("/v1/models?limit=1000",
-                                    {X_API_KEY: key, ANTHROPIC_VERSION: _MODELS_API_VERSION})
+        data = await self._get_json(
+            "/v1/models?limit=1000", {X_API_KEY: key, ANTHROPIC_VERSION: _MODELS_API_VERSION}
+        )
         return tuple(
-            ModelInfo(id=item["id"], display_name=item.get("display_name") or item["id"],
-                      created_at=item.get("created_at") or UNKNOWN_CREATED_AT)
-            for item in data.get("data", []) if isinstance(item, dict) and "id" in item)
+            ModelInfo(
+                id=item["id"],
+                display_name=item.get("display_name") or item["id"],
+                created_at=item.get("created_at") or UNKNOWN_CREATED_AT,
+            )
+            for item in data.get("data", [])
+            if isinstance(item, dict) and "id" in item
+        )
 
 
 class ZaiProvider(Provider):

@@ -39,11 +39,16 @@ class AzureProvider(Provider):
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
         if not config.entra and not config.keys:
-            raise ProviderSetupError(f"provider {self.name!r} (azure) needs keys, or "
-                                     "`entra: true` to use Entra ID tokens")
+            raise ProviderSetupError(
+                f"provider {self.name!r} (azure) needs keys, or "
+                "`entra: true` to use Entra ID tokens"
+            )
         self._entra = EntraTokens(name=self.name) if config.entra else None
-        self._tokens = (TokenCache(self._entra.fetch, name=f"provider {self.name!r}")
-                        if self._entra is not None else None)
+        self._tokens = (
+            TokenCache(self._entra.fetch, name=f"provider {self.name!r}")
+            if self._entra is not None
+            else None
+        )
 
     async def start(self) -> None:
         """With Entra, build the credential first (no azure-identity fails startup)."""
@@ -60,8 +65,9 @@ class AzureProvider(Provider):
             await self._entra.close()
         await super().close()
 
-    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
-                      url: str, body: bytes) -> dict[str, str]:
+    async def headers(
+        self, request: RelayRequest, key: KeyConfig | None, *, url: str, body: bytes
+    ) -> dict[str, str]:
         if self._tokens is None:
             return await super().headers(request, key, url=url, body=body)
         headers = upstream_headers(request.headers.items())

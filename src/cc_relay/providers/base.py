@@ -89,9 +89,11 @@ class Provider:
 
     def serves(self, model: str) -> bool:
         """Listed, mapped, matched by a pattern, or discovered from the upstream."""
-        return (model in self.config.model_map
-                or model_matches(model, self.config.model_patterns)
-                or any(info.id == model for info in self.discovered))
+        return (
+            model in self.config.model_map
+            or model_matches(model, self.config.model_patterns)
+            or any(info.id == model for info in self.discovered)
+        )
 
     def upstream_model(self, model: str) -> str:
         return self.config.model_map.get(model, model)
@@ -106,8 +108,9 @@ class Provider:
         query = f"?{request.query}" if request.query else ""
         return f"{self.base_url}{request.path}{query}"
 
-    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
-                      url: str, body: bytes) -> dict[str, str]:
+    async def headers(
+        self, request: RelayRequest, key: KeyConfig | None, *, url: str, body: bytes
+    ) -> dict[str, str]:
         """Headers for one attempt. Async, and given the final URL and body, so that
         providers can refresh tokens or sign the request."""
         headers = upstream_headers(request.headers.items())
@@ -127,8 +130,11 @@ class Provider:
         """The bytes to send: the client's own, unless the dialect, the model name or
         foreign thinking blocks make a difference."""
         # Only dialects that adapt bodies make the request build its parsed tree.
-        adapted = (self.adapt_body(request.body)
-                   if type(self).adapt_body is not Provider.adapt_body else None)
+        adapted = (
+            self.adapt_body(request.body)
+            if type(self).adapt_body is not Provider.adapt_body
+            else None
+        )
         guarded = self.guard_thinking(request, adapted)
         adapted = guarded if guarded is not None else adapted
         if adapted is None and upstream_model == request.model:
@@ -137,21 +143,22 @@ class Provider:
         self.place_model(body, request, upstream_model)
         return orjson.dumps(body)
 
-    def place_model(self, body: dict[str, Any], request: RelayRequest,
-                    upstream_model: str) -> None:
+    def place_model(self, body: dict[str, Any], request: RelayRequest, upstream_model: str) -> None:
         """Name the upstream model in a body about to be sent: its ``model`` field, or
         nowhere for dialects that name the model in the URL (Vertex, Bedrock)."""
         body["model"] = upstream_model
 
-    def guard_thinking(self, request: RelayRequest,
-                       body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def guard_thinking(
+        self, request: RelayRequest, body: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """A copy of ``body`` (default: the request's) with thinking blocks foreign to this
         provider's family dropped, or None when it needs no change. Every dialect's body
         goes through here, whatever else it rewrites."""
         if self.signatures is None or not may_hold_thinking(request.raw):
             return None
-        return guard_thinking(body if body is not None else request.body, self.family,
-                              self.signatures)
+        return guard_thinking(
+            body if body is not None else request.body, self.family, self.signatures
+        )
 
     def remember_signature(self, signature: str) -> None:
         """Note that this provider's family issued ``signature``."""
@@ -187,8 +194,9 @@ class Provider:
 
     async def _get_json(self, path: str, headers: dict[str, str]) -> Any:
         timeout = aiohttp.ClientTimeout(total=DISCOVERY_TIMEOUT)
-        async with self.session.get(f"{self.base_url}{path}", headers=headers,
-                                    timeout=timeout) as resp:
+        async with self.session.get(
+            f"{self.base_url}{path}", headers=headers, timeout=timeout
+        ) as resp:
             resp.raise_for_status()
             return orjson.loads(await resp.read())
 

@@ -51,8 +51,10 @@ def _uncached(block: Any) -> Any:
 def _message(message: Any, index: int) -> Any:
     if not isinstance(message, dict) or not isinstance(message.get("content"), list):
         return message
-    content = [_content_block(block, f"messages[{index}].content[{i}]")
-               for i, block in enumerate(message["content"])]
+    content = [
+        _content_block(block, f"messages[{index}].content[{i}]")
+        for i, block in enumerate(message["content"])
+    ]
     return {**message, "content": content}
 
 
@@ -63,18 +65,24 @@ def _content_block(block: Any, where: str) -> Any:
     source = block.get("source")
     source_type = source.get("type") if isinstance(source, dict) else None
     pdf = source_type == "url" or (
-        source_type == "base64" and isinstance(source, dict)
-        and source.get("media_type") == "application/pdf")
+        source_type == "base64"
+        and isinstance(source, dict)
+        and source.get("media_type") == "application/pdf"
+    )
     if kind == "document" and pdf:
-        raise InvalidRequest(f"{where}: Ollama cannot read PDF documents; send the text "
-                             "instead, or choose a model served by another provider")
+        raise InvalidRequest(
+            f"{where}: Ollama cannot read PDF documents; send the text "
+            "instead, or choose a model served by another provider"
+        )
     if kind == "image" and source_type == "url":
-        raise InvalidRequest(f"{where}: Ollama cannot fetch images by URL; send the image "
-                             "as base64 instead")
+        raise InvalidRequest(
+            f"{where}: Ollama cannot fetch images by URL; send the image as base64 instead"
+        )
     block = _uncached(block)
     if kind == "tool_result" and isinstance(block.get("content"), list):
-        nested = [_content_block(b, f"{where}.content[{i}]")
-                  for i, b in enumerate(block["content"])]
+        nested = [
+            _content_block(b, f"{where}.content[{i}]") for i, b in enumerate(block["content"])
+        ]
         block = {**block, "content": nested}
     if isinstance(block.get("citations"), (dict, list)):
         block = {k: v for k, v in block.items() if k != "citations"}

@@ -44,21 +44,29 @@ def probe_model(provider: Provider) -> str | None:
 async def probe(provider: Provider, model: str, *, timeout: float) -> bool:
     """True when the provider answered like a live service."""
     count = provider.config.health_probe.kind == "count_tokens" and provider.counts_tokens
-    body: dict[str, Any] = {"model": model,
-                            "messages": [{"role": "user", "content": "ping"}]}
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": "ping"}]}
     if not count:
         body["max_tokens"] = 1
-    headers = CIMultiDictProxy(CIMultiDict({CONTENT_TYPE: "application/json",
-                                            ANTHROPIC_VERSION: "2023-06-01"}))
-    request = RelayRequest(id="probe", path="/v1/messages/count_tokens" if count
-                           else "/v1/messages", query="", headers=headers,
-                           raw=orjson.dumps(body), body=body, model=model, stream=False)
+    headers = CIMultiDictProxy(
+        CIMultiDict({CONTENT_TYPE: "application/json", ANTHROPIC_VERSION: "2023-06-01"})
+    )
+    request = RelayRequest(
+        id="probe",
+        path="/v1/messages/count_tokens" if count else "/v1/messages",
+        query="",
+        headers=headers,
+        raw=orjson.dumps(body),
+        body=body,
+        model=model,
+        stream=False,
+    )
     upstream = provider.upstream_model(model)
     url = provider.url(request, upstream)
     data = provider.body(request, upstream)
     key = provider.config.keys[0] if provider.config.keys else None
     sent = await provider.headers(request, key, url=url, body=data)
-    async with provider.session.post(url, data=data, headers=sent,
-                                     timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+    async with provider.session.post(
+        url, data=data, headers=sent, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as resp:
         await resp.read()
         return resp.status < 500 and resp.status not in _DOWN

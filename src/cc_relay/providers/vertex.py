@@ -68,8 +68,10 @@ class VertexProvider(Provider):
         if not config.base_url and region in _MULTI_REGIONS:
             self.base_url = _MULTI_REGION_URL.format(region=region)
         project = quote(config.project_id or "", safe="")
-        self._models_url = (f"{self.base_url}/v1/projects/{project}/locations/"
-                            f"{quote(region, safe='')}/publishers/anthropic/models/")
+        self._models_url = (
+            f"{self.base_url}/v1/projects/{project}/locations/"
+            f"{quote(region, safe='')}/publishers/anthropic/models/"
+        )
         self._google = GoogleCredentials(config.credentials_file, name=self.name)
         self._tokens = TokenCache(self._google.fetch, name=f"provider {self.name!r}")
 
@@ -105,14 +107,18 @@ class VertexProvider(Provider):
         method = "streamRawPredict" if request.stream else "rawPredict"
         return f"{self._models_url}{quote(upstream_model, safe='@')}:{method}"
 
-    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
-                      url: str, body: bytes) -> dict[str, str]:
+    async def headers(
+        self, request: RelayRequest, key: KeyConfig | None, *, url: str, body: bytes
+    ) -> dict[str, str]:
         headers = upstream_headers(request.headers.items())
         headers.pop(ANTHROPIC_VERSION, None)
         betas = headers.pop(ANTHROPIC_BETA, None)
         if betas is not None:
-            kept = [b for b in (v.strip() for v in betas.split(","))
-                    if b and not b.startswith(_DROPPED_BETA_PREFIX)]
+            kept = [
+                b
+                for b in (v.strip() for v in betas.split(","))
+                if b and not b.startswith(_DROPPED_BETA_PREFIX)
+            ]
             if kept:
                 headers[ANTHROPIC_BETA] = ",".join(kept)
         headers[CONTENT_TYPE] = "application/json"
@@ -126,11 +132,12 @@ class VertexProvider(Provider):
         return headers
 
     def adapt_body(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        return {"anthropic_version": VERTEX_VERSION,
-                **{k: v for k, v in body.items() if k != "anthropic_version"}}
+        return {
+            "anthropic_version": VERTEX_VERSION,
+            **{k: v for k, v in body.items() if k != "anthropic_version"},
+        }
 
-    def place_model(self, body: dict[str, Any], request: RelayRequest,
-                    upstream_model: str) -> None:
+    def place_model(self, body: dict[str, Any], request: RelayRequest, upstream_model: str) -> None:
         if _counting(request):
             body["model"] = upstream_model
         else:

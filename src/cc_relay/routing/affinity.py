@@ -26,8 +26,13 @@ class Placement:
 
 
 class Affinity:
-    def __init__(self, *, capacity: int = DEFAULT_CAPACITY, ttl: float = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._entries: OrderedDict[str, tuple[Placement, float]] = OrderedDict()
         self._capacity = capacity
         self._ttl = ttl
@@ -50,4 +55,3 @@ class Affinity:
 
     def __len__(self) -> int:
         return len(self._entries)
-

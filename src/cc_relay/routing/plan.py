@@ -59,8 +59,13 @@ class Plan:
     _placement: Placement | None = None
 
     @classmethod
-    def build(cls, router: Router, ctx: RouteContext, providers: Sequence[Provider],
-              placement: Placement | None) -> Plan:
+    def build(
+        cls,
+        router: Router,
+        ctx: RouteContext,
+        providers: Sequence[Provider],
+        placement: Placement | None,
+    ) -> Plan:
         slots = [_Slot(p, p.upstream_model(ctx.model)) for p in providers]
         return cls(router, ctx, slots, _placement=placement)
 
@@ -80,8 +85,9 @@ class Plan:
         breaker = self.router.breakers[name]
         if slot.breaker_generation is None:
             if not breaker.acquire():
-                self.skipped.append(Skip(name, f"circuit {breaker.state.value}",
-                                         breaker.retry_at()))
+                self.skipped.append(
+                    Skip(name, f"circuit {breaker.state.value}", breaker.retry_at())
+                )
                 return None
             slot.breaker_generation = breaker.generation
         pool = self.router.pools[name]
@@ -91,13 +97,19 @@ class Plan:
                 return None
             slot.keys_tried.append("")
             return Attempt(slot.provider, None, slot.upstream_model)
-        prefer = (self._placement.key if self._placement is not None
-                  and self._placement.provider == name else None)
+        prefer = (
+            self._placement.key
+            if self._placement is not None and self._placement.provider == name
+            else None
+        )
         lease = pool.acquire(self.ctx.input_tokens, prefer=prefer, exclude=slot.keys_tried)
         if lease is None:
             self._release_breaker(slot)
-            why = ("every key was tried" if len(slot.keys_tried) >= len(pool)
-                   else "no key can take the request now")
+            why = (
+                "every key was tried"
+                if len(slot.keys_tried) >= len(pool)
+                else "no key can take the request now"
+            )
             self.skipped.append(Skip(name, why, pool.available_at()))
             return None
         slot.keys_tried.append(lease.fingerprint)
@@ -105,8 +117,7 @@ class Plan:
 
     def _release_breaker(self, slot: _Slot) -> None:
         if slot.breaker_generation is not None:
-            self.router.breakers[slot.provider.name].cancelled(
-                generation=slot.breaker_generation)
+            self.router.breakers[slot.provider.name].cancelled(generation=slot.breaker_generation)
             slot.breaker_generation = None
 
     def _current(self) -> _Slot:
@@ -123,9 +134,16 @@ class Plan:
         if self.ctx.session is not None:
             self.router.place(self.ctx.session, attempt)
 
-    def failed(self, attempt: Attempt, *, status: int | None = None,
-               retry_after: float | None = None, spend_cap: bool = False,
-               timeout: bool = False, connect_error: bool = False) -> None:
+    def failed(
+        self,
+        attempt: Attempt,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        spend_cap: bool = False,
+        timeout: bool = False,
+        connect_error: bool = False,
+    ) -> None:
         """Record a failed attempt and choose what the next one is."""
         slot = self._current()
         lease = attempt.lease
@@ -162,4 +180,3 @@ class Plan:
     def seconds_until_retry(self, now: float | None = None) -> float:
         at = self.retry_at()
         return max(0.0, at - (time.monotonic() if now is None else now))
-

@@ -53,7 +53,7 @@ class ModelResolver:
         # Only strip the discovery prefix when a provider name follows it, so an
         # upstream id such as "anthropic/claude-opus-4" on OpenRouter stays intact.
         if model.startswith(DISCOVERY_PREFIX):
-            rest = model[len(DISCOVERY_PREFIX):]
+            rest = model[len(DISCOVERY_PREFIX) :]
             if rest.partition("/")[0] in self._by_name:
                 return rest
         return model

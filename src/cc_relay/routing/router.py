@@ -35,19 +35,29 @@ class UnknownModel(LookupError):
 class Router:
     """Model-aware candidate selection, the strategy's order, keys and circuits."""
 
-    def __init__(self, providers: Sequence[Provider], config: RoutingConfig | None = None, *,
-                 aliases: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        config: RoutingConfig | None = None,
+        *,
+        aliases: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config or RoutingConfig()
         self.providers = [p for p in providers if p.config.enabled]
         self.stats = {p.name: ProviderStats() for p in self.providers}
         self.strategy = strategies.create(self.config, self.stats)
         self.resolver = ModelResolver(self.providers, aliases or {})
-        self.pools = {p.name: KeyPool(p.config.keys, selection=p.config.key_selection,
-                                      clock=clock) for p in self.providers}
-        self.breakers = {p.name: CircuitBreaker(_breaker_settings(p), clock=clock,
-                                                name=p.name, on_change=log_change)
-                         for p in self.providers}
+        self.pools = {
+            p.name: KeyPool(p.config.keys, selection=p.config.key_selection, clock=clock)
+            for p in self.providers
+        }
+        self.breakers = {
+            p.name: CircuitBreaker(
+                _breaker_settings(p), clock=clock, name=p.name, on_change=log_change
+            )
+            for p in self.providers
+        }
         self.affinity = Affinity(clock=clock)
         self._clock = clock
 
@@ -66,8 +76,9 @@ class Router:
             plan.skipped.append(_left_out(self, left_out, ctx))
         return plan
 
-    def _order(self, model: str, ctx: RouteContext | None
-               ) -> tuple[RouteContext, list[Provider], list[Provider], Placement | None]:
+    def _order(
+        self, model: str, ctx: RouteContext | None
+    ) -> tuple[RouteContext, list[Provider], list[Provider], Placement | None]:
         """Candidates in the strategy's order, the session's provider first."""
         resolved, candidates = self.candidates(model)
         if not candidates:
@@ -102,38 +113,70 @@ class Router:
         skipped: list[dict[str, Any]] = []
         for provider in ordered:
             verdict = self._verdict(provider, ctx, now)
-            entry = {"provider": provider.name, "type": provider.config.type,
-                     "upstream_model": provider.upstream_model(resolved), **verdict,
-                     "why": self.strategy.describe(provider, ctx)}
+            entry = {
+                "provider": provider.name,
+                "type": provider.config.type,
+                "upstream_model": provider.upstream_model(resolved),
+                **verdict,
+                "why": self.strategy.describe(provider, ctx),
+            }
             (attempts if verdict.pop("usable") else skipped).append(entry)
-        skipped += [{"provider": p.name, "reason": "left out by the strategy",
-                     "why": self.strategy.describe(p, ctx)}
-                    for p in candidates if p not in ordered]
-        skipped += [{"provider": p.name, "reason": f"does not serve {resolved!r}"}
-                    for p in self.providers if p not in candidates]
-        return {"model": model, "resolved_model": resolved,
-                "strategy": self.strategy.name, "session_affinity": placement is not None,
-                "estimated_input_tokens": ctx.input_tokens, "attempts": attempts,
-                "skipped": skipped}
+        skipped += [
+            {
+                "provider": p.name,
+                "reason": "left out by the strategy",
+                "why": self.strategy.describe(p, ctx),
+            }
+            for p in candidates
+            if p not in ordered
+        ]
+        skipped += [
+            {"provider": p.name, "reason": f"does not serve {resolved!r}"}
+            for p in self.providers
+            if p not in candidates
+        ]
+        return {
+            "model": model,
+            "resolved_model": resolved,
+            "strategy": self.strategy.name,
+            "session_affinity": placement is not None,
+            "estimated_input_tokens": ctx.input_tokens,
+            "attempts": attempts,
+            "skipped": skipped,
+        }
 
     def _verdict(self, provider: Provider, ctx: RouteContext, now: float) -> dict[str, Any]:
         breaker = self.breakers[provider.name]
         circuit = breaker.state.value
         if not breaker.allows():
             retry = breaker.retry_at()
-            return {"usable": False, "circuit": circuit,
-                    "reason": f"circuit {circuit}" + (f", probe in {retry - now:.1f}s"
-                                                      if retry else "")}
+            return {
+                "usable": False,
+                "circuit": circuit,
+                "reason": f"circuit {circuit}"
+                + (f", probe in {retry - now:.1f}s" if retry else ""),
+            }
         pool = self.pools[provider.name]
         if not len(pool):
-            return {"usable": True, "circuit": circuit, "key": None,
-                    "reason": "no keys configured: client credentials or none"}
+            return {
+                "usable": True,
+                "circuit": circuit,
+                "key": None,
+                "reason": "no keys configured: client credentials or none",
+            }
         wait = pool.available_at() - self._clock()  # available_at reads the clock first
         if wait > 0:
-            return {"usable": False, "circuit": circuit,
-                    "reason": f"every key is rate limited; next free in {wait:.1f}s"}
-        return {"usable": True, "circuit": circuit, "keys": len(pool),
-                "reason": "model match, circuit closed, key budget left"}
+            return {
+                "usable": False,
+                "circuit": circuit,
+                "reason": f"every key is rate limited; next free in {wait:.1f}s",
+            }
+        return {
+            "usable": True,
+            "circuit": circuit,
+            "keys": len(pool),
+            "reason": "model match, circuit closed, key budget left",
+        }
 
     def known_models(self) -> list[str]:
         """Aliases, every exact id a provider names or discovered, then the patterns."""
@@ -141,23 +184,27 @@ class Router:
         for p in self.providers:
             ids.update(dict.fromkeys(p.config.listed_models))
             ids.update(dict.fromkeys(info.id for info in p.discovered))
-        patterns = {pat: None for p in self.providers for pat in p.config.model_patterns
-                    if pat not in ids}
+        patterns = {
+            pat: None for p in self.providers for pat in p.config.model_patterns if pat not in ids
+        }
         return [*ids, *patterns]
 
 
 def _breaker_settings(provider: Provider) -> BreakerSettings:
     circuit = provider.config.circuit
-    return BreakerSettings(failure_threshold=circuit.failure_threshold,
-                           cooldown=circuit.cooldown,
-                           half_open_probes=circuit.half_open_probes)
+    return BreakerSettings(
+        failure_threshold=circuit.failure_threshold,
+        cooldown=circuit.cooldown,
+        half_open_probes=circuit.half_open_probes,
+    )
 
 
 def _with_model(ctx: RouteContext | None, model: str) -> RouteContext:
     if ctx is None:
         return RouteContext(model=model)
-    return RouteContext(model=model, input_tokens=ctx.input_tokens,
-                        max_tokens=ctx.max_tokens, session=ctx.session)
+    return RouteContext(
+        model=model, input_tokens=ctx.input_tokens, max_tokens=ctx.max_tokens, session=ctx.session
+    )
 
 
 def _put_first(ordered: list[Provider], name: str) -> list[Provider]:

@@ -30,10 +30,13 @@ class ProviderStats:
             self.ttft_ewma += EWMA_ALPHA * (seconds - self.ttft_ewma)
 
     def as_dict(self) -> dict[str, object]:
-        return {"in_flight": self.in_flight, "requests": self.requests,
-                "failures": self.failures,
-                "ttft_ms": round(self.ttft_ewma * 1000, 1) if self.ttft_ewma is not None
-                else None,
-                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "cache_read_tokens": self.cache_read_tokens,
-                "affinity_hits": self.affinity_hits}
+        return {
+            "in_flight": self.in_flight,
+            "requests": self.requests,
+            "failures": self.failures,
+            "ttft_ms": round(self.ttft_ewma * 1000, 1) if self.ttft_ewma is not None else None,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "affinity_hits": self.affinity_hits,
+        }

@@ -38,8 +38,9 @@ def block_family(block: dict[str, Any], ledger: SignatureLedger) -> str | None:
     return ledger.family_of(signature)
 
 
-def guard_thinking(body: dict[str, Any], family: str,
-                   ledger: SignatureLedger) -> dict[str, Any] | None:
+def guard_thinking(
+    body: dict[str, Any], family: str, ledger: SignatureLedger
+) -> dict[str, Any] | None:
     """A copy of ``body`` fit for ``family``, or None when it is fine as it is."""
     messages = body.get("messages")
     if not isinstance(messages, list):
@@ -57,8 +58,9 @@ def guard_thinking(body: dict[str, Any], family: str,
     if not changed:
         return None
     out = dict(body)
-    out["messages"] = [{**m, "content": changed[i]} if i in changed else m
-                       for i, m in enumerate(messages)]
+    out["messages"] = [
+        {**m, "content": changed[i]} if i in changed else m for i, m in enumerate(messages)
+    ]
     if _needs_thinking_off(out, changed):
         out.pop("thinking", None)
         _drop_thinking_edits(out)
@@ -76,9 +78,14 @@ def _needs_thinking_off(body: dict[str, Any], changed: dict[int, list[Any]]) -> 
     if not isinstance(thinking, dict) or thinking.get("type") == "disabled":
         return False
     messages = body["messages"]
-    last_assistant = next((i for i in range(len(messages) - 1, -1, -1)
-                           if isinstance(messages[i], dict)
-                           and messages[i].get("role") == "assistant"), None)
+    last_assistant = next(
+        (
+            i
+            for i in range(len(messages) - 1, -1, -1)
+            if isinstance(messages[i], dict) and messages[i].get("role") == "assistant"
+        ),
+        None,
+    )
     if last_assistant is None or last_assistant not in changed:
         return False
     content = changed[last_assistant]
@@ -92,8 +99,11 @@ def _drop_thinking_edits(body: dict[str, Any]) -> None:
     management = body.get("context_management")
     if not isinstance(management, dict) or not isinstance(management.get("edits"), list):
         return
-    edits = [e for e in management["edits"]
-             if not (isinstance(e, dict) and "thinking" in str(e.get("type", "")))]
+    edits = [
+        e
+        for e in management["edits"]
+        if not (isinstance(e, dict) and "thinking" in str(e.get("type", "")))
+    ]
     if edits:
         body["context_management"] = {**management, "edits": edits}
     else:

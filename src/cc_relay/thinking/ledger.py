@@ -27,8 +27,13 @@ def signature_key(signature: str) -> bytes:
 class SignatureLedger:
     """An LRU map from signature hash to family, with a time limit per entry."""
 
-    def __init__(self, *, capacity: int = DEFAULT_CAPACITY, ttl: float = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
         self._capacity = capacity
         self._ttl = ttl

@@ -32,9 +32,9 @@ def create(name: str, rng: random.Random) -> Selector:
         return Uniform(rng)
     if name == "weighted":
         return Weighted(rng)
-    raise UnknownSelection(f"keypool: unknown selection {name!r}; "
-                           f"expected one of {', '.join(SELECTIONS)}")
+    raise UnknownSelection(
+        f"keypool: unknown selection {name!r}; expected one of {', '.join(SELECTIONS)}"
+    )
 
 
-__all__ = ["LeastLoaded", "RoundRobin", "SELECTIONS", "Selector", "Uniform", "Weighted",
-           "create"]
+__all__ = ["LeastLoaded", "RoundRobin", "SELECTIONS", "Selector", "Uniform", "Weighted", "create"]

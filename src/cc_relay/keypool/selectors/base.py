@@ -21,15 +21,17 @@ class Selector(Protocol):
 
     def select(self, ready: Sequence[KeyState], now: float) -> KeyState: ...
 
-    def pick(self, keys: Sequence[KeyState], estimate: float, now: float,
-             exclude: Collection[str]) -> KeyState | None:
+    def pick(
+        self, keys: Sequence[KeyState], estimate: float, now: float, exclude: Collection[str]
+    ) -> KeyState | None:
         """A key of ``keys`` (one tier) that can take ``estimate`` tokens now, leaving
         out ``exclude`` (fingerprints); None when none can."""
         ...
 
 
-def ready_keys(keys: Sequence[KeyState], estimate: float, now: float,
-               exclude: Collection[str]) -> list[KeyState]:
+def ready_keys(
+    keys: Sequence[KeyState], estimate: float, now: float, exclude: Collection[str]
+) -> list[KeyState]:
     return [s for s in keys if s.ready_at(estimate) <= now and s.fingerprint not in exclude]
 
 
@@ -39,7 +41,8 @@ class ScanAll(ABC):
     @abstractmethod
     def select(self, ready: Sequence[KeyState], now: float) -> KeyState: ...
 
-    def pick(self, keys: Sequence[KeyState], estimate: float, now: float,
-             exclude: Collection[str]) -> KeyState | None:
+    def pick(
+        self, keys: Sequence[KeyState], estimate: float, now: float, exclude: Collection[str]
+    ) -> KeyState | None:
         ready = ready_keys(keys, estimate, now, exclude)
         return self.select(ready, now) if ready else None

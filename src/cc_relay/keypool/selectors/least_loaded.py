@@ -29,8 +29,9 @@ class LeastLoaded(ScanAll):
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
 
-    def pick(self, keys: Sequence[KeyState], estimate: float, now: float,
-             exclude: Collection[str]) -> KeyState | None:
+    def pick(
+        self, keys: Sequence[KeyState], estimate: float, now: float, exclude: Collection[str]
+    ) -> KeyState | None:
         if len(keys) > SAMPLE_ABOVE:
             first = self._rng.randrange(len(keys))
             second = (first + 1 + self._rng.randrange(len(keys) - 1)) % len(keys)
@@ -47,9 +48,9 @@ class LeastLoaded(ScanAll):
             if share < best_share:
                 continue
             if share == best_share and (
-                    state.in_flight > best.in_flight
-                    or (state.in_flight == best.in_flight
-                        and state.last_used >= best.last_used)):
+                state.in_flight > best.in_flight
+                or (state.in_flight == best.in_flight and state.last_used >= best.last_used)
+            ):
                 continue
             best, best_share = state, share
         return best

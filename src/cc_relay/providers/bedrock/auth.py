@@ -40,8 +40,16 @@ from cc_relay.headers import AUTHORIZATION
 from cc_relay.observability import fingerprint
 from cc_relay.providers.bedrock.errors import NoCredentials
 
-__all__ = ["ADVISORY_REFRESH", "BEARER_ENV", "BedrockAuth", "Found", "MANDATORY_REFRESH",
-           "SERVICE", "host_header", "sign"]
+__all__ = [
+    "ADVISORY_REFRESH",
+    "BEARER_ENV",
+    "BedrockAuth",
+    "Found",
+    "MANDATORY_REFRESH",
+    "SERVICE",
+    "host_header",
+    "sign",
+]
 
 log = logging.getLogger("cc_relay.providers.bedrock")
 
@@ -71,8 +79,9 @@ def host_header(url: str) -> str:
     return host
 
 
-def sign(credentials: Any, *, region: str, url: str, body: bytes,
-         headers: Mapping[str, str]) -> dict[str, str]:
+def sign(
+    credentials: Any, *, region: str, url: str, body: bytes, headers: Mapping[str, str]
+) -> dict[str, str]:
     """``headers`` plus ``x-amz-date``, ``x-amz-security-token`` (with temporary
     credentials) and the SigV4 ``authorization``, all signed over the URL and body."""
     request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
@@ -83,9 +92,13 @@ def sign(credentials: Any, *, region: str, url: str, body: bytes,
 class BedrockAuth:
     """The credentials of one Bedrock provider, and the headers they give a request."""
 
-    def __init__(self, config: ProviderConfig, *,
-                 environ: Mapping[str, str] | None = None,
-                 resolve: Callable[[], Found] | None = None) -> None:
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        resolve: Callable[[], Found] | None = None,
+    ) -> None:
         """``environ`` and ``resolve`` (the search, run in a thread) replace the process
         environment and botocore's chain, for tests."""
         if not config.region:
@@ -108,18 +121,25 @@ class BedrockAuth:
     async def start(self) -> None:
         await self._search()
         if self.mode == "none" and not self._config.keys:
-            log.warning("provider %r: no AWS credentials or Bedrock API key found; requests "
-                        "to it fail until some appear", self._config.name)
+            log.warning(
+                "provider %r: no AWS credentials or Bedrock API key found; requests "
+                "to it fail until some appear",
+                self._config.name,
+            )
         else:
-            log.info("provider %r authenticates with %s", self._config.name,
-                     "Bedrock API keys" if self._config.keys else self.mode)
+            log.info(
+                "provider %r authenticates with %s",
+                self._config.name,
+                "Bedrock API keys" if self._config.keys else self.mode,
+            )
 
     async def close(self) -> None:
         if self._refreshing is not None and not self._refreshing.done():
             self._refreshing.cancel()
 
-    async def headers(self, *, url: str, body: bytes, key: KeyConfig | None,
-                      base: Mapping[str, str]) -> dict[str, str]:
+    async def headers(
+        self, *, url: str, body: bytes, key: KeyConfig | None, base: Mapping[str, str]
+    ) -> dict[str, str]:
         """``base`` plus authentication for one request to ``url`` carrying ``body``."""
         if key is not None:
             return {**base, AUTHORIZATION: f"Bearer {key.key}"}
@@ -136,27 +156,38 @@ class BedrockAuth:
         """Look for credentials (in a thread), at most once per RESOLVE_RETRY."""
         async with self._lock:
             now = time.monotonic()
-            if self._source is not None or self._bearer is not None or (
-                    now - self._searched_at < RESOLVE_RETRY):
+            if (
+                self._source is not None
+                or self._bearer is not None
+                or (now - self._searched_at < RESOLVE_RETRY)
+            ):
                 return
             self._searched_at = now
             try:
                 source, bearer, mode = await asyncio.to_thread(self._resolve)
-                frozen = (await asyncio.to_thread(source.get_frozen_credentials)
-                          if source is not None else None)
+                frozen = (
+                    await asyncio.to_thread(source.get_frozen_credentials)
+                    if source is not None
+                    else None
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # botocore raises many kinds; none may kill the relay
-                log.warning("provider %r: looking for AWS credentials failed: %s: %s",
-                            self._config.name, type(exc).__name__, exc)
+                log.warning(
+                    "provider %r: looking for AWS credentials failed: %s: %s",
+                    self._config.name,
+                    type(exc).__name__,
+                    exc,
+                )
                 return
             self._source, self._frozen, self._bearer, self.mode = source, frozen, bearer, mode
 
     def _search_config(self) -> Found:
         config = self._config
         if config.aws_access_key_id and config.aws_secret_access_key:
-            creds = Credentials(config.aws_access_key_id, config.aws_secret_access_key,
-                                config.aws_session_token)
+            creds = Credentials(
+                config.aws_access_key_id, config.aws_secret_access_key, config.aws_session_token
+            )
             return creds, None, f"sigv4 (config key {fingerprint(creds.access_key)})"
         if config.aws_profile:
             return self._from_session(config.aws_profile)
@@ -181,8 +212,9 @@ class BedrockAuth:
     async def _credentials(self) -> Any:
         source = self._source
         if source is None:
-            raise NoCredentials(f"provider {self._config.name!r} has no AWS credentials "
-                                "and no Bedrock API key")
+            raise NoCredentials(
+                f"provider {self._config.name!r} has no AWS credentials and no Bedrock API key"
+            )
         if isinstance(source, RefreshableCredentials):
             if source.refresh_needed(MANDATORY_REFRESH):
                 await self._refresh_now(source)
@@ -199,8 +231,10 @@ class BedrockAuth:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                raise NoCredentials(f"provider {self._config.name!r}: refreshing AWS "
-                                    f"credentials failed: {type(exc).__name__}") from None
+                raise NoCredentials(
+                    f"provider {self._config.name!r}: refreshing AWS "
+                    f"credentials failed: {type(exc).__name__}"
+                ) from None
 
     def _refresh_soon(self, source: Any) -> None:
         if self._refreshing is None or self._refreshing.done():
@@ -212,5 +246,8 @@ class BedrockAuth:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("provider %r: refreshing AWS credentials failed (%s); the current "
-                        "ones stay in use", self._config.name, type(exc).__name__)
+            log.warning(
+                "provider %r: refreshing AWS credentials failed (%s); the current ones stay in use",
+                self._config.name,
+                type(exc).__name__,
+            )

@@ -25,30 +25,39 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["BEDROCK_ANTHROPIC_VERSION", "RENAMED_BETAS", "SUPPORTED_BETAS",
-           "count_tokens_body", "filter_betas", "header_betas", "invoke_body"]
+__all__ = [
+    "BEDROCK_ANTHROPIC_VERSION",
+    "RENAMED_BETAS",
+    "SUPPORTED_BETAS",
+    "count_tokens_body",
+    "filter_betas",
+    "header_betas",
+    "invoke_body",
+]
 
 BEDROCK_ANTHROPIC_VERSION: Final = "bedrock-2023-05-31"
 
-SUPPORTED_BETAS: Final = frozenset({
-    "compact-2026-01-12",
-    "computer-use-2024-10-22",
-    "computer-use-2025-01-24",
-    "computer-use-2025-11-24",
-    "context-1m-2025-08-07",
-    "context-management-2025-06-27",
-    "dangerous-tool-use-2026-09-03",
-    "effort-2025-11-24",
-    "fine-grained-tool-streaming-2025-05-14",
-    "interleaved-thinking-2025-05-14",
-    "mid-conversation-output-config-2026-07-01",
-    "mid-conversation-tool-changes-2026-07-01",
-    "output-128k-2025-02-19",
-    "thinking-binding-controls-2026-08-01",
-    "thinking-display-updates-2026-08-18",
-    "token-efficient-tools-2025-02-19",
-    "tool-search-tool-2025-10-19",
-})
+SUPPORTED_BETAS: Final = frozenset(
+    {
+        "compact-2026-01-12",
+        "computer-use-2024-10-22",
+        "computer-use-2025-01-24",
+        "computer-use-2025-11-24",
+        "context-1m-2025-08-07",
+        "context-management-2025-06-27",
+        "dangerous-tool-use-2026-09-03",
+        "effort-2025-11-24",
+        "fine-grained-tool-streaming-2025-05-14",
+        "interleaved-thinking-2025-05-14",
+        "mid-conversation-output-config-2026-07-01",
+        "mid-conversation-tool-changes-2026-07-01",
+        "output-128k-2025-02-19",
+        "thinking-binding-controls-2026-08-01",
+        "thinking-display-updates-2026-08-18",
+        "token-efficient-tools-2025-02-19",
+        "tool-search-tool-2025-10-19",
+    }
+)
 
 RENAMED_BETAS: Final[dict[str, str]] = {
     "advanced-tool-use-2025-11-20": "tool-search-tool-2025-10-19",

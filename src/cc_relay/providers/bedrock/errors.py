@@ -34,8 +34,16 @@ import orjson
 
 from cc_relay.types import UpstreamAnswer, UpstreamFailure
 
-__all__ = ["BedrockError", "ChecksumMismatch", "ERRORS", "EventStreamError", "NoCredentials",
-           "anthropic_error", "error_answer", "error_for"]
+__all__ = [
+    "BedrockError",
+    "ChecksumMismatch",
+    "ERRORS",
+    "EventStreamError",
+    "NoCredentials",
+    "anthropic_error",
+    "error_answer",
+    "error_for",
+]
 
 ERROR_TYPE_HEADER: Final = "x-amzn-errortype"
 
@@ -79,9 +87,15 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
 
 #: Anthropic's error type for a status when Bedrock names no known error.
 _BY_STATUS: Final[dict[int, str]] = {
-    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-    404: "not_found_error", 408: "timeout_error", 413: "request_too_large",
-    429: "rate_limit_error", 503: "overloaded_error", 504: "timeout_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    504: "timeout_error",
     529: "overloaded_error",
 }
 
@@ -105,8 +119,11 @@ def error_answer(status: int, error_type: str, message: str) -> UpstreamAnswer:
 def anthropic_error(answer: UpstreamAnswer) -> UpstreamAnswer:
     """A Bedrock error answer (``{"message": ...}`` + ``x-amzn-ErrorType``) in Anthropic's
     shape; Bedrock's own message text is kept verbatim."""
-    headers = {k: v for k, v in answer.headers.items()
-               if k.lower() not in (ERROR_TYPE_HEADER, "content-type")}
+    headers = {
+        k: v
+        for k, v in answer.headers.items()
+        if k.lower() not in (ERROR_TYPE_HEADER, "content-type")
+    }
     name = next((v for k, v in answer.headers.items() if k.lower() == ERROR_TYPE_HEADER), None)
     status, error_type = error_for(name, answer.status)
     message = _message(answer.body) or f"Amazon Bedrock answered HTTP {answer.status}"

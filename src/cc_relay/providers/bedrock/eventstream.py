@@ -27,8 +27,14 @@ from typing import Final, TypeAlias
 
 from cc_relay.providers.bedrock.errors import ChecksumMismatch, EventStreamError
 
-__all__ = ["Frame", "FrameReader", "HeaderValue", "MAX_HEADERS_LENGTH", "MAX_PAYLOAD_LENGTH",
-           "parse_headers"]
+__all__ = [
+    "Frame",
+    "FrameReader",
+    "HeaderValue",
+    "MAX_HEADERS_LENGTH",
+    "MAX_PAYLOAD_LENGTH",
+    "parse_headers",
+]
 
 HeaderValue: TypeAlias = bool | int | bytes | str | uuid.UUID
 
@@ -101,14 +107,15 @@ class FrameReader:
     @staticmethod
     def _check_prelude(buffer: bytearray, offset: int) -> int:
         total, headers_length, crc = _PRELUDE.unpack_from(buffer, offset)
-        if zlib.crc32(memoryview(buffer)[offset:offset + 8]) != crc:
+        if zlib.crc32(memoryview(buffer)[offset : offset + 8]) != crc:
             raise ChecksumMismatch("event stream: prelude checksum mismatch")
         if headers_length > MAX_HEADERS_LENGTH:
             raise EventStreamError(f"event stream: headers too long ({headers_length} bytes)")
         payload_length = total - headers_length - _OVERHEAD
         if payload_length < 0:
-            raise EventStreamError(f"event stream: frame length {total} cannot hold "
-                                   f"{headers_length} bytes of headers")
+            raise EventStreamError(
+                f"event stream: frame length {total} cannot hold {headers_length} bytes of headers"
+            )
         if payload_length > MAX_PAYLOAD_LENGTH:
             raise EventStreamError(f"event stream: payload too long ({payload_length} bytes)")
         return int(total)
@@ -117,12 +124,12 @@ class FrameReader:
     def _frame(buffer: bytearray, offset: int, total: int) -> Frame:
         end = offset + total
         (crc,) = _CRC.unpack_from(buffer, end - 4)
-        if zlib.crc32(memoryview(buffer)[offset:end - 4]) != crc:
+        if zlib.crc32(memoryview(buffer)[offset : end - 4]) != crc:
             raise ChecksumMismatch("event stream: message checksum mismatch")
         (headers_length,) = _CRC.unpack_from(buffer, offset + 4)
         headers_end = offset + PRELUDE_LENGTH + headers_length
-        headers = parse_headers(bytes(buffer[offset + PRELUDE_LENGTH:headers_end]))
-        return Frame(headers, bytes(buffer[headers_end:end - 4]))
+        headers = parse_headers(bytes(buffer[offset + PRELUDE_LENGTH : headers_end]))
+        return Frame(headers, bytes(buffer[headers_end : end - 4]))
 
 
 def parse_headers(data: bytes) -> dict[str, HeaderValue]:
@@ -132,7 +139,7 @@ def parse_headers(data: bytes) -> dict[str, HeaderValue]:
     try:
         while pos < size:
             name_length = data[pos]
-            name = data[pos + 1:pos + 1 + name_length].decode("utf-8")
+            name = data[pos + 1 : pos + 1 + name_length].decode("utf-8")
             pos += 1 + name_length
             kind = data[pos]
             pos += 1
@@ -159,10 +166,10 @@ def _value(data: bytes, pos: int, kind: int) -> tuple[HeaderValue, int]:
     if kind in (_BYTES, _STRING):
         (length,) = _U16.unpack_from(data, pos)
         end = pos + 2 + length
-        raw = data[pos + 2:end]
+        raw = data[pos + 2 : end]
         return (raw.decode("utf-8") if kind == _STRING else raw), end
     if kind == _UUID:
-        raw = data[pos:pos + 16]
+        raw = data[pos : pos + 16]
         if len(raw) != 16:
             raise EventStreamError("event stream: header block ends mid-uuid")
         return uuid.UUID(bytes=raw), pos + 16

@@ -27,8 +27,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["KNOWN_IDS", "PROFILE_PREFIXES", "bedrock_model_id", "foundation_model_id",
-           "profile_prefix"]
+__all__ = [
+    "KNOWN_IDS",
+    "PROFILE_PREFIXES",
+    "bedrock_model_id",
+    "foundation_model_id",
+    "profile_prefix",
+]
 
 #: Anthropic ids whose Bedrock base id no rule derives.
 KNOWN_IDS: Final[dict[str, str]] = {
@@ -80,6 +85,6 @@ def foundation_model_id(model_id: str) -> str:
     """The base model behind an inference profile id: Bedrock's CountTokens accepts only
     foundation-model ids and answers a profile id with a ValidationException."""
     for prefix in PROFILE_PREFIXES:
-        if model_id.startswith(prefix) and model_id[len(prefix):].startswith("anthropic."):
-            return model_id[len(prefix):]
+        if model_id.startswith(prefix) and model_id[len(prefix) :].startswith("anthropic."):
+            return model_id[len(prefix) :]
     return model_id

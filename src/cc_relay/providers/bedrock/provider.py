@@ -82,8 +82,9 @@ class BedrockProvider(Provider):
             action = "invoke-with-response-stream" if request.stream else "invoke"
         return f"{self.base_url}/model/{quote(model, safe=':')}/{action}"
 
-    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
-                      url: str, body: bytes) -> dict[str, str]:
+    async def headers(
+        self, request: RelayRequest, key: KeyConfig | None, *, url: str, body: bytes
+    ) -> dict[str, str]:
         base = {"host": host_header(url), CONTENT_TYPE: _JSON}
         headers = await self.auth.headers(url=url, body=body, key=key, base=base)
         # Unsigned on purpose: a proxy may rewrite these without breaking the signature.
@@ -114,8 +115,12 @@ class BedrockProvider(Provider):
         new = [beta for beta in dropped if beta not in self._betas_reported]
         if new:
             self._betas_reported.update(new)
-            log.info("provider %r: Bedrock does not take anthropic-beta %s; not sending it",
-                     self.name, ", ".join(new), extra={"request_id": request_id})
+            log.info(
+                "provider %r: Bedrock does not take anthropic-beta %s; not sending it",
+                self.name,
+                ", ".join(new),
+                extra={"request_id": request_id},
+            )
 
     # -- answers -----------------------------------------------------------------------
 
@@ -123,9 +128,11 @@ class BedrockProvider(Provider):
         return content_type == EVENTSTREAM_CONTENT_TYPE
 
     def decoder(self, *, client_model: str | None) -> StreamDecoder:
-        return BedrockStreamDecoder(client_model=client_model,
-                                    on_signature=self.remember_signature,
-                                    where=f"provider {self.name!r} (Amazon Bedrock)")
+        return BedrockStreamDecoder(
+            client_model=client_model,
+            on_signature=self.remember_signature,
+            where=f"provider {self.name!r} (Amazon Bedrock)",
+        )
 
     def whole(self, body: bytes) -> bytes:
         # InvokeModel answers with Anthropic's message JSON as is; only CountTokens'

@@ -39,9 +39,13 @@ _MESSAGE_STOP: Final = b'"message_stop"'
 class BedrockStreamDecoder:
     """A StreamDecoder for ``InvokeModelWithResponseStream`` answers."""
 
-    def __init__(self, *, client_model: str | None = None,
-                 on_signature: Callable[[str], None] | None = None,
-                 where: str = "Amazon Bedrock") -> None:
+    def __init__(
+        self,
+        *,
+        client_model: str | None = None,
+        on_signature: Callable[[str], None] | None = None,
+        where: str = "Amazon Bedrock",
+    ) -> None:
         self._frames = FrameReader()
         self._cutter = EventCutter(client_model=client_model, on_signature=on_signature)
         self.ended = False
@@ -71,8 +75,9 @@ class BedrockStreamDecoder:
                 if frame.text(":event-type") == "chunk":
                     event = self._event(frame.payload)
                     if event is None:
-                        return self._finish(sse, self._broken(
-                            f"{self._where} sent an unreadable stream chunk"))
+                        return self._finish(
+                            sse, self._broken(f"{self._where} sent an unreadable stream chunk")
+                        )
                     sse += event
             elif kind in ("exception", "error"):
                 return self._finish(sse, self._exception(frame))

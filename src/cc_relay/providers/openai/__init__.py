@@ -79,8 +79,9 @@ class OpenAIProvider(Provider):
     def url(self, request: RelayRequest, upstream_model: str) -> str:
         return f"{self.base_url}/chat/completions"
 
-    async def headers(self, request: RelayRequest, key: KeyConfig | None, *,
-                      url: str, body: bytes) -> dict[str, str]:
+    async def headers(
+        self, request: RelayRequest, key: KeyConfig | None, *, url: str, body: bytes
+    ) -> dict[str, str]:
         # Built from scratch: Anthropic's headers (versions, betas, session ids) mean
         # nothing to these servers, and the client's credential must never leave.
         headers = {
@@ -96,9 +97,15 @@ class OpenAIProvider(Provider):
         return bearer(key.key) if key is not None else {}
 
     def body(self, request: RelayRequest, upstream_model: str) -> bytes:
-        return orjson.dumps(chat_request(request.body, upstream_model, stream=request.stream,
-                                         token_field=self._token_field,
-                                         replay_reasoning=self._replay_reasoning))
+        return orjson.dumps(
+            chat_request(
+                request.body,
+                upstream_model,
+                stream=request.stream,
+                token_field=self._token_field,
+                replay_reasoning=self._replay_reasoning,
+            )
+        )
 
     # -- answers -------------------------------------------------------------------------
 
@@ -121,9 +128,12 @@ class OpenAIProvider(Provider):
         data = await self._get_json("/models", bearer(key) if key else {})
         items = data.get("data") if isinstance(data, dict) else None
         return tuple(
-            ModelInfo(id=item["id"], display_name=item["id"],
-                      created_at=_created_at(item.get("created")))
-            for item in items or () if isinstance(item, dict) and isinstance(item.get("id"), str))
+            ModelInfo(
+                id=item["id"], display_name=item["id"], created_at=_created_at(item.get("created"))
+            )
+            for item in items or ()
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        )
 
 
 def _created_at(created: object) -> str:

@@ -27,16 +27,25 @@ import orjson
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE
 from cc_relay.types import ERROR_TYPES, UpstreamAnswer, error_type
 
-__all__ = ["ERROR_TYPES", "anthropic_error", "error_payload", "error_type", "stream_error",
-           "translate"]
+__all__ = [
+    "ERROR_TYPES",
+    "anthropic_error",
+    "error_payload",
+    "error_type",
+    "stream_error",
+    "translate",
+]
 
 #: How much of a body that is not JSON is kept as the message.
 MAX_TEXT_MESSAGE = 500
-_CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error",
-                            "model_max_prompt_tokens_exceeded"})
+_CONTEXT_CODES = frozenset(
+    {"context_length_exceeded", "exceed_context_size_error", "model_max_prompt_tokens_exceeded"}
+)
 _CONTEXT_WORDING = re.compile(
     r"context length|context window|context size|prompt is too long|input is too long"
-    r"|too many (?:input )?tokens|maximum allowed input length", re.IGNORECASE)
+    r"|too many (?:input )?tokens|maximum allowed input length",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"\d[\d,]*\d")
 _LIMIT = re.compile(r"(?:maximum|max)\D{0,40}?(\d[\d,]*\d)", re.IGNORECASE)
 _DROPPED_HEADERS = frozenset({CONTENT_TYPE, CONTENT_ENCODING, "content-length"})
@@ -128,8 +137,10 @@ def stream_error(error: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             status = 400
         else:
             status = 502
-    return status, {"type": "error",
-                    "error": {"type": error_type(status), "message": _message(error)}}
+    return status, {
+        "type": "error",
+        "error": {"type": error_type(status), "message": _message(error)},
+    }
 
 
 def translate(answer: UpstreamAnswer) -> UpstreamAnswer:

@@ -48,7 +48,7 @@ class Payloads:
         if end < 0:
             self._partial = data
             return
-        self._partial = data[end + 1:]
+        self._partial = data[end + 1 :]
         for line in data[:end].split(b"\n"):
             yield from self._line(line.removesuffix(b"\r"))
 

@@ -51,11 +51,21 @@ from cc_relay.types import InvalidRequest
 __all__ = ["chat_messages", "system_text"]
 
 _BLANK_LINE = "\n\n"
-_DROPPED_ASSISTANT_BLOCKS = frozenset({
-    "thinking", "redacted_thinking", "server_tool_use", "mcp_tool_use", "mcp_tool_result",
-    "web_fetch_tool_result", "code_execution_tool_result", "bash_code_execution_tool_result",
-    "text_editor_code_execution_tool_result", "tool_search_tool_result", "container_upload",
-})
+_DROPPED_ASSISTANT_BLOCKS = frozenset(
+    {
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        "mcp_tool_use",
+        "mcp_tool_result",
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+        "container_upload",
+    }
+)
 _DROPPED_USER_BLOCKS = frozenset({"thinking", "redacted_thinking", "tool_reference"})
 
 Message = dict[str, Any]
@@ -168,8 +178,9 @@ def _user_parts(block: dict[str, Any], where: str) -> list[Part]:
         return [{"type": "text", "text": _search_result(block)}]
     if kind in _DROPPED_USER_BLOCKS:
         return []
-    raise InvalidRequest(f"{where}: content blocks of type {kind!r} cannot be sent to an "
-                         "OpenAI-compatible provider")
+    raise InvalidRequest(
+        f"{where}: content blocks of type {kind!r} cannot be sent to an OpenAI-compatible provider"
+    )
 
 
 def _image(block: dict[str, Any], where: str) -> Part:
@@ -180,8 +191,9 @@ def _image(block: dict[str, Any], where: str) -> Part:
     elif source.get("type") == "url" and isinstance(source.get("url"), str):
         url = source["url"]
     else:
-        raise InvalidRequest(f"{where}.source: an OpenAI-compatible provider takes images "
-                             "as base64 or by URL only")
+        raise InvalidRequest(
+            f"{where}.source: an OpenAI-compatible provider takes images as base64 or by URL only"
+        )
     return {"type": "image_url", "image_url": {"url": url}}
 
 
@@ -198,14 +210,20 @@ def _document(block: dict[str, Any], where: str) -> list[Part]:
         if isinstance(inner, str):
             return [{"type": "text", "text": heading + inner}]
         blocks = inner if isinstance(inner, list) else []
-        return [part for i, b in enumerate(blocks) if isinstance(b, dict)
-                for part in _user_parts(b, f"{where}.source.content[{i}]")]
+        return [
+            part
+            for i, b in enumerate(blocks)
+            if isinstance(b, dict)
+            for part in _user_parts(b, f"{where}.source.content[{i}]")
+        ]
     if kind == "base64" and source.get("media_type") == "application/pdf":
         name = title if isinstance(title, str) and title else "document.pdf"
         data = f"data:application/pdf;base64,{source.get('data')}"
         return [{"type": "file", "file": {"filename": name, "file_data": data}}]
-    raise InvalidRequest(f"{where}.source: an OpenAI-compatible provider takes documents as "
-                         "text or as base64 PDF only; send the text instead")
+    raise InvalidRequest(
+        f"{where}.source: an OpenAI-compatible provider takes documents as "
+        "text or as base64 PDF only; send the text instead"
+    )
 
 
 def _search_result(block: dict[str, Any]) -> str:
@@ -233,8 +251,9 @@ def _tool_message(block: dict[str, Any], where: str, images: list[Part]) -> Mess
                 if part["type"] == "text":
                     texts.append(part["text"])
                 else:
-                    images.append({"type": "text",
-                                   "text": f"(attachment from tool call {tool_id(call_id)})"})
+                    images.append(
+                        {"type": "text", "text": f"(attachment from tool call {tool_id(call_id)})"}
+                    )
                     images.append(part)
     text = "\n".join(texts)
     if block.get("is_error") is True:
@@ -267,8 +286,10 @@ def _assistant(content: object, where: str, replay_reasoning: bool) -> list[Mess
         elif kind == "web_search_tool_result":
             texts.append(_web_results(block))
         elif kind not in _DROPPED_ASSISTANT_BLOCKS:
-            raise InvalidRequest(f"{where}.content[{i}]: content blocks of type {kind!r} "
-                                 "cannot be sent to an OpenAI-compatible provider")
+            raise InvalidRequest(
+                f"{where}.content[{i}]: content blocks of type {kind!r} "
+                "cannot be sent to an OpenAI-compatible provider"
+            )
     text = _BLANK_LINE.join(t for t in texts if t)
     if not text and not calls:
         return []
@@ -285,8 +306,11 @@ def _tool_call(block: dict[str, Any], where: str) -> dict[str, Any]:
     if not isinstance(call_id, str) or not call_id or not isinstance(name, str):
         raise InvalidRequest(f"{where}: a tool_use block needs an id and a name")
     arguments = orjson.dumps(block.get("input") or {}).decode()
-    return {"id": tool_id(call_id), "type": "function",
-            "function": {"name": name, "arguments": arguments}}
+    return {
+        "id": tool_id(call_id),
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
 
 
 def _web_results(block: dict[str, Any]) -> str:

@@ -39,8 +39,9 @@ _STOP_REASONS = {
 }
 
 
-def stop_reason(finish_reason: object, *, has_tool_calls: bool,
-                matched: object = None) -> tuple[str, str | None]:
+def stop_reason(
+    finish_reason: object, *, has_tool_calls: bool, matched: object = None
+) -> tuple[str, str | None]:
     """Anthropic's ``(stop_reason, stop_sequence)`` for one finished choice.
 
     Args:
@@ -48,8 +49,11 @@ def stop_reason(finish_reason: object, *, has_tool_calls: bool,
         has_tool_calls: The answer holds at least one tool call.
         matched: vLLM's ``stop_reason``: the stop string that ended the answer, if any.
     """
-    reason = _STOP_REASONS.get(finish_reason, "end_turn") if isinstance(
-        finish_reason, str) else "end_turn"
+    reason = (
+        _STOP_REASONS.get(finish_reason, "end_turn")
+        if isinstance(finish_reason, str)
+        else "end_turn"
+    )
     if has_tool_calls and reason == "end_turn":
         return "tool_use", None
     if reason == "end_turn" and isinstance(matched, str) and matched:
@@ -81,9 +85,11 @@ class ChatUsage:
             cached = _int(usage.get("prompt_cache_hit_tokens"))
         if prompt is not None and cached is not None:
             cached = min(cached, prompt)
-        return cls(input_tokens=None if prompt is None else prompt - (cached or 0),
-                   output_tokens=_int(usage.get("completion_tokens")),
-                   cache_read_input_tokens=cached)
+        return cls(
+            input_tokens=None if prompt is None else prompt - (cached or 0),
+            output_tokens=_int(usage.get("completion_tokens")),
+            cache_read_input_tokens=cached,
+        )
 
     def as_anthropic(self) -> dict[str, Any]:
         """Anthropic's ``usage`` object; unknown counts are 0, as the SDKs need ints."""

@@ -44,8 +44,13 @@ from typing import Any, Literal
 from cc_relay.providers.openai.messages import chat_messages
 from cc_relay.types import InvalidRequest
 
-__all__ = ["LOW_EFFORT_BELOW", "MEDIUM_EFFORT_BELOW", "TokenField", "chat_request",
-           "reasoning_effort"]
+__all__ = [
+    "LOW_EFFORT_BELOW",
+    "MEDIUM_EFFORT_BELOW",
+    "TokenField",
+    "chat_request",
+    "reasoning_effort",
+]
 
 TokenField = Literal["max_tokens", "max_completion_tokens"]
 """Where the output limit goes. OpenAI deprecated ``max_tokens`` and its reasoning models
@@ -62,8 +67,14 @@ _TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}
 _SAMPLING = ("temperature", "top_p")
 
 
-def chat_request(body: dict[str, Any], model: str, *, stream: bool,
-                 token_field: TokenField, replay_reasoning: bool = True) -> dict[str, Any]:
+def chat_request(
+    body: dict[str, Any],
+    model: str,
+    *,
+    stream: bool,
+    token_field: TokenField,
+    replay_reasoning: bool = True,
+) -> dict[str, Any]:
     """The chat completions body for an Anthropic request body.
 
     Args:
@@ -73,8 +84,10 @@ def chat_request(body: dict[str, Any], model: str, *, stream: bool,
         token_field: The name the output limit goes under.
         replay_reasoning: Send earlier reasoning back (see ``messages.py``).
     """
-    out: dict[str, Any] = {"model": model,
-                           "messages": chat_messages(body, replay_reasoning=replay_reasoning)}
+    out: dict[str, Any] = {
+        "model": model,
+        "messages": chat_messages(body, replay_reasoning=replay_reasoning),
+    }
     if isinstance(body.get("max_tokens"), int):
         out[token_field] = body["max_tokens"]
     for name in _SAMPLING:
@@ -120,9 +133,11 @@ def _tools(tools: object) -> list[dict[str, Any]]:
             raise InvalidRequest(f"tools[{i}]: expected an object with a name")
         kind = tool.get("type")
         if kind not in (None, "custom"):
-            raise InvalidRequest(f"tools[{i}]: {tool['name']!r} is an Anthropic tool of "
-                                 f"type {kind!r}, which an OpenAI-compatible provider "
-                                 "cannot run")
+            raise InvalidRequest(
+                f"tools[{i}]: {tool['name']!r} is an Anthropic tool of "
+                f"type {kind!r}, which an OpenAI-compatible provider "
+                "cannot run"
+            )
         function: dict[str, Any] = {"name": tool["name"]}
         if isinstance(tool.get("description"), str):
             function["description"] = tool["description"]

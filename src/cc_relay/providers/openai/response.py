@@ -26,13 +26,13 @@ from cc_relay.types import UpstreamAnswer, UpstreamStatusError
 
 __all__ = ["anthropic_message"]
 
-_NOT_A_COMPLETION = ("The upstream provider answered with something that is not a chat "
-                     "completion.")
+_NOT_A_COMPLETION = "The upstream provider answered with something that is not a chat completion."
 
 
 def _failure(status: int, envelope: dict[str, Any]) -> UpstreamStatusError:
-    return UpstreamStatusError(UpstreamAnswer(status, {CONTENT_TYPE: "application/json"},
-                                              orjson.dumps(envelope)))
+    return UpstreamStatusError(
+        UpstreamAnswer(status, {CONTENT_TYPE: "application/json"}, orjson.dumps(envelope))
+    )
 
 
 def anthropic_message(body: bytes) -> dict[str, Any]:
@@ -49,16 +49,22 @@ def anthropic_message(body: bytes) -> dict[str, Any]:
     if error is not None:
         raise _failure(*stream_error(error))
     choices = data.get("choices") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(choices, list) or not choices or not (
-            isinstance(choices[0], dict)):
-        raise _failure(502, {"type": "error", "error": {"type": "api_error",
-                                                        "message": _NOT_A_COMPLETION}})
+    if (
+        not isinstance(data, dict)
+        or not isinstance(choices, list)
+        or not choices
+        or not (isinstance(choices[0], dict))
+    ):
+        raise _failure(
+            502, {"type": "error", "error": {"type": "api_error", "message": _NOT_A_COMPLETION}}
+        )
     choice = choices[0]
     message = choice.get("message")
     content = _content(message if isinstance(message, dict) else {})
     has_tools = any(block["type"] == "tool_use" for block in content)
-    reason, sequence = stop_reason(choice.get("finish_reason"), has_tool_calls=has_tools,
-                                   matched=choice.get("stop_reason"))
+    reason, sequence = stop_reason(
+        choice.get("finish_reason"), has_tool_calls=has_tools, matched=choice.get("stop_reason")
+    )
     usage = ChatUsage.parse(data.get("usage")) or ChatUsage()
     model = data.get("model")
     return {
@@ -77,8 +83,9 @@ def _text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):  # content as a list of parts
-        return "".join(p["text"] for p in value
-                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+        return "".join(
+            p["text"] for p in value if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
     return ""
 
 
@@ -100,7 +107,12 @@ def _content(message: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(function, dict):
             continue
         name = function.get("name")
-        blocks.append({"type": "tool_use", "id": ids.take(call.get("id")),
-                       "name": name if isinstance(name, str) and name else "unknown",
-                       "input": tool_input(function.get("arguments"))})
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": ids.take(call.get("id")),
+                "name": name if isinstance(name, str) and name else "unknown",
+                "input": tool_input(function.get("arguments")),
+            }
+        )
     return blocks

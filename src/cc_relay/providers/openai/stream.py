@@ -115,8 +115,9 @@ class ChatStreamDecoder:
                 if self._started:  # a keep-alive: Anthropic's is a ping
                     self._emit("ping", {"type": "ping"})
             elif isinstance(payload, Malformed):
-                self._fail(502, {"type": "error", "error": {"type": "api_error",
-                                                            "message": _MALFORMED}})
+                self._fail(
+                    502, {"type": "error", "error": {"type": "api_error", "message": _MALFORMED}}
+                )
             elif isinstance(payload, dict):
                 self._chunk(payload)
             if self.ended:
@@ -137,8 +138,9 @@ class ChatStreamDecoder:
         self._start(chunk)
         choices = chunk.get("choices")
         if isinstance(choices, list):
-            choice = next((c for c in choices if isinstance(c, dict)
-                           and c.get("index", 0) == 0), None)
+            choice = next(
+                (c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0), None
+            )
             if choice is not None:
                 self._choice(choice)
         if self._finished and self._chat_usage is not None:
@@ -149,8 +151,7 @@ class ChatStreamDecoder:
         if isinstance(delta, dict):
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str) and reasoning:
-                self._block_delta("thinking", {"type": "thinking_delta",
-                                               "thinking": reasoning})
+                self._block_delta("thinking", {"type": "thinking_delta", "thinking": reasoning})
             for key in ("content", "refusal"):
                 text = delta.get(key)
                 if isinstance(text, str) and text:
@@ -178,20 +179,32 @@ class ChatStreamDecoder:
             self._flush_calls(final=True)
             self._index += 1
             self._open = kind
-            block = ({"type": "text", "text": ""} if kind == "text"
-                     else {"type": "thinking", "thinking": "", "signature": ""})
-            self._emit("content_block_start", {"type": "content_block_start",
-                                               "index": self._index, "content_block": block})
-        self._emit("content_block_delta", {"type": "content_block_delta",
-                                           "index": self._index, "delta": delta})
+            block = (
+                {"type": "text", "text": ""}
+                if kind == "text"
+                else {"type": "thinking", "thinking": "", "signature": ""}
+            )
+            self._emit(
+                "content_block_start",
+                {"type": "content_block_start", "index": self._index, "content_block": block},
+            )
+        self._emit(
+            "content_block_delta",
+            {"type": "content_block_delta", "index": self._index, "delta": delta},
+        )
 
     def _close_open(self) -> None:
         if self._open is None:
             return
         if self._open == "thinking":
-            self._emit("content_block_delta", {
-                "type": "content_block_delta", "index": self._index,
-                "delta": {"type": "signature_delta", "signature": ""}})
+            self._emit(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": self._index,
+                    "delta": {"type": "signature_delta", "signature": ""},
+                },
+            )
         self._emit("content_block_stop", {"type": "content_block_stop", "index": self._index})
         self._open = None
 
@@ -239,17 +252,28 @@ class ChatStreamDecoder:
             return  # an empty entry, not a call
         self._had_tools = True
         self._index += 1
-        block = {"type": "tool_use", "id": self._ids.take(call.raw_id),
-                 "name": call.name or "unknown", "input": {}}
-        self._emit("content_block_start", {"type": "content_block_start",
-                                           "index": self._index, "content_block": block})
+        block = {
+            "type": "tool_use",
+            "id": self._ids.take(call.raw_id),
+            "name": call.name or "unknown",
+            "input": {},
+        }
+        self._emit(
+            "content_block_start",
+            {"type": "content_block_start", "index": self._index, "content_block": block},
+        )
         replacement = tool_input_json("".join(call.pieces))
         pieces = call.pieces if replacement is None else [replacement]
         # Anthropic opens every tool input with an empty piece.
         for piece in ["", *(p for p in pieces if p)]:
-            self._emit("content_block_delta", {
-                "type": "content_block_delta", "index": self._index,
-                "delta": {"type": "input_json_delta", "partial_json": piece}})
+            self._emit(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": self._index,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+            )
         self._emit("content_block_stop", {"type": "content_block_stop", "index": self._index})
 
     # -- start and end -------------------------------------------------------------------
@@ -261,28 +285,49 @@ class ChatStreamDecoder:
         usage = (self._chat_usage or ChatUsage()).as_anthropic()
         usage["output_tokens"] = 0
         model = self._model or chunk.get("model")
-        self._emit("message_start", {"type": "message_start", "message": {
-            "id": message_id(chunk.get("id")), "type": "message", "role": "assistant",
-            "model": model if isinstance(model, str) else "", "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": usage}})
+        self._emit(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": message_id(chunk.get("id")),
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model if isinstance(model, str) else "",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": usage,
+                },
+            },
+        )
 
     def _end(self) -> None:
         self._start({})
         self._close_open()
         self._flush_calls(final=True)
-        reason, sequence = stop_reason(self._finish, has_tool_calls=self._had_tools,
-                                       matched=self._matched)
+        reason, sequence = stop_reason(
+            self._finish, has_tool_calls=self._had_tools, matched=self._matched
+        )
         usage = self._chat_usage or ChatUsage()
         delta_usage: dict[str, int] = {"output_tokens": usage.output_tokens or 0}
         if usage.input_tokens is not None:
             delta_usage["input_tokens"] = usage.input_tokens
             delta_usage["cache_read_input_tokens"] = usage.cache_read_input_tokens or 0
-        self._emit("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": reason, "stop_sequence": sequence},
-                                     "usage": delta_usage})
+        self._emit(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reason, "stop_sequence": sequence},
+                "usage": delta_usage,
+            },
+        )
         self._emit("message_stop", {"type": "message_stop"})
-        counts = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                  "cache_read_input_tokens": usage.cache_read_input_tokens}
+        counts = {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_input_tokens": usage.cache_read_input_tokens,
+        }
         # Only the counts this version of Usage has room for (it is growing cache fields).
         self.usage = Usage(**{k: v for k, v in counts.items() if k in Usage.__slots__})
         self.ended = True

@@ -25,8 +25,9 @@ class CostBased:
         price = provider.config.price(ctx.model)
         if price is None:
             return math.inf
-        return (ctx.input_tokens * price.input
-                + ctx.expected_output_tokens * price.output) / 1_000_000
+        return (
+            ctx.input_tokens * price.input + ctx.expected_output_tokens * price.output
+        ) / 1_000_000
 
     def order(self, candidates: Sequence[Provider], ctx: RouteContext) -> list[Provider]:
         allowed = [p for p in candidates if self.within_cap(p, ctx)]

@@ -20,9 +20,13 @@ DEFAULT_EXPLORATION = 0.05
 class LatencyBased:
     name = "latency-based"
 
-    def __init__(self, stats: Mapping[str, ProviderStats], *,
-                 exploration: float = DEFAULT_EXPLORATION,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        stats: Mapping[str, ProviderStats],
+        *,
+        exploration: float = DEFAULT_EXPLORATION,
+        rng: random.Random | None = None,
+    ) -> None:
         self._stats = stats
         self._exploration = exploration
         self._rng = rng or random.Random()

@@ -17,8 +17,7 @@ class LeastLoaded:
 
     def order(self, candidates: Sequence[Provider], ctx: RouteContext) -> list[Provider]:
         # In flight relative to weight, so a provider of weight 2 takes twice the load.
-        return sorted(candidates,
-                      key=lambda p: self._stats[p.name].in_flight / p.config.weight)
+        return sorted(candidates, key=lambda p: self._stats[p.name].in_flight / p.config.weight)
 
     def describe(self, provider: Provider, ctx: RouteContext) -> str:
         return f"{self._stats[provider.name].in_flight} in flight"

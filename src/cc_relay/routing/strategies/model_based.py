@@ -24,8 +24,10 @@ class ModelBased:
         self._default = tuple(routes.get(DEFAULT_ROUTE, ()))
 
     def route(self, model: str) -> tuple[str, ...]:
-        return next((names for pattern, names in self._routes
-                     if model_matches(model, (pattern,))), self._default)
+        return next(
+            (names for pattern, names in self._routes if model_matches(model, (pattern,))),
+            self._default,
+        )
 
     def order(self, candidates: Sequence[Provider], ctx: RouteContext) -> list[Provider]:
         names = self.route(ctx.model)

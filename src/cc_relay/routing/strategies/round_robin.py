@@ -48,8 +48,7 @@ class WeightedRoundRobin:
             current[i] += weight
         lead = max(range(len(candidates)), key=current.__getitem__)
         current[lead] -= sum(weights)
-        rest = sorted((i for i in range(len(candidates)) if i != lead),
-                      key=lambda i: -weights[i])
+        rest = sorted((i for i in range(len(candidates)) if i != lead), key=lambda i: -weights[i])
         return [candidates[lead], *(candidates[i] for i in rest)]
 
     def describe(self, provider: Provider, ctx: RouteContext) -> str:
