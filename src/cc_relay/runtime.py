@@ -1,7 +1,14 @@
 """The Runtime: everything built from one config, reached through one object.
 
-Handlers take ``app[RUNTIME_KEY]`` once per request, so a reload can swap in a new
-Runtime without a request ever seeing half of each.
+Handlers take the current Runtime from the holder (``cc_relay.holder``) once per
+request, so a reload swaps in a new Runtime without a request ever seeing half of
+each. A new Runtime inherits state from the one it replaces, by identity:
+
+- a provider whose connection settings (``ProviderConfig.connection``) did not change is
+  the same object, with its open session, credentials and discovered models, and the
+  router keeps its circuit and counters;
+- a key (provider name + fingerprint) keeps its buckets, learned limits and cooldown;
+- sessions stay where they were; the thinking-signature ledger is shared.
 """
 
 from __future__ import annotations
@@ -10,11 +17,10 @@ import asyncio
 import functools
 import logging
 import time
-from types import TracebackType
 
 from cc_relay import providers as provider_types
-from cc_relay.config import RelayConfig
-from cc_relay.health import HealthProber, ProbeTarget
+from cc_relay.config import RelayConfig, is_pattern
+from cc_relay.health import DEFAULT_PROBE_INTERVAL, OnChange, ProbeTarget
 from cc_relay.providers import ModelInfo, Provider
 from cc_relay.providers.probe import probe, probe_model
 from cc_relay.routing import Router
@@ -30,57 +36,87 @@ PROBE_TIMEOUT = 10.0
 
 
 class Runtime:
-    """Providers with open sessions, the router, and the model catalog."""
+    """Providers with open sessions, the router, and the model catalog.
 
-    def __init__(self, config: RelayConfig) -> None:
+    Args:
+        config: what to build.
+        previous: the Runtime this one replaces (see the module docstring).
+        on_circuit_change: given to every new circuit breaker.
+    """
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        *,
+        previous: Runtime | None = None,
+        on_circuit_change: OnChange | None = None,
+    ) -> None:
         self.config = config
-        self.providers: list[Provider] = [provider_types.create(p) for p in config.providers]
-        self.signatures = SignatureLedger()
-        if len({p.family for p in self.providers if p.config.enabled}) > 1:
+        reusable = previous._reusable(config) if previous is not None else {}
+        self.providers: list[Provider] = []
+        for entry in config.providers:
+            provider = reusable.get(entry.name)
+            if provider is None:
+                provider = provider_types.create(entry)
+            else:
+                provider.config = entry  # same connection; models, weights, ... may differ
+            self.providers.append(provider)
+        self._fresh = [p for p in self.providers if p not in reusable.values()]
+        self.signatures: SignatureLedger = (
+            previous.signatures if previous is not None else SignatureLedger()
+        )
+        mixed = len({p.family for p in self.providers if p.config.enabled}) > 1
+        for provider in self.providers:
             # Only a relay that mixes signature families can put a foreign thinking
             # block in front of a provider; otherwise the guard's scan is pure cost.
-            for provider in self.providers:
-                provider.signatures = self.signatures
-        self.router = Router(self.providers, config.routing, aliases=config.aliases)
+            provider.signatures = self.signatures if mixed else None
+        self.router: Router = Router(
+            self.providers,
+            config.routing,
+            aliases=config.aliases,
+            previous=previous.router if previous is not None else None,
+            on_circuit_change=on_circuit_change,
+        )
         self.auth_keys = [key.encode() for key in config.server.auth]
-        self._models_fetched = 0.0
+        self._models_fetched: float = (
+            previous._models_fetched if previous is not None and not self._fresh else 0.0
+        )
+        self.users = 0
+        """Requests being served on this Runtime (see ``RuntimeHolder.using``)."""
         self._started = False
-        intervals = [p.config.health_probe.interval for p in self.enabled]
-        self.prober = HealthProber(self._probe_targets, interval=min(intervals, default=15.0))
 
-    async def __aenter__(self) -> Runtime:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    def _reusable(self, config: RelayConfig) -> dict[str, Provider]:
+        """This Runtime's providers that ``config`` keeps with the same connection."""
+        mine = {p.name: p for p in self.providers}
+        return {
+            entry.name: mine[entry.name]
+            for entry in config.providers
+            if entry.name in mine and mine[entry.name].config.connection == entry.connection
+        }
 
     async def start(self) -> None:
+        """Open the sessions of the providers this Runtime did not inherit."""
         if self._started:
             raise RuntimeError("runtime already started")
         self._started = True
+        started: list[Provider] = []
         try:
-            for provider in self.providers:
+            for provider in self._fresh:
                 await provider.start()
+                started.append(provider)
         except BaseException:
-            await self.close()  # the ones that did start hold sessions
+            await close_providers(started)  # the ones that did start hold sessions
             raise
-        await self.prober.start()
 
     async def close(self) -> None:
-        """Stop probing, then close every provider session, even when one fails."""
-        await self.prober.close()
-        results = await asyncio.gather(*(p.close() for p in self.providers), return_exceptions=True)
-        for provider, result in zip(self.providers, results, strict=True):
-            if isinstance(result, Exception):
-                log.warning("closing provider %r failed: %s", provider.name, result)
+        """Close every provider session, even when one fails."""
+        await close_providers(self.providers)
 
-    def _probe_targets(self) -> list[ProbeTarget]:
+    async def close_orphans(self, successor: Runtime) -> None:
+        """Close the providers ``successor`` did not take over."""
+        await close_providers([p for p in self.providers if p not in successor.providers])
+
+    def probe_targets(self) -> list[ProbeTarget]:
         targets = []
         for provider in self.enabled:
             model = probe_model(provider)
@@ -93,6 +129,11 @@ class Runtime:
                     )
                 )
         return targets
+
+    @property
+    def probe_interval(self) -> float:
+        intervals = [p.config.health_probe.interval for p in self.enabled]
+        return min(intervals, default=DEFAULT_PROBE_INTERVAL)
 
     @property
     def enabled(self) -> list[Provider]:
@@ -111,7 +152,7 @@ class Runtime:
                 seen.setdefault(info.id, info)
                 owners.setdefault(info.id, provider.name)
         for alias, target in self.config.aliases.items():
-            if not any(ch in alias for ch in "*?["):
+            if not is_pattern(alias):
                 seen.setdefault(alias, ModelInfo(id=alias, display_name=f"{alias} ({target})"))
         if self.config.routing.prefix_non_claude_models:
             for model_id, owner in owners.items():
@@ -139,7 +180,16 @@ class Runtime:
         for provider, result in zip(self.enabled, results, strict=True):
             if isinstance(result, BaseException):
                 log.info(
-                    "provider %r did not list its models: %s", provider.name, type(result).__name__
+                    "provider %r did not list its models: %s",
+                    provider.name,
+                    type(result).__name__,
                 )
             else:
                 provider.discovered = result
+
+
+async def close_providers(providers: list[Provider]) -> None:
+    results = await asyncio.gather(*(p.close() for p in providers), return_exceptions=True)
+    for provider, result in zip(providers, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning("closing provider %r failed: %s", provider.name, result)

@@ -1,7 +1,7 @@
 """Running the relay: bind, serve, and shut down in order.
 
 Shutdown follows aiohttp's runner: stop listening, let in-flight requests finish
-within a grace period, then close the provider sessions.
+within a grace period, then close the provider sessions. SIGHUP reloads the config.
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ import asyncio
 import gc
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
 
 from cc_relay.api import create_app
-from cc_relay.api.keys import RUNTIME_KEY
 from cc_relay.config import RelayConfig
+from cc_relay.holder import RuntimeHolder
+from cc_relay.reload import Reloader
 from cc_relay.runtime import Runtime
 
 #: Seconds in-flight requests get to finish on shutdown.
@@ -26,22 +28,41 @@ GC_YOUNG_THRESHOLD = 20_000
 
 
 class RelayServer:
-    """The relay listening on a socket; ``async with`` starts and stops it."""
+    """The relay listening on a socket; ``async with`` starts and stops it.
+
+    Args:
+        config_path: the file ``config`` came from: watched, and re-read on reload.
+        prepare: applied to every reloaded config before it is used (see ``Reloader``).
+        watch: reload when the file changes (SIGHUP and ``cc-relay reload`` work either
+            way).
+    """
 
     def __init__(
-        self, config: RelayConfig, *, host: str | None = None, port: int | None = None
+        self,
+        config: RelayConfig,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        config_path: Path | None = None,
+        prepare: Callable[[RelayConfig], RelayConfig] | None = None,
+        watch: bool = True,
     ) -> None:
         address = config.server.address
         self.host = host or address.host
         self.port = address.port if port is None else port
-        self.app = create_app(config)
+        self.holder = RuntimeHolder(config, config_path=config_path)
+        self.reloader = Reloader(self.holder, config_path, prepare=prepare)
+        self.app = create_app(self.holder, self.reloader)
         self._runner = web.AppRunner(
             self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
         )
+        self._watch = watch and config_path is not None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def runtime(self) -> Runtime:
-        return self.app[RUNTIME_KEY]
+        """The current Runtime (it changes on reload)."""
+        return self.holder.current
 
     @property
     def url(self) -> str:
@@ -55,8 +76,13 @@ class RelayServer:
         sockets = self._runner.addresses
         if sockets:
             self.port = sockets[0][1]
+        if self._watch:
+            self._watcher = asyncio.create_task(self.reloader.watch(), name="config:watch")
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
         await self._runner.cleanup()
 
     async def __aenter__(self) -> RelayServer:
@@ -78,6 +104,14 @@ async def serve_forever(server: RelayServer, *, on_ready: Callable[[], None] | N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[object]] = set()
+
+    def reload() -> None:
+        task = asyncio.ensure_future(server.reloader.reload("SIGHUP"))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     async with server:
         tune_gc()
         if on_ready is not None:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import orjson
 
+from cc_relay.errors import error_body
 from cc_relay.types import Usage
 
 _MESSAGE_START = b"event: message_start"
@@ -26,7 +27,7 @@ _STREAM_END = (b"event: message_stop", b"event: error")
 
 def error_event(error_type: str, message: str) -> bytes:
     """An ``event: error`` in the nested envelope Claude Code recognises."""
-    data = orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+    data = error_body(error_type, message)
     return b"event: error\ndata: " + data + b"\n\n"
 
 

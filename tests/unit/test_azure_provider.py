@@ -10,8 +10,8 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from cc_relay.config import KeyConfig, ProviderConfig
+from cc_relay.errors import ProviderSetupError
 from cc_relay.providers import AzureProvider, _entra, create
-from cc_relay.providers._credentials import ProviderSetupError
 from cc_relay.types import Credential, RelayRequest, UpstreamAnswer
 
 BODY = {

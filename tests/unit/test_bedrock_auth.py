@@ -16,8 +16,8 @@ import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
 from cc_relay.config import ProviderConfig
+from cc_relay.errors import UpstreamCredentialError
 from cc_relay.providers.bedrock.auth import BedrockAuth, Found, host_header
-from cc_relay.providers.bedrock.errors import NoCredentials
 from tests.emulators import BedrockEmulator
 from tests.emulators._bedrock import TEST_CREDENTIALS
 
@@ -257,9 +257,9 @@ async def test_no_credentials_raise_a_retryable_failure(bedrock: BedrockEmulator
 
     auth = BedrockAuth(_config(bedrock), resolve=nothing)
     await auth.start()
-    with pytest.raises(NoCredentials, match="has no AWS credentials"):
+    with pytest.raises(UpstreamCredentialError, match="has no AWS credentials"):
         await auth.headers(url=bedrock.base_url, body=b"", key=None, base={})
-    with pytest.raises(NoCredentials):
+    with pytest.raises(UpstreamCredentialError):
         await auth.headers(url=bedrock.base_url, body=b"", key=None, base={})
     assert len(calls) == 1  # searched again at most every RESOLVE_RETRY seconds
 

@@ -6,8 +6,9 @@ import orjson
 import pytest
 
 from cc_relay.config import ProviderConfig
+from cc_relay.errors import RETRYABLE_STATUSES
 from cc_relay.providers.bedrock import BedrockProvider
-from cc_relay.types import RETRYABLE_STATUSES, UpstreamAnswer
+from cc_relay.types import UpstreamAnswer
 
 NS = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 

@@ -13,7 +13,7 @@ from botocore.eventstream import EventStreamBuffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cc_relay.providers.bedrock.errors import ChecksumMismatch, EventStreamError
+from cc_relay.errors import ChecksumMismatch, EventStreamError
 from cc_relay.providers.bedrock.eventstream import Frame, FrameReader, parse_headers
 from tests.emulators._bedrock import encode_frame
 

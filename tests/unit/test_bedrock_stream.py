@@ -7,8 +7,8 @@ import base64
 import orjson
 import pytest
 
+from cc_relay.errors import UpstreamCutError, UpstreamStatusError
 from cc_relay.providers.bedrock.stream import BedrockStreamDecoder
-from cc_relay.types import UpstreamCutError, UpstreamStatusError
 from tests.emulators import Reply, text, thinking, tool_use
 from tests.emulators._bedrock import BedrockDialect, chunk_frame, encode_frame, exception_frame
 from tests.emulators._dialect import AnthropicDialect

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cc_relay.errors import InvalidRequest
 from cc_relay.providers.openai.ids import tool_id
 from cc_relay.providers.openai.request import chat_request, reasoning_effort
-from cc_relay.types import InvalidRequest
 from tests.emulators._openai import chat_problem
 
 USER = [{"role": "user", "content": "hi"}]

@@ -7,10 +7,11 @@ from typing import Any
 import orjson
 import pytest
 
+from cc_relay.errors import UpstreamStatusError
 from cc_relay.providers.openai.arguments import UNPARSED_KEY
 from cc_relay.providers.openai.errors import anthropic_error, error_type, translate
 from cc_relay.providers.openai.response import anthropic_message
-from cc_relay.types import UpstreamAnswer, UpstreamStatusError
+from cc_relay.types import UpstreamAnswer
 from tests.emulators import Reply, text, thinking, tool_use
 from tests.emulators._openai import Chat, OpenAIDialect
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cc_relay.errors import UpstreamStatusError
 from cc_relay.providers.openai.arguments import UNPARSED_KEY
 from cc_relay.providers.openai.stream import ChatStreamDecoder
-from cc_relay.types import UpstreamStatusError
 from tests.emulators import Reply, text, thinking, tool_use
 from tests.emulators._openai import Chat, OpenAIDialect
 

@@ -63,8 +63,8 @@ def test_router_candidates_by_list_map_and_pattern() -> None:
         ],
         RoutingConfig(strategy="round-robin"),
     )
-    assert [p.name for p in router.candidates("claude-opus-4-8")[1]] == ["exact"]
-    assert [p.name for p in router.candidates("claude-haiku-4-8")[1]] == ["pattern"]
+    assert [p.name for p in router.candidates("claude-opus-4-8").serving] == ["exact"]
+    assert [p.name for p in router.candidates("claude-haiku-4-8").serving] == ["pattern"]
     attempt = router.plan("fast").next()
     assert (attempt.provider.name, attempt.upstream_model) == ("mapped", "claude-haiku-4-8")
 

@@ -11,8 +11,9 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from cc_relay.config import ProviderConfig
+from cc_relay.errors import ProviderSetupError
 from cc_relay.providers import VertexProvider, create
-from cc_relay.providers._credentials import ProviderSetupError, Token
+from cc_relay.providers._credentials import Token
 from cc_relay.providers._google_auth import GoogleCredentials
 from cc_relay.types import RelayRequest
 

@@ -11,13 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cc_relay.providers._credentials import (
-    RETRY_DELAY,
-    Token,
-    TokenCache,
-    TokenError,
-    reason,
-)
+from cc_relay.errors import TokenError
+from cc_relay.providers._credentials import RETRY_DELAY, Token, TokenCache, reason
 
 
 class Clock:

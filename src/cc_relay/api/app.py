@@ -1,4 +1,4 @@
-"""Building the aiohttp application around a Runtime."""
+"""Building the aiohttp application around a RuntimeHolder."""
 
 from __future__ import annotations
 
@@ -6,21 +6,23 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cc_relay.api import explain, info, messages, models
-from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.api import explain, info, messages, models, reload
+from cc_relay.api.keys import HOLDER_KEY, RELOADER_KEY
 from cc_relay.api.middleware import relay_middleware
-from cc_relay.config import RelayConfig
-from cc_relay.runtime import Runtime
+from cc_relay.holder import RuntimeHolder
+from cc_relay.reload import Reloader
 
 
-def create_app(config: RelayConfig) -> web.Application:
+def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
+    config = holder.current.config
     app = web.Application(
         middlewares=[relay_middleware],
         client_max_size=config.server.max_body_bytes,
         handler_args={"max_field_size": 65536},
     )
-    app[RUNTIME_KEY] = Runtime(config)
-    app.cleanup_ctx.append(_runtime_ctx)
+    app[HOLDER_KEY] = holder
+    app[RELOADER_KEY] = reloader
+    app.cleanup_ctx.append(_holder_ctx)
     app.router.add_get("/", info.root)
     app.router.add_get("/health", info.health)
     app.router.add_post("/v1/messages", messages.messages)
@@ -29,9 +31,14 @@ def create_app(config: RelayConfig) -> web.Application:
     app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
     app.router.add_get("/v1/providers", info.list_providers)
     app.router.add_post(explain.EXPLAIN_PATH, explain.explain)
+    app.router.add_post(reload.RELOAD_PATH, reload.reload)
     return app
 
 
-async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with app[RUNTIME_KEY]:
+async def _holder_ctx(app: web.Application) -> AsyncIterator[None]:
+    holder = app[HOLDER_KEY]
+    await holder.start()
+    try:
         yield
+    finally:
+        await holder.close()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from multidict import CIMultiDictProxy
 
-from cc_relay.api.errors import ApiError
+from cc_relay.errors import ApiError
 from cc_relay.headers import AUTHORIZATION, X_API_KEY
 from cc_relay.types import Credential
 

@@ -2,7 +2,9 @@
 
 Takes a sample Messages request (``model`` is enough) and answers with the ordered
 attempts and every candidate that would be skipped, with the reason (model match,
-circuit state, key budget, cost, latency). Nothing is sent and no key is reserved.
+pinned provider, circuit state, key budget, cost, latency). Nothing is sent and no key
+is reserved; the decision is the router's own (``Router.explain`` shares its path with
+``Router.plan``).
 """
 
 from __future__ import annotations
@@ -10,19 +12,16 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from cc_relay.api.auth import authenticate
-from cc_relay.api.errors import ApiError
 from cc_relay.api.keys import RUNTIME_KEY
-from cc_relay.api.messages import route_context
 from cc_relay.api.parse import COUNT_TOKENS_PATH, parse_request
-from cc_relay.routing import UnknownModel
+from cc_relay.dispatch import route_context, unknown_model
+from cc_relay.errors import ApiError, UnknownModel
 
 EXPLAIN_PATH = "/v1/relay/explain"
 
 
 async def explain(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME_KEY]
-    authenticate(request.headers, runtime.auth_keys, request.remote)
+    runtime = request[RUNTIME_KEY]
     raw = await request.read()
     body = raw if raw.strip() else b"{}"
     if b'"messages"' not in body:
@@ -44,9 +43,5 @@ async def explain(request: web.Request) -> web.Response:
     try:
         answer = runtime.router.explain(parsed.model, route_context(parsed))
     except UnknownModel as exc:
-        raise ApiError(
-            404,
-            f"model: {exc.model!r} is not served by any enabled provider. "
-            f"Available: {', '.join(exc.available[:40]) or 'none'}.",
-        ) from None
+        raise unknown_model(exc) from None
     return web.json_response(answer)

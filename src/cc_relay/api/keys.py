@@ -7,9 +7,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from cc_relay.observability import Exchange
+    from cc_relay.dispatch import Exchange
+    from cc_relay.holder import RuntimeHolder
+    from cc_relay.reload import Reloader
     from cc_relay.runtime import Runtime
+    from cc_relay.types import Credential
 
-RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime")
+HOLDER_KEY: web.AppKey[RuntimeHolder] = web.AppKey("holder")
+RELOADER_KEY: web.AppKey[Reloader] = web.AppKey("reloader")
+#: The Runtime this request runs on, taken from the holder once, by the middleware.
+RUNTIME_KEY: web.RequestKey[Runtime] = web.RequestKey("runtime")
 #: Set by the middleware: every response and access-log line carries it.
 EXCHANGE_KEY: web.RequestKey[Exchange] = web.RequestKey("exchange")
+#: The client's own credential to pass through, set by the middleware's authentication.
+CREDENTIAL_KEY: web.RequestKey[Credential | None] = web.RequestKey("credential")

@@ -1,50 +1,32 @@
-"""``POST /v1/messages`` and ``/v1/messages/count_tokens``: plan, attempt, relay, settle.
+"""``POST /v1/messages`` and ``/v1/messages/count_tokens``: the HTTP side only.
 
-A request is parsed once, planned by the router, walked through its attempts (see
-attempts.py), held in a queue when every key is rate limited and ``queue_timeout``
-allows, kept alive with pings while it waits (streams), relayed, and finally settled:
-the key's token buckets learn the real usage and the provider's counters move.
+A request is read and parsed once, handed to ``cc_relay.dispatch`` for an answer, kept
+alive with pings while it waits (streams), and written out; then its attempt is settled.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
-import time
-
 import orjson
 from aiohttp import web
 
+from cc_relay import dispatch
 from cc_relay.api import relay
-from cc_relay.api.attempts import NothingToTry, first_success, nothing_to_try
-from cc_relay.api.auth import authenticate
-from cc_relay.api.errors import ApiError, error_body
-from cc_relay.api.forward import Opened
-from cc_relay.api.keys import EXCHANGE_KEY, RUNTIME_KEY
+from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, RUNTIME_KEY
 from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH, parse_request
 from cc_relay.api.waiting import with_pings
+from cc_relay.dispatch import AttemptScope, Exchange, Outcome
+from cc_relay.errors import ApiError, NothingToTry, error_body
 from cc_relay.estimate import estimate_input_tokens
 from cc_relay.headers import REQUEST_ID
-from cc_relay.observability import Exchange
-from cc_relay.routing import UnknownModel
-from cc_relay.routing.affinity import SESSION_HEADER
-from cc_relay.routing.context import RouteContext
-from cc_relay.routing.plan import Plan
 from cc_relay.runtime import Runtime
 from cc_relay.sse import error_event
-from cc_relay.types import RelayRequest
-
-#: Bytes of request JSON per token, for the reservation made before sending: O(1) on
-#: the hot path, and corrected from the real usage afterwards.
-BYTES_PER_TOKEN = 4
+from cc_relay.types import RelayRequest, UpstreamAnswer
 
 
 async def read_request(request: web.Request, path: str) -> RelayRequest:
-    runtime = request.app[RUNTIME_KEY]
-    credential = authenticate(request.headers, runtime.auth_keys, request.remote)
     raw = await request.read()
     exchange = request[EXCHANGE_KEY]
-    exchange.log_bodies = runtime.config.logging.debug_bodies
+    exchange.log_bodies = request[RUNTIME_KEY].config.logging.debug_bodies
     exchange.body("request", raw)
     relay_request = parse_request(
         raw,
@@ -52,46 +34,30 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
         path=path,
         query=request.query_string,
         headers=request.headers,
-        credential=credential,
+        credential=request[CREDENTIAL_KEY],
     )
     exchange.model = relay_request.model
     exchange.stream = relay_request.stream
     return relay_request
 
 
-def route_context(relay_request: RelayRequest) -> RouteContext:
-    return RouteContext(
-        model=relay_request.model,
-        input_tokens=len(relay_request.raw) // BYTES_PER_TOKEN,
-        max_tokens=relay_request.max_tokens or 0,
-        session=relay_request.headers.get(SESSION_HEADER) or relay_request.user_id,
-    )
-
-
-def make_plan(runtime: Runtime, relay_request: RelayRequest) -> Plan:
-    try:
-        return runtime.router.plan(relay_request.model, route_context(relay_request))
-    except UnknownModel as exc:
-        shown = ", ".join(exc.available[:40]) or "none"
-        raise ApiError(
-            404,
-            f"model: {exc.model!r} is not served by any enabled provider. "
-            f"Available: {shown}. See GET /v1/models.",
-        ) from None
-
-
 async def messages(request: web.Request) -> web.StreamResponse:
-    runtime = request.app[RUNTIME_KEY]
+    runtime = request[RUNTIME_KEY]
     relay_request = await read_request(request, MESSAGES_PATH)
     exchange = request[EXCHANGE_KEY]
-    work = _answer(runtime, relay_request, exchange)
+    routing = runtime.config.routing
+    work = dispatch.answer(
+        runtime.router,
+        relay_request,
+        exchange,
+        retry=routing.retry,
+        queue_timeout=routing.queue_timeout,
+    )
     early: web.StreamResponse | None = None
+    outcome: Outcome
     if relay_request.stream:
         done, early = await with_pings(
-            request,
-            work,
-            request_id=exchange.request_id,
-            interval=runtime.config.routing.ping_interval,
+            request, work, request_id=exchange.request_id, interval=routing.ping_interval
         )
         try:
             outcome = done.result()
@@ -101,51 +67,43 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return await _end_early(early, error_body(exc.error_type, exc.message), exchange)
     else:
         outcome = await work
-    if isinstance(outcome, web.Response):
+    if isinstance(outcome, UpstreamAnswer):
         if early is not None:
-            return await _end_early(early, outcome.body, exchange)  # type: ignore[arg-type]
-        return outcome
+            return await _end_early(early, outcome.body, exchange)
+        return forward(outcome, exchange)
+    return await _relay(request, runtime, outcome, early=early)
+
+
+async def _relay(
+    request: web.Request,
+    runtime: Runtime,
+    scope: AttemptScope,
+    *,
+    early: web.StreamResponse | None,
+) -> web.StreamResponse:
+    exchange, opened = scope.exchange, scope.opened
+    assert opened is not None
     try:
         extra = _debug_headers(runtime, exchange)
-        if outcome.decoder is not None:
+        if opened.decoder is not None:
             return await relay.stream(
                 request,
-                outcome,
+                opened,
                 exchange,
                 response=early,
-                idle=outcome.attempt.provider.config.timeouts.idle,
+                idle=opened.attempt.provider.config.timeouts.idle,
                 extra_headers=extra,
             )
         exchange.mark_first_byte()
-        return relay.whole(outcome, exchange, client_model=relay_request.model, extra_headers=extra)
+        return relay.whole(opened, exchange, client_model=exchange.model, extra_headers=extra)
     finally:
-        _settle(runtime, outcome, exchange)
+        scope.settle(exchange.usage)
 
 
-async def _answer(
-    runtime: Runtime, relay_request: RelayRequest, exchange: Exchange
-) -> Opened | web.Response:
-    """Walk a plan; when every key is busy, wait for one within ``queue_timeout``."""
-    routing = runtime.config.routing
-    give_up = time.monotonic() + routing.queue_timeout
-    while True:
-        plan = make_plan(runtime, relay_request)
-        try:
-            outcome = await first_success(plan, relay_request, exchange, routing.retry)
-        except NothingToTry as exc:
-            if not _may_wait(plan, give_up):
-                raise nothing_to_try(exc, relay_request.model) from None
-        else:
-            rate_limited = isinstance(outcome, web.Response) and outcome.status == 429
-            if not (rate_limited and _may_wait(plan, give_up)):
-                return outcome
-        await asyncio.sleep(max(plan.seconds_until_retry(), 0.01))
-
-
-def _may_wait(plan: Plan, give_up: float) -> bool:
-    """A key frees up before ``queue_timeout`` runs out."""
-    wait = plan.seconds_until_retry()
-    return math.isfinite(wait) and time.monotonic() + wait <= give_up
+def forward(answer: UpstreamAnswer, exchange: Exchange) -> web.Response:
+    """The last upstream error, as the upstream gave it, with the relay's request id."""
+    headers = {REQUEST_ID: exchange.request_id, **answer.headers}
+    return web.Response(status=answer.status, headers=headers, body=answer.body)
 
 
 async def _end_early(
@@ -163,21 +121,6 @@ async def _end_early(
     return response
 
 
-def _settle(runtime: Runtime, opened: Opened, exchange: Exchange) -> None:
-    """After the answer: real usage into the key's buckets and the provider's counters."""
-    attempt, usage = opened.attempt, exchange.usage
-    if attempt.lease is not None:
-        spent = (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
-        attempt.lease.settle(spent if usage.input_tokens is not None else None, usage.output_tokens)
-    stats = runtime.router.stats.get(attempt.provider.name)
-    if stats is not None:
-        stats.in_flight -= 1
-        stats.requests += 1
-        stats.input_tokens += usage.input_tokens or 0
-        stats.output_tokens += usage.output_tokens or 0
-        stats.cache_read_tokens += usage.cache_read_input_tokens or 0
-
-
 def _debug_headers(runtime: Runtime, exchange: Exchange) -> dict[str, str]:
     if not runtime.config.routing.debug:
         return {}
@@ -190,10 +133,10 @@ def _debug_headers(runtime: Runtime, exchange: Exchange) -> dict[str, str]:
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
-    runtime = request.app[RUNTIME_KEY]
+    runtime = request[RUNTIME_KEY]
     relay_request = await read_request(request, COUNT_TOKENS_PATH)
     exchange = request[EXCHANGE_KEY]
-    plan = make_plan(runtime, relay_request)
+    plan = dispatch.make_plan(runtime.router, relay_request)
     plan.order = [slot for slot in plan.order if slot.provider.counts_tokens]
     if not plan.order:
         exchange.provider = "estimate"
@@ -205,14 +148,17 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
             headers={REQUEST_ID: exchange.request_id},
         )
     try:
-        outcome = await first_success(plan, relay_request, exchange, runtime.config.routing.retry)
+        outcome = await dispatch.first_success(
+            plan, relay_request, exchange, runtime.config.routing.retry
+        )
     except NothingToTry as exc:
-        raise nothing_to_try(exc, relay_request.model) from None
-    if isinstance(outcome, web.Response):
-        return outcome
+        raise dispatch.nothing_to_try(exc, relay_request.model) from None
+    if isinstance(outcome, UpstreamAnswer):
+        return forward(outcome, exchange)
+    assert outcome.opened is not None
     exchange.mark_first_byte()
     try:
-        return relay.whole(outcome, exchange, client_model=None)
+        return relay.whole(outcome.opened, exchange, client_model=None)
     finally:
         exchange.usage.output_tokens = 0
-        _settle(runtime, outcome, exchange)
+        outcome.settle(exchange.usage)

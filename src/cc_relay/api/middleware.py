@@ -1,7 +1,9 @@
-"""The one middleware: request id, access log, and Anthropic errors for every failure.
+"""The one middleware: runtime, request id, authentication, and Anthropic errors.
 
-Failures raised before the response started become Anthropic error bodies through one
-table; a request whose client went away is logged as 499 and not answered.
+It takes the current Runtime from the holder once per request, authenticates every
+route but the public ones, and turns failures raised before the response started into
+Anthropic error bodies through one table. A request whose client went away is recorded
+as 499 and not answered. Every request ends as a ``RequestSettled`` event.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from cc_relay.api.errors import ApiError, error_response
-from cc_relay.api.keys import EXCHANGE_KEY, RUNTIME_KEY
-from cc_relay.observability import Exchange
+from cc_relay.api.auth import authenticate
+from cc_relay.api.errors import error_response
+from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, RUNTIME_KEY
+from cc_relay.dispatch import Exchange
+from cc_relay.errors import ApiError
 
 log = logging.getLogger("cc_relay.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-#: Status logged for requests whose client disconnected (nginx's convention).
+#: Status recorded for requests whose client disconnected (nginx's convention).
 CLIENT_CLOSED = 499
+#: Routes anyone who may reach the relay can call: liveness probes.
+PUBLIC_ROUTES = frozenset({"/", "/health"})
 
 _HTTP_MESSAGES: dict[int, str] = {
     404: "Not found: {method} {path}. The relay serves /v1/messages, "
@@ -38,30 +44,44 @@ def new_request_id() -> str:
 
 @web.middleware
 async def relay_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    exchange = Exchange(new_request_id(), request.method, request.path)
-    request[EXCHANGE_KEY] = exchange
-    try:
-        response = await _answer(request, handler, exchange)
-    except (asyncio.CancelledError, ConnectionResetError):
-        exchange.log(CLIENT_CLOSED)
-        raise
-    exchange.log(response.status)
-    return response
+    holder = request.app[HOLDER_KEY]
+    with holder.using() as runtime:
+        exchange = Exchange(new_request_id(), request.method, request.path, holder.events)
+        exchange.start()
+        request[RUNTIME_KEY] = runtime
+        request[EXCHANGE_KEY] = exchange
+        try:
+            response = await _answer(request, handler, exchange)
+        except (asyncio.CancelledError, ConnectionResetError):
+            exchange.error = exchange.error or "client disconnected"
+            exchange.finish(CLIENT_CLOSED)
+            raise
+        exchange.finish(response.status)
+        return response
 
 
 async def _answer(request: web.Request, handler: Handler, exchange: Exchange) -> web.StreamResponse:
     request_id = exchange.request_id
     try:
+        if request.path not in PUBLIC_ROUTES:
+            runtime = request[RUNTIME_KEY]
+            request[CREDENTIAL_KEY] = authenticate(
+                request.headers, runtime.auth_keys, request.remote
+            )
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message
         return error_response(
-            exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
+            exc.status,
+            exc.message,
+            request_id,
+            error_type_=exc.error_type,
+            headers=exc.headers,
         )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        limit = request.app[RUNTIME_KEY].config.server.max_body_bytes
+        limit = request[RUNTIME_KEY].config.server.max_body_bytes
         message = _HTTP_MESSAGES.get(exc.status, exc.reason).format(
             method=request.method, path=request.path, limit=limit
         )

@@ -6,9 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from cc_relay.api.auth import authenticate
-from cc_relay.api.errors import ApiError
 from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.errors import ApiError
 from cc_relay.providers import ModelInfo
 
 DEFAULT_LIMIT = 20
@@ -60,8 +59,7 @@ def page(
 
 
 async def list_models(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME_KEY]
-    authenticate(request.headers, runtime.auth_keys, request.remote)
+    runtime = request[RUNTIME_KEY]
     query = request.query
     if "after_id" in query and "before_id" in query:
         raise ApiError(400, "after_id and before_id cannot be used together")
@@ -75,8 +73,7 @@ async def list_models(request: web.Request) -> web.Response:
 
 
 async def get_model(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME_KEY]
-    authenticate(request.headers, runtime.auth_keys, request.remote)
+    runtime = request[RUNTIME_KEY]
     model_id = request.match_info["model_id"]
     for info in await runtime.models():
         if info.id == model_id:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from multidict import CIMultiDictProxy
 
-from cc_relay.api.errors import ApiError
+from cc_relay.errors import ApiError
 from cc_relay.types import Credential, RelayRequest
 
 MESSAGES_PATH = "/v1/messages"

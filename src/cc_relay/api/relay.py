@@ -9,9 +9,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from cc_relay.api.forward import Opened
+from cc_relay.dispatch import Exchange, Opened
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE, REQUEST_ID, downstream_headers
-from cc_relay.observability import Exchange
 from cc_relay.providers import Provider
 from cc_relay.sse import error_event
 from cc_relay.types import Usage

@@ -16,6 +16,7 @@ from cc_relay.cli._common import load_or_exit
 from cc_relay.config import RelayConfig
 from cc_relay.config.schema import parse_listen
 from cc_relay.observability import LogSetup
+from cc_relay.observability.redact import config_secrets
 from cc_relay.providers import ProviderSetupError
 from cc_relay.server import RelayServer, serve_forever
 
@@ -40,9 +41,14 @@ def serve(
     """Run the relay until interrupted."""
     cfg, path = load_or_exit(config)
     cfg = _override(cfg, listen=listen, log_level=log_level, debug=debug)
-    logs = LogSetup(level=cfg.logging.level, fmt=cfg.logging.format, secrets=_secrets(cfg))
+    logs = LogSetup(level=cfg.logging.level, fmt=cfg.logging.format, secrets=config_secrets(cfg))
+
+    def prepare(reloaded: RelayConfig) -> RelayConfig:
+        logs.remember(config_secrets(reloaded))
+        return _override(reloaded, listen=listen, log_level=log_level, debug=debug)
+
     try:
-        server = RelayServer(cfg)
+        server = RelayServer(cfg, config_path=path, prepare=prepare)
         _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, path, server)))
     except ProviderSetupError as exc:
         typer.secho(f"cannot start: {exc}", fg=typer.colors.RED, err=True)
@@ -75,16 +81,6 @@ def _override(
     if debug:
         logging_ = logging_.model_copy(update={"level": "debug", "debug_bodies": True})
     return cfg.model_copy(update={"server": server, "logging": logging_})
-
-
-def _secrets(cfg: RelayConfig) -> list[str]:
-    cloud = [
-        s
-        for p in cfg.providers
-        for s in (p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id)
-        if s
-    ]
-    return [*cfg.server.auth, *(k.key for p in cfg.providers for k in p.keys), *cloud]
 
 
 def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None:

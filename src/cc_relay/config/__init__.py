@@ -1,7 +1,6 @@
 """Configuration: the schema, and finding and loading files."""
 
 from cc_relay.config.loading import (
-    ConfigError,
     candidate_paths,
     default_config,
     find_config,
@@ -15,8 +14,10 @@ from cc_relay.config.schema import (
     RelayConfig,
     RoutingConfig,
     ServerConfig,
+    is_pattern,
     model_matches,
 )
+from cc_relay.errors import ConfigError
 
 __all__ = [
     "ConfigError",
@@ -29,6 +30,7 @@ __all__ = [
     "candidate_paths",
     "default_config",
     "find_config",
+    "is_pattern",
     "load_config",
     "model_matches",
     "resolve_config",

@@ -19,13 +19,10 @@ import yaml
 from pydantic import ValidationError
 
 from cc_relay.config.schema import ProviderConfig, RelayConfig
+from cc_relay.errors import ConfigError
 
 ENV_VAR = "CC_RELAY_CONFIG"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class ConfigError(Exception):
-    """A config file could not be read or is invalid; the message names file, key and fix."""
 
 
 def candidate_paths(

@@ -11,6 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cc_relay.health.config import (
+    DEFAULT_COOLDOWN,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_HALF_OPEN_PROBES,
+    DEFAULT_PROBE_INTERVAL,
+)
+
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -173,15 +180,15 @@ class Pricing(_Frozen):
 
 
 class CircuitConfig(_Frozen):
-    failure_threshold: int = Field(5, ge=1)
-    cooldown: float = Field(30.0, gt=0)
+    failure_threshold: int = Field(DEFAULT_FAILURE_THRESHOLD, ge=1)
+    cooldown: float = Field(DEFAULT_COOLDOWN, gt=0)
     """Seconds an open circuit waits before letting a probe request through."""
-    half_open_probes: int = Field(1, ge=1)
+    half_open_probes: int = Field(DEFAULT_HALF_OPEN_PROBES, ge=1)
 
 
 class ProbeConfig(_Frozen):
     enabled: bool = True
-    interval: float = Field(15.0, gt=0)
+    interval: float = Field(DEFAULT_PROBE_INTERVAL, gt=0)
     kind: Literal["count_tokens", "message"] = "message"
     """A 1-token message works everywhere; count_tokens costs nothing where it exists."""
     model: str | None = None
@@ -263,6 +270,18 @@ class ProviderConfig(_Frozen):
         return DEFAULT_BASE_URLS[self.type].format(region=region, resource=self.resource)
 
     @property
+    def connection(self) -> tuple[object, ...]:
+        """What the provider's open session and credentials depend on. A reload that
+        leaves it unchanged keeps the provider object: its session, circuit, latency
+        window, discovered models and tokens."""
+        return (
+            self.type, self.url, self.enabled, self.region, self.project_id,
+            self.credentials_file, self.resource, self.entra, self.aws_profile,
+            self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token,
+            self.timeouts.connect,
+        )  # fmt: skip
+
+    @property
     def vertex_region(self) -> str:
         return self.region or "us-east5"
 
@@ -279,17 +298,18 @@ class ProviderConfig(_Frozen):
     @property
     def listed_models(self) -> tuple[str, ...]:
         """Exact model ids named in config (patterns excluded), in config order."""
-        exact = [m for m in self.models if not _is_pattern(m)]
+        exact = [m for m in self.models if not is_pattern(m)]
         return tuple(dict.fromkeys([*exact, *self.model_map]))
 
 
-def _is_pattern(model: str) -> bool:
+def is_pattern(model: str) -> bool:
+    """A model id with glob characters (``*``, ``?``, ``[``) is a pattern."""
     return any(ch in model for ch in "*?[")
 
 
 def model_matches(model: str, patterns: tuple[str, ...]) -> bool:
     """True if ``model`` is one of ``patterns`` or matches one of its globs."""
-    return any(model == p or (_is_pattern(p) and fnmatch.fnmatchcase(model, p)) for p in patterns)
+    return any(model == p or (is_pattern(p) and fnmatch.fnmatchcase(model, p)) for p in patterns)
 
 
 class RelayConfig(_Frozen):

@@ -1,9 +1,8 @@
 """Provider health: circuit breakers that shed dead upstreams, and a prober that revives them.
 
 ``config`` holds the settings and their defaults, ``circuit`` the breaker state machine,
-``outcome`` the rule for which upstream outcomes count as failures, ``registry`` the
-breakers by name (provider or provider/key), and ``prober`` the background task that
-probes open circuits.
+``outcome`` the rule for which upstream outcomes count as failures, and ``prober`` the
+background task that probes open circuits.
 """
 
 from cc_relay.health.circuit import (
@@ -11,7 +10,6 @@ from cc_relay.health.circuit import (
     CircuitBreaker,
     CircuitState,
     OnChange,
-    log_change,
 )
 from cc_relay.health.config import (
     DEFAULT_COOLDOWN,
@@ -24,10 +22,8 @@ from cc_relay.health.config import (
 )
 from cc_relay.health.outcome import counts_as_failure
 from cc_relay.health.prober import HealthProber, ProbeTarget
-from cc_relay.health.registry import BreakerRegistry
 
 __all__ = [
-    "BreakerRegistry",
     "BreakerSettings",
     "BreakerSnapshot",
     "CircuitBreaker",
@@ -42,5 +38,4 @@ __all__ = [
     "OnChange",
     "ProbeTarget",
     "counts_as_failure",
-    "log_change",
 ]

@@ -60,29 +60,6 @@ class BreakerSnapshot(TypedDict):
 _DEFAULT_SETTINGS = BreakerSettings()
 
 
-def log_change(name: str, old: CircuitState, new: CircuitState) -> None:
-    """A ready-made ``on_change``: warn when a circuit opens, note when it recovers."""
-    if new is CircuitState.OPEN:
-        log.warning(
-            "health: circuit %s opened (was %s)",
-            name,
-            old.value,
-            extra={"circuit": name, "from": old.value, "to": new.value},
-        )
-    elif new is CircuitState.CLOSED:
-        log.info(
-            "health: circuit %s closed, provider recovered",
-            name,
-            extra={"circuit": name, "from": old.value, "to": new.value},
-        )
-    else:
-        log.debug(
-            "health: circuit %s half-open, trying a request",
-            name,
-            extra={"circuit": name, "from": old.value, "to": new.value},
-        )
-
-
 class CircuitBreaker:
     """One circuit: counts consecutive failures, opens, cools down and tries again.
 
@@ -95,6 +72,7 @@ class CircuitBreaker:
     """
 
     __slots__ = (
+        "_cause",
         "_clock",
         "_failures",
         "_generation",
@@ -125,6 +103,7 @@ class CircuitBreaker:
         self._successes = 0
         self._in_flight = 0
         self._opened_at: float | None = None
+        self._cause: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -139,6 +118,16 @@ class CircuitBreaker:
     @property
     def settings(self) -> BreakerSettings:
         return self._settings
+
+    def retune(self, settings: BreakerSettings) -> None:
+        """Take new thresholds from a reloaded config, keeping the state: an open
+        circuit stays open, and its cooldown is measured with the new setting."""
+        self._settings = settings
+
+    @property
+    def cause(self) -> str | None:
+        """What the last recorded failure was, for the transition it caused."""
+        return self._cause
 
     @property
     def generation(self) -> int:
@@ -206,7 +195,7 @@ class CircuitBreaker:
             if self._successes >= self._settings.success_threshold:
                 self._move(CircuitState.CLOSED)
 
-    def failure(self, *, generation: int | None = None) -> None:
+    def failure(self, *, generation: int | None = None, cause: str | None = None) -> None:
         """Record an unhealthy outcome (see ``counts_as_failure`` for which ones are).
 
         Closed: one more consecutive failure, and at the threshold the circuit opens.
@@ -215,9 +204,11 @@ class CircuitBreaker:
 
         Args:
             generation: as for :meth:`success`.
+            cause: what went wrong, in words; ``on_change`` callers read it as :attr:`cause`.
         """
         if generation is not None and generation != self._generation:
             return
+        self._cause = cause
         if self._state is CircuitState.CLOSED:
             self._failures += 1
             if self._failures >= self._settings.failure_threshold:

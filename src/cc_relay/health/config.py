@@ -2,7 +2,7 @@
 
 Defaults follow the usual breaker shape (and omarluq/cc-relay's ``internal/health``):
 five consecutive failures open a circuit for thirty seconds, after which one trial request
-decides whether it closes again. The prober looks at open circuits every ten seconds.
+decides whether it closes again. The prober looks at open circuits every fifteen seconds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DEFAULT_HALF_OPEN_PROBES = 1
 #: Successful trial requests that close a half-open circuit.
 DEFAULT_SUCCESS_THRESHOLD = 1
 #: Seconds the prober sleeps between two rounds over the open circuits.
-DEFAULT_PROBE_INTERVAL = 10.0
+DEFAULT_PROBE_INTERVAL = 15.0
 #: Seconds one probe may take before it counts as a failure.
 DEFAULT_PROBE_TIMEOUT = 10.0
 

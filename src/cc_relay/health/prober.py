@@ -79,6 +79,17 @@ class HealthProber:
         self._closed = False
 
     @property
+    def interval(self) -> float:
+        """Seconds between rounds; a reloaded config may change it, from the next round on."""
+        return self._interval
+
+    @interval.setter
+    def interval(self, value: float) -> None:
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"health: interval must be a finite number > 0, got {value!r}")
+        self._interval = float(value)
+
+    @property
     def running(self) -> bool:
         """Whether the background task is alive."""
         return self._task is not None and not self._task.done()

@@ -29,8 +29,8 @@ Typical use on the request path::
                  usage.output_tokens)
 """
 
+from cc_relay.errors import KeyPoolError, UnknownSelection
 from cc_relay.keypool.bucket import TokenBucket
-from cc_relay.keypool.errors import KeyPoolError, UnknownSelection
 from cc_relay.keypool.lease import DEFAULT_COOLDOWN, SPEND_CAP_COOLDOWN, Lease
 from cc_relay.keypool.pool import DEFAULT_SELECTION, KeyPool
 from cc_relay.keypool.retry_after import parse_retry_after, retry_after_seconds

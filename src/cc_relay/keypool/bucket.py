@@ -89,6 +89,19 @@ class TokenBucket:
             if now > self._stamp:
                 self._stamp = now
 
+    def resize(self, limit: int, now: float) -> None:
+        """Take a new configured limit, keeping the fraction of capacity used (a level in
+        debt stays in debt by the same share)."""
+        if limit <= 0:
+            raise ValueError(f"keypool: a bucket's limit must be positive, got {limit}")
+        capacity = float(limit)
+        self._level = self.level(now) * capacity / self._capacity
+        self._capacity = capacity
+        self._rate = capacity / SECONDS_PER_WINDOW
+        if now > self._stamp:
+            self._stamp = now
+        self.configured = limit
+
     def relimit(self, limit: int, now: float) -> None:
         """Apply a limit reported by the upstream.
 

@@ -56,6 +56,32 @@ class KeyState:
         self.last_used = 0
         """Sequence number of the last lease, so ties go to the least recently used key."""
 
+    def reconfigure(self, config: KeyConfig, *, index: int, now: float) -> None:
+        """Take the key's entry from a reloaded config, keeping what it has learned.
+
+        The cooldown, requests in flight and learned limits stay. A configured limit that
+        changed resizes its bucket in place keeping the fraction used, so a reload never
+        refills a bucket (a reload loop would otherwise bypass the limit) and leases
+        taken before the reload settle into the same buckets.
+        """
+        old = self.config
+        self.config = config
+        self.index = index
+        for name, limit, before in (
+            ("requests", config.rpm_limit, old.rpm_limit),
+            ("input_tokens", config.itpm_limit, old.itpm_limit),
+            ("output_tokens", config.otpm_limit, old.otpm_limit),
+            ("tokens", config.tpm_limit, old.tpm_limit),
+        ):
+            bucket = self.bucket(name)
+            if limit is None:
+                if bucket is not None and before is not None:
+                    self.set_bucket(name, None)  # no longer limited here
+            elif bucket is None:
+                self.set_bucket(name, TokenBucket(limit, now=now))
+            else:
+                bucket.resize(limit, now)
+
     def ready_at(self, estimate: float) -> float:
         """Clock time from which this key can take a request of ``estimate`` input tokens.
 
@@ -116,7 +142,7 @@ class KeyState:
             "tokens": self.total,
         }[name]
 
-    def set_bucket(self, name: str, bucket: TokenBucket) -> None:
+    def set_bucket(self, name: str, bucket: TokenBucket | None) -> None:
         if name == "requests":
             self.requests = bucket
         elif name == "input_tokens":

@@ -114,7 +114,7 @@ class Lease:
             self._requests.take(-1.0, now)
         self._refund_tokens(now)
 
-    def rate_limited(self, retry_after: float | None, *, spend_cap: bool = False) -> None:
+    def rate_limited(self, retry_after: float | None, *, spend_cap: bool = False) -> float:
         """The upstream answered 429: rest the key.
 
         Args:
@@ -124,7 +124,7 @@ class Lease:
                 rest at least :data:`SPEND_CAP_COOLDOWN`.
 
         The token reservation is given back (the upstream processed nothing), the request
-        is not (it did count one).
+        is not (it did count one). Returns the seconds the key now rests.
         """
         if retry_after is None or not math.isfinite(retry_after):
             wait = SPEND_CAP_COOLDOWN if spend_cap else DEFAULT_COOLDOWN
@@ -136,6 +136,7 @@ class Lease:
         self._state.cool_down(now + wait)
         if self._phase == _OPEN:
             self._refund_tokens(now)
+        return wait
 
     def learn(self, headers: Mapping[str, str]) -> None:
         """Tighten the key from the upstream's ``anthropic-ratelimit-*`` headers (see

@@ -13,6 +13,7 @@ from cc_relay.keypool.key import KeyState
 from cc_relay.keypool.lease import Lease
 from cc_relay.keypool.selectors import Selector, create
 from cc_relay.keypool.snapshot import KeySnapshot, snapshot
+from cc_relay.observability.redact import fingerprint
 
 __all__ = ["DEFAULT_SELECTION", "KeyPool"]
 
@@ -38,6 +39,8 @@ class KeyPool:
         clock: Monotonic seconds.
         rng: Randomness for ``random`` and ``weighted``.
         wall_clock: Wall-clock time, for the RFC 3339 reset times in headers.
+        previous: The pool this one replaces (a config reload): a key it also had, by
+            fingerprint, keeps its state (see ``KeyState.reconfigure``).
 
     Raises:
         UnknownSelection: ``selection`` is not a known policy.
@@ -51,26 +54,33 @@ class KeyPool:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         wall_clock: Callable[[], datetime] = _utc_now,
+        previous: KeyPool | None = None,
     ) -> None:
         rng = rng or random.Random()
         create(selection, rng)  # fail on a bad name even for an empty pool
         now = clock()
+        kept = previous._by_fingerprint if previous is not None else {}
         states: list[KeyState] = []
         seen: set[str] = set()
         for config in keys:
             if config.key not in seen:
                 seen.add(config.key)
-                states.append(KeyState(config, index=len(states), now=now))
+                state = kept.get(fingerprint(config.key))
+                if state is None:
+                    state = KeyState(config, index=len(states), now=now)
+                else:
+                    state.reconfigure(config, index=len(states), now=now)
+                states.append(state)
         self._states = tuple(states)
         priorities = sorted({s.config.priority for s in states}, reverse=True)
         self._tiers: tuple[tuple[tuple[KeyState, ...], Selector], ...] = tuple(
             (tuple(s for s in states if s.config.priority == p), create(selection, rng))
             for p in priorities
         )
-        self._by_fingerprint = {s.fingerprint: s for s in states}
+        self._by_fingerprint: dict[str, KeyState] = {s.fingerprint: s for s in states}
         self._clock = clock
         self._wall_clock = wall_clock
-        self._leases = 0
+        self._leases: int = previous._leases if previous is not None else 0
 
     def __len__(self) -> int:
         return len(self._states)

@@ -1,77 +1,126 @@
-"""The access log: one structured line per request, written when it ends."""
+"""The log as an event-stream subscriber: one access line per request, and the changes
+an operator must hear about once, with their cause.
+
+- ``cc_relay.access``: one line per settled request. Its message is only the method and
+  path; status, latency and the rest are fields, so nothing is said twice. Attempts that
+  failed before the one that answered are a field of their own (``retried``): ``error``
+  is set only when the request failed.
+- ``cc_relay.health``: a circuit that opens is a warning with its cause, once; while it
+  stays down the half-open trials that fail again are debug lines; recovery is info.
+- ``cc_relay.keypool``, ``cc_relay.runtime``: a key put to rest, a config reload.
+
+Failed attempts are warnings of ``cc_relay.api``. Everything here runs on the
+subscriber's task, never on a request's.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from cc_relay.types import Usage
+from cc_relay.events import (
+    AttemptFinished,
+    CircuitChanged,
+    ConfigReloaded,
+    Event,
+    KeyCooledDown,
+    RequestSettled,
+)
 
 access_log = logging.getLogger("cc_relay.access")
-body_log = logging.getLogger("cc_relay.bodies")
+attempt_log = logging.getLogger("cc_relay.api")
+health_log = logging.getLogger("cc_relay.health")
+key_log = logging.getLogger("cc_relay.keypool")
+reload_log = logging.getLogger("cc_relay.runtime")
 
 
-@dataclass(slots=True)
-class Exchange:
-    """What one request did, filled in as it goes."""
-
-    request_id: str
-    method: str
-    path: str
-    started: float = field(default_factory=time.perf_counter)
-    model: str | None = None
-    provider: str | None = None
-    upstream_model: str | None = None
-    key: str | None = None
-    """Fingerprint of the provider key used."""
-    stream: bool = False
-    attempts: int = 0
-    first_byte: float | None = None
-    usage: Usage = field(default_factory=Usage)
-    error: str | None = None
-    log_bodies: bool = False
-    """Set from ``logging.debug_bodies``: bodies go to the ``cc_relay.bodies`` logger."""
-
-    def body(self, direction: str, data: bytes) -> None:
-        """Log a request or response body (the log formatter redacts secrets)."""
-        if self.log_bodies:
-            body_log.debug(
-                "%s body",
-                direction,
-                extra={"request_id": self.request_id, "body": data.decode("utf-8", "replace")},
+def log_events(batch: Sequence[Event]) -> None:
+    for event in batch:
+        if isinstance(event, RequestSettled):
+            _access(event)
+        elif isinstance(event, AttemptFinished):
+            if event.error is not None and event.error not in ("cancelled", "bug"):
+                attempt_log.warning(
+                    "attempt on provider %r failed: %s",
+                    event.provider,
+                    event.detail or event.error,
+                    extra={"request_id": event.request_id, "key": event.key},
+                )
+        elif isinstance(event, CircuitChanged):
+            _circuit(event)
+        elif isinstance(event, KeyCooledDown):
+            key_log.info(
+                "key %s of provider %r rests %.0fs (%s)",
+                event.key,
+                event.provider,
+                event.seconds,
+                event.reason,
+                extra={"provider": event.provider, "key": event.key},
             )
+        elif isinstance(event, ConfigReloaded):
+            _reload(event)
 
-    def mark_first_byte(self) -> None:
-        if self.first_byte is None:
-            self.first_byte = time.perf_counter()
 
-    def log(self, status: int) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
-            return
-        ms = (time.perf_counter() - self.started) * 1000
-        ttfb = (self.first_byte - self.started) * 1000 if self.first_byte else None
-        access_log.info(
-            "%s %s %d %.1fms",
-            self.method,
-            self.path,
-            status,
-            ms,
-            extra={
-                "request_id": self.request_id,
-                "status": status,
-                "model": self.model,
-                "provider": self.provider,
-                "key": self.key,
-                "upstream_model": (
-                    self.upstream_model if self.upstream_model != self.model else None
-                ),
-                "stream": self.stream,
-                "attempts": self.attempts or None,
-                "latency_ms": round(ms, 2),
-                "ttfb_ms": round(ttfb, 2) if ttfb is not None else None,
-                "input_tokens": self.usage.input_tokens,
-                "output_tokens": self.usage.output_tokens,
-                "error": self.error,
-            },
+def _access(event: RequestSettled) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    ms = event.latency * 1000
+    usage = event.usage
+    access_log.info(
+        "%s %s",
+        event.method,
+        event.path,
+        extra={
+            "request_id": event.request_id,
+            "status": event.status,
+            "model": event.client_model,
+            "provider": event.provider,
+            "key": event.key,
+            "upstream_model": (
+                event.upstream_model if event.upstream_model != event.client_model else None
+            ),
+            "stream": event.stream,
+            "attempts": event.attempts or None,
+            "latency_ms": round(ms, 2),
+            "ttfb_ms": round(event.ttfb * 1000, 2) if event.ttfb is not None else None,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "retried": list(event.retried) or None,
+            "error": event.error,
+        },
+    )
+
+
+def _circuit(event: CircuitChanged) -> None:
+    fields = {"provider": event.provider, "from": event.old, "to": event.new}
+    cause = f" ({event.cause})" if event.cause else ""
+    if event.new == "open" and event.old == "closed":
+        health_log.warning(
+            "provider %r is failing%s: circuit opened, requests go elsewhere",
+            event.provider,
+            cause,
+            extra=fields,
         )
+    elif event.new == "open":
+        health_log.debug("provider %r still failing%s", event.provider, cause, extra=fields)
+    elif event.new == "closed":
+        health_log.info("provider %r is healthy again", event.provider, extra=fields)
+    else:
+        health_log.debug("provider %r recovering: trying a request", event.provider, extra=fields)
+
+
+def _reload(event: ConfigReloaded) -> None:
+    if not event.ok:
+        reload_log.error(
+            "config reload failed, the running config keeps serving: %s",
+            event.error,
+            extra={"generation": event.generation},
+        )
+        return
+    changes = "; ".join(event.changes) or "no changes"
+    reload_log.info(
+        "config reloaded (generation %d): %s",
+        event.generation,
+        changes,
+        extra={"generation": event.generation},
+    )

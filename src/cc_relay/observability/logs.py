@@ -78,7 +78,8 @@ class LogSetup:
     ) -> None:
         handler = logging.StreamHandler(stream or sys.stderr)
         inner = JsonFormatter() if fmt == "json" else ConsoleFormatter()
-        handler.setFormatter(_RedactingFormatter(inner, Redactor(secrets)))
+        self._redactor = Redactor(secrets)
+        handler.setFormatter(_RedactingFormatter(inner, self._redactor))
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self._listener: logging.handlers.QueueListener | None = logging.handlers.QueueListener(
             records, handler
@@ -89,6 +90,10 @@ class LogSetup:
         self._root.setLevel(level.upper())
         self._root.propagate = False
         self._listener.start()
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Mask these too, from now on (a reloaded config's new keys)."""
+        self._redactor.remember(secrets)
 
     def close(self) -> None:
         """Flush what is queued, stop the thread, and put the logger back as it was."""

@@ -9,6 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cc_relay.config import RelayConfig
 
 #: Credential shapes worth catching even when the relay was not told about them.
 _PATTERNS = re.compile(
@@ -33,8 +37,14 @@ class Redactor:
     """Replaces known secrets and anything shaped like a credential."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        self.remember(secrets)
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Also mask these (the secrets of a reloaded config); old ones stay masked."""
+        known = {*self._secrets, *(s for s in secrets if len(s) >= 4)}
         # Longest first, so a key that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -46,3 +56,14 @@ class Redactor:
     def _replace(match: re.Match[str]) -> str:
         prefix = match["bearer"] or match["field"] or ""
         return prefix + _mask(match[0][len(prefix) :])
+
+
+def config_secrets(config: RelayConfig) -> list[str]:
+    """Every secret a config holds: relay keys, provider keys, cloud credentials."""
+    cloud = [
+        s
+        for p in config.providers
+        for s in (p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id)
+        if s
+    ]
+    return [*config.server.auth, *(k.key for p in config.providers for k in p.keys), *cloud]

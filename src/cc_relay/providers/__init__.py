@@ -1,7 +1,7 @@
 """Upstream providers: one class per wire dialect, built from config by `create`."""
 
 from cc_relay.config import ProviderConfig
-from cc_relay.providers._credentials import ProviderSetupError
+from cc_relay.errors import ProviderSetupError
 from cc_relay.providers.anthropic import AnthropicProvider, ZaiProvider
 from cc_relay.providers.azure import AzureProvider
 from cc_relay.providers.base import ModelInfo, Provider

@@ -20,8 +20,9 @@ from typing import Any
 
 import orjson
 
+from cc_relay.errors import error_body, error_type
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE
-from cc_relay.types import UpstreamAnswer, error_type
+from cc_relay.types import UpstreamAnswer
 
 _MAX_TEXT = 500
 
@@ -49,9 +50,7 @@ def to_anthropic(answer: UpstreamAnswer, *, upstream: str) -> UpstreamAnswer:
         or _text(answer.body)
         or f"{upstream} answered HTTP {answer.status} with no explanation"
     )
-    body = orjson.dumps(
-        {"type": "error", "error": {"type": error_type(answer.status), "message": message}}
-    )
+    body = error_body(error_type(answer.status), message)
     headers = {k: v for k, v in answer.headers.items() if k.lower() != CONTENT_TYPE}
     headers[CONTENT_TYPE] = "application/json"
     return UpstreamAnswer(answer.status, headers, body)

@@ -29,6 +29,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from cc_relay.errors import TokenError
+
 log = logging.getLogger("cc_relay.providers")
 
 #: Renew a token this many seconds before it expires (at most half its lifetime).
@@ -39,14 +41,6 @@ EXPIRY_SKEW = 10.0
 RETRY_DELAY = 5.0
 #: Longest error text quoted from a credential library (their messages can be pages).
 _MAX_REASON = 300
-
-
-class TokenError(Exception):
-    """No access token could be obtained for an upstream request."""
-
-
-class ProviderSetupError(ValueError):
-    """A provider cannot work as configured (missing package, unreadable credentials)."""
 
 
 @dataclass(frozen=True, slots=True)

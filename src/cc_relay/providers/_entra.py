@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol, cast
 
-from cc_relay.providers._credentials import ProviderSetupError, Token, TokenError, reason
+from cc_relay.errors import ProviderSetupError, TokenError
+from cc_relay.providers._credentials import Token, reason
 
 #: The scope Foundry's Anthropic endpoint accepts tokens for.
 ENTRA_SCOPE = "https://ai.azure.com/.default"

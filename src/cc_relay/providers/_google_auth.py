@@ -16,7 +16,8 @@ import time
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from cc_relay.providers._credentials import ProviderSetupError, Token, TokenError, reason
+from cc_relay.errors import ProviderSetupError, TokenError
+from cc_relay.providers._credentials import Token, reason
 
 if TYPE_CHECKING:
     import requests

@@ -23,12 +23,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cc_relay.config import KeyConfig, ProviderConfig
+from cc_relay.errors import ProviderSetupError, TokenError, UpstreamCredentialError
 from cc_relay.headers import AUTHORIZATION, upstream_headers
 from cc_relay.providers._cloud_errors import to_anthropic
-from cc_relay.providers._credentials import ProviderSetupError, TokenCache, TokenError
+from cc_relay.providers._credentials import TokenCache
 from cc_relay.providers._entra import EntraTokens
 from cc_relay.providers.base import Provider
-from cc_relay.types import RelayRequest, UpstreamAnswer, UpstreamConnectError
+from cc_relay.types import RelayRequest, UpstreamAnswer
 
 
 class AzureProvider(Provider):
@@ -74,7 +75,7 @@ class AzureProvider(Provider):
         try:
             token = await self._tokens.get()
         except TokenError as exc:
-            raise UpstreamConnectError(str(exc)) from None
+            raise UpstreamCredentialError(str(exc)) from None
         headers[AUTHORIZATION] = f"Bearer {token}"
         return headers
 

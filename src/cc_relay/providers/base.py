@@ -7,7 +7,6 @@ list; it knows nothing about routing or key selection. Subclasses override the h
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -53,7 +52,6 @@ class Provider:
         self.name = config.name
         self.base_url = config.url
         self.discovered: tuple[ModelInfo, ...] = ()
-        self._keys = itertools.cycle(config.keys) if config.keys else None
         self._session: aiohttp.ClientSession | None = None
         self.signatures: SignatureLedger | None = None
         """Shared across providers by the Runtime; None leaves thinking blocks alone."""
@@ -97,10 +95,6 @@ class Provider:
 
     def upstream_model(self, model: str) -> str:
         return self.config.model_map.get(model, model)
-
-    def next_key(self) -> KeyConfig | None:
-        """The next key in turn (key pools replace this with budget-aware selection)."""
-        return next(self._keys) if self._keys is not None else None
 
     # -- wire ---------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from cc_relay.config import KeyConfig
+from cc_relay.errors import InvalidRequest
 from cc_relay.providers.base import ModelInfo, Provider, bearer
-from cc_relay.types import Credential, InvalidRequest
+from cc_relay.types import Credential
 
 _STRIPPED_FIELDS = ("metadata", "tool_choice")
 

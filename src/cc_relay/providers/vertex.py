@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from cc_relay.config import KeyConfig, ProviderConfig
+from cc_relay.errors import TokenError, UpstreamCredentialError
 from cc_relay.headers import (
     ANTHROPIC_BETA,
     ANTHROPIC_VERSION,
@@ -41,10 +42,10 @@ from cc_relay.headers import (
     upstream_headers,
 )
 from cc_relay.providers._cloud_errors import to_anthropic
-from cc_relay.providers._credentials import TokenCache, TokenError
+from cc_relay.providers._credentials import TokenCache
 from cc_relay.providers._google_auth import GoogleCredentials
 from cc_relay.providers.base import Provider
-from cc_relay.types import RelayRequest, UpstreamAnswer, UpstreamConnectError
+from cc_relay.types import RelayRequest, UpstreamAnswer
 
 #: The ``anthropic_version`` Vertex requires in every body.
 VERTEX_VERSION = "vertex-2023-10-16"
@@ -125,7 +126,7 @@ class VertexProvider(Provider):
         try:
             token = await self._tokens.get()
         except TokenError as exc:
-            raise UpstreamConnectError(str(exc)) from None
+            raise UpstreamCredentialError(str(exc)) from None
         headers[AUTHORIZATION] = f"Bearer {token}"
         if self._google.quota_project is not None:
             headers[QUOTA_PROJECT] = self._google.quota_project

@@ -9,9 +9,10 @@ request; otherwise the session moves, and stays where it lands.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from cc_relay.lru import ExpiringLRU
 
 DEFAULT_CAPACITY = 50_000
 DEFAULT_TTL = 3600.0
@@ -26,6 +27,8 @@ class Placement:
 
 
 class Affinity:
+    """Session id -> where its last request succeeded; bounded, with expiry."""
+
     def __init__(
         self,
         *,
@@ -33,25 +36,15 @@ class Affinity:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: OrderedDict[str, tuple[Placement, float]] = OrderedDict()
-        self._capacity = capacity
-        self._ttl = ttl
-        self._clock = clock
+        self._entries: ExpiringLRU[str, Placement] = ExpiringLRU(
+            capacity=capacity, ttl=ttl, clock=clock
+        )
 
     def get(self, session: str) -> Placement | None:
-        entry = self._entries.get(session)
-        if entry is None:
-            return None
-        if entry[1] < self._clock():
-            del self._entries[session]
-            return None
-        return entry[0]
+        return self._entries.get(session)
 
     def remember(self, session: str, placement: Placement) -> None:
-        self._entries[session] = (placement, self._clock() + self._ttl)
-        self._entries.move_to_end(session)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        self._entries.put(session, placement)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -143,28 +143,36 @@ class Plan:
         spend_cap: bool = False,
         timeout: bool = False,
         connect_error: bool = False,
-    ) -> None:
-        """Record a failed attempt and choose what the next one is."""
+        credential: bool = False,
+        cause: str | None = None,
+    ) -> float | None:
+        """Record a failed attempt and choose what the next one is.
+
+        Returns the seconds the key now rests, when a 429 rested it.
+        """
         slot = self._current()
         lease = attempt.lease
         key_problem = status in KEY_STATUSES and lease is not None
+        rested = None
         if lease is not None:
             if status == 429:
-                lease.rate_limited(retry_after, spend_cap=spend_cap)
+                rested = lease.rate_limited(retry_after, spend_cap=spend_cap)
             else:
                 lease.release()
         breaker = self.router.breakers[slot.provider.name]
-        if status == 429 and lease is not None:
-            # One key's limit says nothing about the provider: the key rests instead.
+        if (status == 429 and lease is not None) or credential:
+            # One key's limit, or the relay's own missing credential, says nothing about
+            # the provider: the key rests, or the next provider is tried, instead.
             breaker.cancelled(generation=slot.breaker_generation)
         elif counts_as_failure(status, timeout=timeout, connect_error=connect_error):
-            breaker.failure(generation=slot.breaker_generation)
+            breaker.failure(generation=slot.breaker_generation, cause=cause)
         else:
             breaker.success(generation=slot.breaker_generation)
         slot.breaker_generation = None
         self.last_failure_was_key = key_problem
         if not key_problem:
             self._index += 1  # the provider is the problem: on to the next one
+        return rested
 
     def abandoned(self, attempt: Attempt) -> None:
         """The client went away: refund, and blame nobody."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cc_relay.config import model_matches
+from cc_relay.config import is_pattern, model_matches
 from cc_relay.providers import Provider
 
 #: What Claude Code's picker requires a gateway model id to start with.
@@ -34,8 +34,8 @@ class Target:
 class ModelResolver:
     def __init__(self, providers: Sequence[Provider], aliases: Mapping[str, str]) -> None:
         self._by_name = {p.name: p for p in providers}
-        self._exact = {k: v for k, v in aliases.items() if not _is_glob(k)}
-        self._globs = [(k, v) for k, v in aliases.items() if _is_glob(k)]
+        self._exact = {k: v for k, v in aliases.items() if not is_pattern(k)}
+        self._globs = [(k, v) for k, v in aliases.items() if is_pattern(k)]
 
     def resolve(self, model: str) -> Target:
         model = self._unprefix(model)
@@ -65,7 +65,3 @@ class ModelResolver:
 def discovery_id(provider: str, model: str) -> str:
     """The id under which a non-Claude model is listed for Claude Code's picker."""
     return f"{DISCOVERY_PREFIX}{provider}/{model}"
-
-
-def _is_glob(value: str) -> bool:
-    return any(ch in value for ch in "*?[")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cc_relay.config import RoutingConfig
-from cc_relay.health import BreakerSettings, CircuitBreaker, log_change
+from cc_relay.errors import UnknownModel
+from cc_relay.health import BreakerSettings, CircuitBreaker, OnChange
 from cc_relay.keypool import KeyPool
 from cc_relay.providers import Provider
 from cc_relay.routing import strategies
@@ -23,13 +25,24 @@ from cc_relay.routing.stats import ProviderStats
 from cc_relay.types import Attempt
 
 
-class UnknownModel(LookupError):
-    """No enabled provider serves the model."""
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    model: str
+    """The model id after aliases and prefixes."""
+    serving: list[Provider]
+    excluded: list[tuple[Provider, str]]
+    """Every other enabled provider, with the reason it cannot take the model."""
 
-    def __init__(self, model: str, available: Sequence[str]) -> None:
-        super().__init__(model)
-        self.model = model
-        self.available = available
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    ctx: RouteContext
+    ordered: list[Provider]
+    placement: Placement | None
+    left_out: list[Provider]
+    """Candidates the strategy left out (cost caps, model routes)."""
+    excluded: list[tuple[Provider, str]]
+    """Providers that are no candidates, with the reason."""
 
 
 class Router:
@@ -42,53 +55,100 @@ class Router:
         *,
         aliases: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        previous: Router | None = None,
+        on_circuit_change: OnChange | None = None,
     ) -> None:
+        """Build the routing state for ``providers``.
+
+        Args:
+            previous: the router this one replaces after a config reload. A provider it
+                also had, as the same object (its connection settings did not change),
+                keeps its circuit and counters; a provider it had by name keeps its keys'
+                state (buckets, cooldowns, learned limits); sessions stay where they were
+                and a round-robin rotation goes on where it was.
+            on_circuit_change: called on every circuit transition.
+        """
         self.config = config or RoutingConfig()
         self.providers = [p for p in providers if p.config.enabled]
-        self.stats = {p.name: ProviderStats() for p in self.providers}
-        self.strategy = strategies.create(self.config, self.stats)
-        self.resolver = ModelResolver(self.providers, aliases or {})
-        self.pools = {
-            p.name: KeyPool(p.config.keys, selection=p.config.key_selection, clock=clock)
+        before = {p.name: p for p in previous.providers} if previous is not None else {}
+        kept = {p.name for p in self.providers if before.get(p.name) is p}
+        self.stats: dict[str, ProviderStats] = {
+            p.name: previous.stats[p.name]
+            if previous is not None and p.name in kept
+            else ProviderStats()
             for p in self.providers
         }
-        self.breakers = {
-            p.name: CircuitBreaker(
-                _breaker_settings(p), clock=clock, name=p.name, on_change=log_change
+        self.strategy: strategies.Strategy = strategies.create(
+            self.config, self.stats, previous=previous.strategy if previous else None
+        )
+        self.resolver = ModelResolver(self.providers, aliases or {})
+        self.pools: dict[str, KeyPool] = {
+            p.name: KeyPool(
+                p.config.keys,
+                selection=p.config.key_selection,
+                clock=clock,
+                previous=previous.pools.get(p.name) if previous is not None else None,
             )
             for p in self.providers
         }
-        self.affinity = Affinity(clock=clock)
+        self.breakers: dict[str, CircuitBreaker] = {}
+        for p in self.providers:
+            if previous is not None and p.name in kept:
+                breaker = previous.breakers[p.name]
+                breaker.retune(_breaker_settings(p))
+            else:
+                breaker = CircuitBreaker(
+                    _breaker_settings(p), clock=clock, name=p.name, on_change=on_circuit_change
+                )
+            self.breakers[p.name] = breaker
+        self.affinity: Affinity = (
+            previous.affinity if previous is not None else Affinity(clock=clock)
+        )
         self._clock = clock
 
-    def candidates(self, model: str) -> tuple[str, list[Provider]]:
-        """The model id after aliases and prefixes, and the providers serving it."""
+    def candidates(self, model: str) -> Candidates:
+        """The model id after aliases and prefixes, the providers serving it, and why
+        each other provider does not."""
         target = self.resolver.resolve(model)
         if target.provider is not None:
-            return target.model, [target.provider]
-        return target.model, [p for p in self.providers if p.serves(target.model)]
+            pinned = target.provider.name
+            return Candidates(
+                target.model,
+                [target.provider],
+                [(p, f"not the pinned provider ({model!r} is pinned to {pinned!r})")
+                 for p in self.providers if p is not target.provider],
+            )  # fmt: skip
+        serving = [p for p in self.providers if p.serves(target.model)]
+        return Candidates(
+            target.model,
+            serving,
+            [(p, f"does not serve {target.model!r}") for p in self.providers
+             if p not in serving],
+        )  # fmt: skip
 
     def plan(self, model: str, ctx: RouteContext | None = None) -> Plan:
         """The attempts for a request; raises UnknownModel when nobody serves ``model``."""
-        ctx, candidates, ordered, placement = self._order(model, ctx)
-        plan = Plan.build(self, ctx, ordered, placement)
-        for left_out in (p for p in candidates if p not in ordered):
-            plan.skipped.append(_left_out(self, left_out, ctx))
+        route = self._route(model, ctx)
+        plan = Plan.build(self, route.ctx, route.ordered, route.placement)
+        plan.skipped.extend(
+            Skip(p.name, self.strategy.describe(p, route.ctx)) for p in route.left_out
+        )
         return plan
 
-    def _order(
-        self, model: str, ctx: RouteContext | None
-    ) -> tuple[RouteContext, list[Provider], list[Provider], Placement | None]:
-        """Candidates in the strategy's order, the session's provider first."""
-        resolved, candidates = self.candidates(model)
-        if not candidates:
+    def _route(self, model: str, ctx: RouteContext | None) -> Route:
+        """The one routing decision that ``plan`` and ``explain`` share: candidates in
+        the strategy's order (the session's provider first), and every provider left out
+        with the reason."""
+        found = self.candidates(model)
+        if not found.serving:
             raise UnknownModel(model, self.known_models())
-        ctx = _with_model(ctx, resolved)
-        ordered = self.strategy.order(candidates, ctx)
+        ctx = _with_model(ctx, found.model)
+        ordered = self.strategy.order(found.serving, ctx)
         placement = self._placement(ctx)
         if placement is not None:
             ordered = _put_first(ordered, placement.provider)
-        return ctx, candidates, ordered, placement
+        left_out = [p for p in found.serving if p not in ordered]
+        return Route(ctx, ordered, placement, left_out, found.excluded)
 
     def place(self, session: str, attempt: Attempt) -> None:
         """Remember where a session's request succeeded."""
@@ -106,17 +166,17 @@ class Router:
 
     def explain(self, model: str, ctx: RouteContext | None = None) -> dict[str, Any]:
         """What ``plan`` would do, and why, without taking any key or circuit slot."""
-        ctx, candidates, ordered, placement = self._order(model, ctx)
-        resolved = ctx.model
+        route = self._route(model, ctx)
+        ctx = route.ctx
         now = self._clock()
         attempts: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []
-        for provider in ordered:
+        for provider in route.ordered:
             verdict = self._verdict(provider, ctx, now)
             entry = {
                 "provider": provider.name,
                 "type": provider.config.type,
-                "upstream_model": provider.upstream_model(resolved),
+                "upstream_model": provider.upstream_model(ctx.model),
                 **verdict,
                 "why": self.strategy.describe(provider, ctx),
             }
@@ -127,19 +187,14 @@ class Router:
                 "reason": "left out by the strategy",
                 "why": self.strategy.describe(p, ctx),
             }
-            for p in candidates
-            if p not in ordered
+            for p in route.left_out
         ]
-        skipped += [
-            {"provider": p.name, "reason": f"does not serve {resolved!r}"}
-            for p in self.providers
-            if p not in candidates
-        ]
+        skipped += [{"provider": p.name, "reason": why} for p, why in route.excluded]
         return {
             "model": model,
-            "resolved_model": resolved,
+            "resolved_model": ctx.model,
             "strategy": self.strategy.name,
-            "session_affinity": placement is not None,
+            "session_affinity": route.placement is not None,
             "estimated_input_tokens": ctx.input_tokens,
             "attempts": attempts,
             "skipped": skipped,
@@ -210,7 +265,3 @@ def _with_model(ctx: RouteContext | None, model: str) -> RouteContext:
 def _put_first(ordered: list[Provider], name: str) -> list[Provider]:
     first = [p for p in ordered if p.name == name]
     return [*first, *(p for p in ordered if p.name != name)]
-
-
-def _left_out(router: Router, provider: Provider, ctx: RouteContext) -> Skip:
-    return Skip(provider.name, router.strategy.describe(provider, ctx))

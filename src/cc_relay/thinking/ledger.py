@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from cc_relay.lru import ExpiringLRU
 
 #: The family of signatures the relay never saw: most histories that reach the relay
 #: with thinking blocks began at Anthropic, directly or through this relay.
@@ -25,7 +26,7 @@ def signature_key(signature: str) -> bytes:
 
 
 class SignatureLedger:
-    """An LRU map from signature hash to family, with a time limit per entry."""
+    """A bounded map from signature hash to family, with a time limit per entry."""
 
     def __init__(
         self,
@@ -34,31 +35,17 @@ class SignatureLedger:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._capacity = capacity
-        self._ttl = ttl
-        self._clock = clock
+        self._entries: ExpiringLRU[bytes, str] = ExpiringLRU(
+            capacity=capacity, ttl=ttl, clock=clock
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def record(self, signature: str, family: str) -> None:
-        if not signature:
-            return
-        key = signature_key(signature)
-        self._entries[key] = (family, self._clock() + self._ttl)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        if signature:
+            self._entries.put(signature_key(signature), family)
 
     def family_of(self, signature: str) -> str:
         """The issuing family, or DEFAULT_FAMILY for a signature never seen (or expired)."""
-        key = signature_key(signature)
-        entry = self._entries.get(key)
-        if entry is None:
-            return DEFAULT_FAMILY
-        family, expires = entry
-        if expires < self._clock():
-            del self._entries[key]
-            return DEFAULT_FAMILY
-        return family
+        return self._entries.get(signature_key(signature)) or DEFAULT_FAMILY

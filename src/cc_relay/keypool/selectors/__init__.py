@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from cc_relay.keypool.errors import UnknownSelection
+from cc_relay.errors import UnknownSelection
 from cc_relay.keypool.selectors.base import Selector
 from cc_relay.keypool.selectors.least_loaded import LeastLoaded
 from cc_relay.keypool.selectors.round_robin import RoundRobin

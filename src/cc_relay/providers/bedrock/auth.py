@@ -36,9 +36,9 @@ from botocore.credentials import (  # type: ignore[import-untyped, unused-ignore
 )
 
 from cc_relay.config import KeyConfig, ProviderConfig
+from cc_relay.errors import UpstreamCredentialError
 from cc_relay.headers import AUTHORIZATION
 from cc_relay.observability import fingerprint
-from cc_relay.providers.bedrock.errors import NoCredentials
 
 __all__ = [
     "ADVISORY_REFRESH",
@@ -212,7 +212,7 @@ class BedrockAuth:
     async def _credentials(self) -> Any:
         source = self._source
         if source is None:
-            raise NoCredentials(
+            raise UpstreamCredentialError(
                 f"provider {self._config.name!r} has no AWS credentials and no Bedrock API key"
             )
         if isinstance(source, RefreshableCredentials):
@@ -231,7 +231,7 @@ class BedrockAuth:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                raise NoCredentials(
+                raise UpstreamCredentialError(
                     f"provider {self._config.name!r}: refreshing AWS "
                     f"credentials failed: {type(exc).__name__}"
                 ) from None

@@ -1,12 +1,7 @@
 """Bedrock's failures, and how each one reads in Anthropic's words.
 
-Exceptions raised by this package::
-
-    BedrockError                     base of everything below
-     ├── EventStreamError            the binary stream is malformed (also a ValueError)
-     │    └── ChecksumMismatch       a frame's prelude or message CRC32 is wrong
-     └── NoCredentials              no AWS credentials and no Bedrock API key were found;
-                                     also an UpstreamFailure, so the relay tries elsewhere
+Its exceptions (``EventStreamError``, ``ChecksumMismatch``) live in ``cc_relay.errors``;
+missing AWS credentials raise ``UpstreamCredentialError`` there too.
 
 Bedrock names its errors (``x-amzn-ErrorType: ThrottlingException:http://...`` on a
 plain answer, ``:exception-type: throttlingException`` inside a stream) and puts the text
@@ -32,36 +27,17 @@ from typing import Final
 
 import orjson
 
-from cc_relay.types import UpstreamAnswer, UpstreamFailure
+from cc_relay.errors import error_body
+from cc_relay.types import UpstreamAnswer
 
 __all__ = [
-    "BedrockError",
-    "ChecksumMismatch",
     "ERRORS",
-    "EventStreamError",
-    "NoCredentials",
     "anthropic_error",
     "error_answer",
     "error_for",
 ]
 
 ERROR_TYPE_HEADER: Final = "x-amzn-errortype"
-
-
-class BedrockError(Exception):
-    """Base of the Bedrock package's own exceptions."""
-
-
-class EventStreamError(BedrockError, ValueError):
-    """A frame of the AWS event stream cannot be read."""
-
-
-class ChecksumMismatch(EventStreamError):
-    """A frame's CRC32 does not match its bytes: the stream was corrupted."""
-
-
-class NoCredentials(BedrockError, UpstreamFailure):
-    """Neither AWS credentials nor a Bedrock API key are available for a provider."""
 
 
 #: Bedrock error name (lower case) -> (HTTP status for the client, Anthropic error type).
@@ -112,7 +88,7 @@ def error_for(name: str | None, status: int) -> tuple[int, str]:
 
 def error_answer(status: int, error_type: str, message: str) -> UpstreamAnswer:
     """An upstream answer carrying an Anthropic error body."""
-    body = orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+    body = error_body(error_type, message)
     return UpstreamAnswer(status, {"content-type": "application/json"}, body)
 
 

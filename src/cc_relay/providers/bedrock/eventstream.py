@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from cc_relay.providers.bedrock.errors import ChecksumMismatch, EventStreamError
+from cc_relay.errors import ChecksumMismatch, EventStreamError
 
 __all__ = [
     "Frame",

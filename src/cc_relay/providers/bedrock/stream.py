@@ -24,10 +24,11 @@ from typing import Any, Final
 
 import orjson
 
-from cc_relay.providers.bedrock.errors import EventStreamError, error_answer, error_for
+from cc_relay.errors import EventStreamError, UpstreamCutError, UpstreamStatusError
+from cc_relay.providers.bedrock.errors import error_answer, error_for
 from cc_relay.providers.bedrock.eventstream import Frame, FrameReader
 from cc_relay.sse import EventCutter, error_event
-from cc_relay.types import UpstreamCutError, UpstreamStatusError, Usage
+from cc_relay.types import Usage
 
 __all__ = ["BedrockStreamDecoder", "EVENTSTREAM_CONTENT_TYPE"]
 

@@ -24,8 +24,9 @@ from typing import Any
 
 import orjson
 
+from cc_relay.errors import ERROR_TYPES, envelope, error_type
 from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE
-from cc_relay.types import ERROR_TYPES, UpstreamAnswer, error_type
+from cc_relay.types import UpstreamAnswer
 
 __all__ = [
     "ERROR_TYPES",
@@ -114,7 +115,7 @@ def anthropic_error(status: int, body: bytes) -> dict[str, Any]:
     else:
         text = body.decode("utf-8", "replace").strip()[:MAX_TEXT_MESSAGE]
         message = text or f"upstream answered HTTP {status}"
-    return {"type": "error", "error": {"type": error_type(status), "message": message}}
+    return envelope(error_type(status), message)
 
 
 def stream_error(error: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -137,10 +138,7 @@ def stream_error(error: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             status = 400
         else:
             status = 502
-    return status, {
-        "type": "error",
-        "error": {"type": error_type(status), "message": _message(error)},
-    }
+    return status, envelope(error_type(status), _message(error))
 
 
 def translate(answer: UpstreamAnswer) -> UpstreamAnswer:

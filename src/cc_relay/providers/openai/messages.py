@@ -45,8 +45,8 @@ from typing import Any
 
 import orjson
 
+from cc_relay.errors import InvalidRequest
 from cc_relay.providers.openai.ids import tool_id
-from cc_relay.types import InvalidRequest
 
 __all__ = ["chat_messages", "system_text"]
 

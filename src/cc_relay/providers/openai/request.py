@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from cc_relay.errors import InvalidRequest
 from cc_relay.providers.openai.messages import chat_messages
-from cc_relay.types import InvalidRequest
 
 __all__ = [
     "LOW_EFFORT_BELOW",

@@ -17,12 +17,13 @@ from typing import Any
 
 import orjson
 
+from cc_relay.errors import UpstreamStatusError, envelope
 from cc_relay.headers import CONTENT_TYPE
 from cc_relay.providers.openai.arguments import tool_input
 from cc_relay.providers.openai.errors import error_payload, stream_error
 from cc_relay.providers.openai.ids import ToolIds, message_id
 from cc_relay.providers.openai.outcome import ChatUsage, stop_reason
-from cc_relay.types import UpstreamAnswer, UpstreamStatusError
+from cc_relay.types import UpstreamAnswer
 
 __all__ = ["anthropic_message"]
 
@@ -55,9 +56,7 @@ def anthropic_message(body: bytes) -> dict[str, Any]:
         or not choices
         or not (isinstance(choices[0], dict))
     ):
-        raise _failure(
-            502, {"type": "error", "error": {"type": "api_error", "message": _NOT_A_COMPLETION}}
-        )
+        raise _failure(502, envelope("api_error", _NOT_A_COMPLETION))
     choice = choices[0]
     message = choice.get("message")
     content = _content(message if isinstance(message, dict) else {})

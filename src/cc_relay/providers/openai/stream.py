@@ -42,13 +42,14 @@ from typing import Any
 
 import orjson
 
+from cc_relay.errors import UpstreamStatusError, envelope
 from cc_relay.headers import CONTENT_TYPE
 from cc_relay.providers.openai.arguments import is_complete, tool_input_json
 from cc_relay.providers.openai.errors import error_payload, stream_error
 from cc_relay.providers.openai.framing import COMMENT, DONE, Malformed, Payloads
 from cc_relay.providers.openai.ids import ToolIds, message_id
 from cc_relay.providers.openai.outcome import ChatUsage, stop_reason
-from cc_relay.types import UpstreamAnswer, UpstreamStatusError, Usage
+from cc_relay.types import UpstreamAnswer, Usage
 
 __all__ = ["ChatStreamDecoder"]
 
@@ -115,9 +116,7 @@ class ChatStreamDecoder:
                 if self._started:  # a keep-alive: Anthropic's is a ping
                     self._emit("ping", {"type": "ping"})
             elif isinstance(payload, Malformed):
-                self._fail(
-                    502, {"type": "error", "error": {"type": "api_error", "message": _MALFORMED}}
-                )
+                self._fail(502, envelope("api_error", _MALFORMED))
             elif isinstance(payload, dict):
                 self._chunk(payload)
             if self.ended:

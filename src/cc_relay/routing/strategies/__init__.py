@@ -17,8 +17,19 @@ from cc_relay.routing.strategies.round_robin import RoundRobin, WeightedRoundRob
 from cc_relay.routing.strategies.simple_shuffle import SimpleShuffle
 
 
-def create(config: RoutingConfig, stats: Mapping[str, ProviderStats]) -> Strategy:
-    """The strategy named in config, wired to what it needs."""
+def create(
+    config: RoutingConfig,
+    stats: Mapping[str, ProviderStats],
+    *,
+    previous: Strategy | None = None,
+) -> Strategy:
+    """The strategy named in config, wired to what it needs.
+
+    ``previous`` is the strategy a reloaded config replaces: a rotation of the same
+    kind goes on where it was instead of starting over.
+    """
+    if isinstance(previous, RoundRobin | WeightedRoundRobin) and previous.name == config.strategy:
+        return previous
     name = config.strategy
     if name == "cost-based":
         return CostBased(max_cost_per_million=config.max_cost_per_million_tokens)

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from cc_relay.headers import downstream_headers
-from cc_relay.sse import StreamDecoder
-from cc_relay.types import (
-    Attempt,
-    RelayRequest,
-    UpstreamAnswer,
+from cc_relay.errors import (
     UpstreamConnectError,
     UpstreamCutError,
     UpstreamStatusError,
     UpstreamTimeout,
 )
+from cc_relay.headers import downstream_headers
+from cc_relay.sse import StreamDecoder
+from cc_relay.types import Attempt, RelayRequest, UpstreamAnswer
 
 #: Bodies above this many bytes are sent piecewise (aiohttp's own threshold).
 LARGE_BODY = 1024 * 1024

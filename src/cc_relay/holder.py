@@ -1,0 +1,180 @@
+"""The one holder of the current Runtime, and of what outlives any one Runtime.
+
+Handlers take ``holder.current`` once per request (through :meth:`RuntimeHolder.using`),
+so a reload is one assignment: requests in flight finish on the Runtime they started
+on, new ones get the new one. The holder also owns what must not restart with a
+config: the event bus and its subscribers (access log, statistics, totals), the health
+prober, and the bookkeeping the read model shows (generation, last reload, uptime).
+
+A retired Runtime closes the providers its successor did not take over once its last
+request ends, or after ``RETIRE_GRACE`` seconds at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from cc_relay import __version__
+from cc_relay.config import RelayConfig
+from cc_relay.events import CircuitChanged, ConfigReloaded, Event, EventBus, RequestSettled, pump
+from cc_relay.health import CircuitState, HealthProber
+from cc_relay.observability.access import log_events
+from cc_relay.routing.stats import observe
+from cc_relay.runtime import Runtime
+from cc_relay.views import (
+    RelayStatus,
+    ReloadView,
+    Snapshot,
+    provider_views,
+    routing_view,
+)
+
+log = logging.getLogger("cc_relay.runtime")
+
+#: Longest a retired Runtime keeps providers the new config removed, for its streams.
+RETIRE_GRACE = 600.0
+
+
+def config_hash(config: RelayConfig) -> str:
+    """A short, stable hash of a config's content (not reversible to any secret in it)."""
+    dumped = orjson.dumps(config.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(dumped).hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class Totals:
+    """Relay-wide counters for the status view, kept by an event subscriber."""
+
+    requests: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def observe(self, batch: Sequence[Event]) -> None:
+        for event in batch:
+            if isinstance(event, RequestSettled):
+                self.requests += 1
+                self.errors += event.status >= 400
+                self.input_tokens += event.usage.input_tokens or 0
+                self.output_tokens += event.usage.output_tokens or 0
+
+
+class RuntimeHolder:
+    """See the module docstring.
+
+    Args:
+        config: the first config.
+        config_path: the file it came from, if any (shown in the status view).
+    """
+
+    def __init__(self, config: RelayConfig, *, config_path: Path | None = None) -> None:
+        self.events = EventBus()
+        self.config_path = config_path
+        self.current = Runtime(config, on_circuit_change=self._circuit_changed)
+        self.generation = 1
+        self.config_hash = config_hash(config)
+        self.last_reload: ReloadView | None = None
+        self.started_at = time.time()
+        self.totals = Totals()
+        self.prober = HealthProber(
+            lambda: self.current.probe_targets(), interval=self.current.probe_interval
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.current.start()
+        for name, handler in (
+            ("stats", lambda batch: observe(lambda: self.current.router.stats, batch)),
+            ("totals", self.totals.observe),
+            ("log", log_events),
+        ):
+            sub = self.events.subscribe(name)
+            self._tasks.append(asyncio.create_task(pump(sub, handler), name=f"events:{name}"))
+        await self.prober.start()
+
+    async def close(self) -> None:
+        """Stop probing, let subscribers finish what was published, close everything."""
+        await self.prober.close()
+        await self.events.flush()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task in list(self._retiring):
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await self.current.close()
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[Runtime]:
+        """The current Runtime, counted as in use until the block ends."""
+        runtime = self.current
+        runtime.users += 1
+        try:
+            yield runtime
+        finally:
+            runtime.users -= 1
+
+    async def swap(self, config: RelayConfig, *, changes: Sequence[str] = ()) -> Runtime:
+        """Build a Runtime for ``config`` that inherits from the current one, start it and
+        make it current. Raises whatever starting it raised, with nothing swapped."""
+        old = self.current
+        new = Runtime(config, previous=old, on_circuit_change=self._circuit_changed)
+        await new.start()
+        self.current = new
+        self.generation += 1
+        self.config_hash = config_hash(config)
+        self.prober.interval = new.probe_interval
+        task = asyncio.create_task(self._retire(old, new), name="runtime:retire")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        self.reloaded(ok=True, changes=changes)
+        return new
+
+    def reloaded(self, *, ok: bool, error: str | None = None, changes: Sequence[str] = ()) -> None:
+        """Record a reload's outcome for the read model and the event stream."""
+        self.last_reload = ReloadView(time.time(), ok, error, tuple(changes))
+        self.events.publish(ConfigReloaded(self.generation, ok, error, tuple(changes)))
+
+    async def _retire(self, old: Runtime, new: Runtime) -> None:
+        deadline = time.monotonic() + RETIRE_GRACE
+        while old.users and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await old.close_orphans(new)
+
+    def _circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
+        breaker = self.current.router.breakers.get(name)
+        cause = breaker.cause if breaker is not None else None
+        self.events.publish(CircuitChanged(name, old.value, new.value, cause))
+
+    def snapshot(self, *, listen: str = "") -> Snapshot:
+        """The read model: status, providers, routing, as frozen values."""
+        runtime = self.current
+        totals = self.totals
+        last = self.last_reload
+        status = RelayStatus(
+            version=__version__,
+            started_at=self.started_at,
+            uptime=time.time() - self.started_at,
+            listen=listen or runtime.config.server.listen,
+            config_path=str(self.config_path) if self.config_path else None,
+            generation=self.generation,
+            config_hash=self.config_hash,
+            last_reload=last,
+            requests=totals.requests,
+            errors=totals.errors,
+            in_flight=sum(s.in_flight for s in runtime.router.stats.values()),
+            input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens,
+            events_dropped=sum(s.dropped for s in self.events.subscriptions),
+        )
+        return Snapshot(status, provider_views(runtime), routing_view(runtime))

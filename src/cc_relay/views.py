@@ -1,0 +1,223 @@
+"""The read model: the relay's whole visible state as typed, immutable values.
+
+Every surface renders this one model: ``/v1/providers``, ``cc-relay status``, and the
+management service, metrics and dashboards built on it. Nothing outside the core reads
+the router's dicts; :func:`snapshot` does, once, and hands out frozen copies.
+
+Health has one vocabulary everywhere: ``healthy`` (circuit closed), ``failing`` (open),
+``recovering`` (half-open, trial requests going through) and ``disabled``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cc_relay.health import CircuitBreaker, CircuitState
+
+if TYPE_CHECKING:
+    from cc_relay.keypool import KeyPool
+    from cc_relay.providers import Provider
+    from cc_relay.routing.stats import ProviderStats
+    from cc_relay.runtime import Runtime
+
+HEALTH: dict[CircuitState, str] = {
+    CircuitState.CLOSED: "healthy",
+    CircuitState.OPEN: "failing",
+    CircuitState.HALF_OPEN: "recovering",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BucketView:
+    kind: str
+    """``requests``, ``input_tokens``, ``output_tokens`` or ``tokens``."""
+    capacity: int
+    """Per-minute limit."""
+    remaining: float
+    """Level now; negative while real usage above the estimate is paid back."""
+    learned: bool
+    """The limit came from the upstream's headers rather than config."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyView:
+    fingerprint: str
+    priority: int
+    weight: float
+    in_flight: int
+    cooldown_left: float
+    """Seconds until a 429 cooldown ends; 0 when none."""
+    buckets: tuple[BucketView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitView:
+    state: str
+    """``closed``, ``open`` or ``half_open``."""
+    consecutive_failures: int
+    retry_in: float | None
+    """Seconds until an open circuit lets a trial through."""
+    cause: str | None
+    """The failure that last moved it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    p50: float | None
+    p95: float | None
+    """Seconds, over the last minute; None without samples."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderView:
+    name: str
+    type: str
+    base_url: str
+    enabled: bool
+    health: str
+    circuit: CircuitView | None
+    """None for a disabled provider."""
+    in_flight: int
+    requests: int
+    errors: int
+    requests_per_second: float
+    """Answered requests per second over the last minute."""
+    latency: Percentiles
+    ttfb: Percentiles
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    affinity_hits: int
+    models: tuple[str, ...]
+    model_patterns: tuple[str, ...]
+    keys: tuple[KeyView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingView:
+    strategy: str
+    session_affinity: bool
+    sessions: int
+    """Sessions currently pinned to a provider and key."""
+    aliases: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadView:
+    at: float
+    """Wall-clock seconds."""
+    ok: bool
+    error: str | None
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelayStatus:
+    version: str
+    started_at: float
+    uptime: float
+    listen: str
+    config_path: str | None
+    generation: int
+    config_hash: str
+    last_reload: ReloadView | None
+    requests: int
+    errors: int
+    in_flight: int
+    input_tokens: int
+    output_tokens: int
+    events_dropped: int
+    """Events some subscriber missed because it fell behind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    status: RelayStatus
+    providers: tuple[ProviderView, ...]
+    routing: RoutingView
+
+
+def provider_views(runtime: Runtime) -> tuple[ProviderView, ...]:
+    router = runtime.router
+    return tuple(
+        _provider(
+            p, router.breakers.get(p.name), router.stats.get(p.name), router.pools.get(p.name)
+        )
+        for p in runtime.providers
+    )
+
+
+def routing_view(runtime: Runtime) -> RoutingView:
+    router = runtime.router
+    return RoutingView(
+        strategy=router.strategy.name,
+        session_affinity=router.config.session_affinity,
+        sessions=len(router.affinity),
+        aliases=tuple(runtime.config.aliases.items()),
+    )
+
+
+def _provider(
+    p: Provider,
+    breaker: CircuitBreaker | None,
+    stats: ProviderStats | None,
+    pool: KeyPool | None,
+) -> ProviderView:
+    models = (
+        *p.config.listed_models,
+        *(m.id for m in p.discovered if m.id not in p.config.listed_models),
+    )
+    if breaker is None or stats is None or pool is None:
+        return ProviderView(
+            name=p.name, type=p.config.type, base_url=p.base_url, enabled=False,
+            health="disabled", circuit=None, in_flight=0, requests=0, errors=0,
+            requests_per_second=0.0, latency=Percentiles(None, None),
+            ttfb=Percentiles(None, None), input_tokens=0, output_tokens=0,
+            cache_read_tokens=0, affinity_hits=0, models=models,
+            model_patterns=p.config.model_patterns, keys=(),
+        )  # fmt: skip
+    state = breaker.state
+    retry_at = breaker.retry_at()
+    latency = stats.latency.percentiles(0.5, 0.95)
+    ttfb = stats.ttfb.percentiles(0.5, 0.95)
+    return ProviderView(
+        name=p.name,
+        type=p.config.type,
+        base_url=p.base_url,
+        enabled=True,
+        health=HEALTH[state],
+        circuit=CircuitView(
+            state=state.value,
+            consecutive_failures=breaker.snapshot()["consecutive_failures"],
+            retry_in=None if retry_at is None else max(0.0, retry_at - time.monotonic()),
+            cause=breaker.cause,
+        ),
+        in_flight=stats.in_flight,
+        requests=stats.requests,
+        errors=stats.errors,
+        requests_per_second=round(stats.latency.rate(), 3),
+        latency=Percentiles(*latency),
+        ttfb=Percentiles(*ttfb),
+        input_tokens=stats.input_tokens,
+        output_tokens=stats.output_tokens,
+        cache_read_tokens=stats.cache_read_tokens,
+        affinity_hits=stats.affinity_hits,
+        models=models,
+        model_patterns=p.config.model_patterns,
+        keys=tuple(
+            KeyView(
+                fingerprint=k.fingerprint,
+                priority=k.priority,
+                weight=k.weight,
+                in_flight=k.in_flight,
+                cooldown_left=round(k.cooldown_left, 3),
+                buckets=tuple(
+                    BucketView(name, b.limit, round(b.remaining, 3), b.learned)
+                    for name, b in k.buckets.items()
+                ),
+            )
+            for k in pool.snapshot()
+        ),
+    )
