@@ -13,6 +13,7 @@ from cc_relay.server import RelayServer
 from tests.emulators import AnthropicEmulator, EmulatorBase, OllamaEmulator
 
 RelayFactory = Callable[..., Awaitable[RelayServer]]
+SdkFactory = Callable[..., anthropic.AsyncAnthropic]
 
 
 def provider(
@@ -21,6 +22,18 @@ def provider(
     """A provider config entry pointing at an emulator (or any base URL)."""
     base_url = emu if isinstance(emu, str) else emu.base_url
     return {"name": name, "type": type, "base_url": base_url, **extra}
+
+
+def text_of(block: object) -> str:
+    """The text of a content block the test expects to be a text block."""
+    assert isinstance(block, anthropic.types.TextBlock | anthropic.types.beta.BetaTextBlock), block
+    return block.text
+
+
+def body_of(error: anthropic.APIStatusError) -> dict[str, Any]:
+    """The JSON body of an SDK error (the SDK types it as `object`)."""
+    assert isinstance(error.body, dict), error.body
+    return error.body
 
 
 @pytest.fixture
@@ -68,7 +81,7 @@ async def relay(make_relay: RelayFactory, emu: AnthropicEmulator) -> RelayServer
 
 
 @pytest.fixture
-async def sdk() -> AsyncIterator[Callable[..., anthropic.AsyncAnthropic]]:
+async def sdk() -> AsyncIterator[SdkFactory]:
     """Official SDK clients (no retries), closed after the test."""
     clients: list[anthropic.AsyncAnthropic] = []
 

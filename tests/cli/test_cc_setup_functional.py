@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from tests.cli._process import Cli
 
@@ -16,7 +17,7 @@ def _settings(cli: Cli) -> Path:
     return cli.home / ".claude" / "settings.json"
 
 
-def _write_settings(cli: Cli, data: dict) -> None:
+def _write_settings(cli: Cli, data: dict[str, Any]) -> None:
     _settings(cli).parent.mkdir(parents=True, exist_ok=True)
     _settings(cli).write_text(json.dumps(data))
 

@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -41,7 +41,7 @@ class Run:
         assert self.returncode == 0, (
             f"claude failed ({self.returncode}):\n{self.stdout}\n{self.stderr}"
         )
-        return json.loads(self.stdout)
+        return cast(dict[str, Any], json.loads(self.stdout))
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 import pytest
 
@@ -25,14 +26,14 @@ pytestmark = pytest.mark.e2e
 OPUS = "claude-opus-4-8"
 
 
-def _last_user_content(request: RecordedRequest) -> list:
+def _last_user_content(request: RecordedRequest) -> list[Any]:
     messages = (request.json or {}).get("messages", [])
     user = [m for m in messages if m.get("role") == "user"]
     content = user[-1]["content"] if user else []
     return content if isinstance(content, list) else [{"type": "text", "text": content}]
 
 
-def _tool_results(request: RecordedRequest) -> list[dict]:
+def _tool_results(request: RecordedRequest) -> list[dict[str, Any]]:
     return [b for b in _last_user_content(request) if b.get("type") == "tool_result"]
 
 

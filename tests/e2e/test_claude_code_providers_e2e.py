@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.conftest import RelayFactory, provider
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.e2e
 COMMAND = "echo round-trip > proof.txt"
 
 
-def _tool_script(tool_id: str):
+def _tool_script(tool_id: str) -> Callable[[RecordedRequest], Reply]:
     """Ask for one Bash call, then report the tool_result id it got back."""
 
     def script(request: RecordedRequest) -> Reply:

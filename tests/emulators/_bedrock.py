@@ -25,7 +25,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, cast
 
 import orjson
 from aiohttp import web
@@ -114,7 +114,7 @@ def _header(name: str, value: Any) -> bytes:
         raw = value.encode() if isinstance(value, str) else value
         return head + struct.pack(">H", len(raw)) + raw
     if kind == 9:
-        return head + value.bytes
+        return head + cast(uuid.UUID, value).bytes
     size = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8}[kind]
     return head + int(value).to_bytes(size, "big", signed=True)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from tests.emulators._behaviours import Behaviour, Fail, Reply
 from tests.emulators._blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
@@ -470,7 +471,7 @@ class OpenAIEmulator(EmulatorBase):
         self.rejects_max_tokens = rejects_max_tokens
         self.reasoning_replay: ReasoningReplay = reasoning_replay
 
-    def enqueue(self, *behaviours: Behaviour | Chat) -> None:  # type: ignore[override]
+    def enqueue(self, *behaviours: Behaviour | Chat) -> None:
         """Queue answers for POST /v1/chat/completions, one per request, FIFO."""
         self._queue.extend(behaviours)  # type: ignore[arg-type]
 
@@ -515,7 +516,8 @@ class OpenAIEmulator(EmulatorBase):
             headers = dialect.headers(status=200, request_id=dialect.request_id())
             headers["content-type"] = "application/json"
             return web.Response(
-                body=compact(completion), headers=merge_headers(headers, behaviour.reply.headers)
+                body=compact(completion),
+                headers=merge_headers(CIMultiDict(headers), behaviour.reply.headers),
             )
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -529,7 +531,7 @@ class OpenAIEmulator(EmulatorBase):
         headers = dialect.headers(status=200, request_id=dialect.request_id())
         headers.update(dialect.sse_headers())
         reply = chat.reply
-        response = web.StreamResponse(headers=merge_headers(headers, reply.headers))
+        response = web.StreamResponse(headers=merge_headers(CIMultiDict(headers), reply.headers))
         end = b"\r\n" if chat.crlf else b"\n"
         frames = [b"data: " + compact(c) + end + end for c in chunks]
         if chat.done:

@@ -17,6 +17,7 @@ import pytest
 from anthropic.types import MessageParam
 
 from tests import emulators
+from tests.conftest import body_of, text_of
 from tests.emulators import (
     AnthropicEmulator,
     Drop,
@@ -138,11 +139,11 @@ async def test_create_queue_is_fifo_and_model_override(emu: AnthropicEmulator) -
         first = await client.messages.create(model=MODEL, max_tokens=16, messages=HI)
         second = await client.messages.create(model=MODEL, max_tokens=16, messages=HI)
         third = await client.messages.create(model=MODEL, max_tokens=16, messages=HI)
-    assert first.content[0].text == "one"  # type: ignore[union-attr]
+    assert text_of(first.content[0]) == "one"
     assert (first.usage.input_tokens, first.usage.output_tokens) == (5, 7)
     assert first.usage.cache_read_input_tokens == 3
     assert second.model == "claude-other" and second.stop_reason == "max_tokens"
-    assert third.content[0].text == "pong"  # type: ignore[union-attr]
+    assert text_of(third.content[0]) == "pong"
     assert emu.pending == 0
 
 
@@ -150,7 +151,7 @@ async def test_create_gzip_only_when_accepted(emu: AnthropicEmulator) -> None:
     emu.enqueue(Reply(text("zipped"), gzip=True), Reply(text("plain"), gzip=True))
     async with sdk(emu.base_url) as client:
         message = await client.messages.create(model=MODEL, max_tokens=16, messages=HI)
-    assert message.content[0].text == "zipped"  # type: ignore[union-attr]
+    assert text_of(message.content[0]) == "zipped"
     body = {"model": MODEL, "max_tokens": 1, "messages": HI}
     headers = {"Accept-Encoding": "identity"}
     async with (
@@ -173,7 +174,7 @@ async def test_beta_query_string_is_ignored_for_routing(emu: AnthropicEmulator) 
         message = await client.messages.create(
             model=MODEL, max_tokens=16, messages=HI, extra_query={"beta": "true"}
         )
-    assert message.content[0].text == "pong"  # type: ignore[union-attr]
+    assert text_of(message.content[0]) == "pong"
     assert emu.requests[0].path == "/v1/messages"
     assert emu.requests[0].query == {"beta": "true"}
 
@@ -200,7 +201,7 @@ async def test_stream_text(emu: AnthropicEmulator) -> None:
         message = await stream.get_final_message()
     assert len(pieces) > 1
     assert "".join(pieces) == "hello there, streaming world"
-    assert message.content[0].text == "hello there, streaming world"  # type: ignore[union-attr]
+    assert text_of(message.content[0]) == "hello there, streaming world"
     assert message.model == MODEL
     assert message.usage.output_tokens == Reply(text("hello there, streaming world")).output_tokens
 
@@ -241,7 +242,7 @@ async def test_stream_thinking_carries_signature(emu: AnthropicEmulator) -> None
     block = message.content[0]
     assert block.type == "thinking"
     assert (block.thinking, block.signature) == ("Let me think step by step.", "sigABC")
-    assert message.content[1].text == "42"  # type: ignore[union-attr]
+    assert text_of(message.content[1]) == "42"
 
 
 async def test_stream_wire_bytes_match_anthropic(emu: AnthropicEmulator) -> None:
@@ -390,7 +391,7 @@ async def test_require_key_accepts_bearer_and_x_api_key() -> None:
         async with sdk(emu.base_url, api_key="wrong") as client:
             with pytest.raises(anthropic.AuthenticationError) as caught:
                 await client.messages.create(model=MODEL, max_tokens=16, messages=HI)
-        assert caught.value.body["error"]["message"] == "invalid x-api-key"  # type: ignore[index]
+        assert body_of(caught.value)["error"]["message"] == "invalid x-api-key"
         status, _, _ = await raw_post(
             emu.base_url + "/v1/messages", {"model": MODEL}, headers={"x-api-key": "sk-up-1"}
         )
@@ -496,7 +497,7 @@ async def test_ollama_create_and_fail(ollama: OllamaEmulator) -> None:
             await client.messages.create(model="qwen3-coder", max_tokens=8, messages=HI)
     assert [block.type for block in message.content] == ["thinking", "text"]
     assert caught.value.request_id is None
-    assert caught.value.body["request_id"].startswith("req_")  # type: ignore[index]
+    assert body_of(caught.value)["request_id"].startswith("req_")
 
 
 async def test_ollama_listings_and_missing_count_tokens(ollama: OllamaEmulator) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import MessageParam
 
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, provider, text_of
 from tests.emulators import AnthropicEmulator
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "claude-opus-4-8"
 RELAY_KEY = "relay-key-0123456789"
 OAUTH = "sk-ant-oat01-abcdefghijklmnopqrstuvwxyz"
 
 
-async def _post(url: str, headers: dict[str, str]) -> tuple[int, dict]:
+async def _post(url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"{url}/v1/messages",
@@ -27,7 +30,7 @@ async def _post(url: str, headers: dict[str, str]) -> tuple[int, dict]:
 
 @pytest.mark.parametrize("header", ["x-api-key", "bearer"])
 async def test_relay_key_accepted_and_not_forwarded(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk, header: str
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, header: str
 ) -> None:
     relay = await make_relay(
         provider(emu, keys=["sk-up-1"]), server={"auth": ["other-key", RELAY_KEY]}
@@ -37,7 +40,7 @@ async def test_relay_key_accepted_and_not_forwarded(
     else:
         client = sdk(relay, api_key=None, auth_token=RELAY_KEY)
     message = await client.messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     seen = emu.messages_requests[-1].headers
     assert seen["x-api-key"] == "sk-up-1"
     assert RELAY_KEY not in str(dict(seen))
@@ -59,7 +62,7 @@ async def test_wrong_or_missing_relay_key_is_401(
 
 
 async def test_wrong_relay_key_through_sdk(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu), server={"auth": [RELAY_KEY]})
     with pytest.raises(anthropic.AuthenticationError):
@@ -100,7 +103,7 @@ async def test_subscription_token_passes_through_open_relay(
 
 
 async def test_client_api_key_passes_through_when_provider_has_none(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu))
     await sdk(relay, api_key="sk-ant-api03-client-own").messages.create(

@@ -11,13 +11,14 @@ from typing import Any
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import MessageParam
 
 from cc_relay.providers import _entra
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider, text_of
 from tests.emulators import AnthropicEmulator, AzureEmulator, Fail, Reply, text, tool_use
 from tests.emulators._azure import ENTRA_RESOURCE
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 KEY = "az-key-1"
 DEPLOYMENT = "opus-prod"
 MAP = {"claude-opus-4-8": DEPLOYMENT}
@@ -35,14 +36,14 @@ def azure_entry(emu: AzureEmulator, **extra: Any) -> dict[str, Any]:
 
 
 async def test_key_header_and_deployment_name(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     azure.enqueue(Reply(text("hello from foundry"), input_tokens=9, output_tokens=3))
     message = await sdk(relay, api_key="client-key").messages.create(
         model="claude-opus-4-8", max_tokens=50, messages=USER
     )
-    assert message.content[0].text == "hello from foundry"
+    assert text_of(message.content[0]) == "hello from foundry"
     assert message.model == "claude-opus-4-8"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (9, 3)
     seen = azure.messages_requests[-1]
@@ -66,7 +67,11 @@ GOLDEN_REPLIES = {
 
 @pytest.mark.parametrize("kind", sorted(GOLDEN_REPLIES))
 async def test_stream_final_message_matches_anthropic(
-    make_relay: RelayFactory, azure: AzureEmulator, emu: AnthropicEmulator, sdk, kind: str
+    make_relay: RelayFactory,
+    azure: AzureEmulator,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
+    kind: str,
 ) -> None:
     via_azure = await make_relay(azure_entry(azure, keys=[KEY]))
     via_anthropic = await make_relay(provider(emu))
@@ -106,7 +111,7 @@ async def test_stream_final_message_matches_anthropic(
 async def test_azure_errors_reach_the_sdk_in_anthropic_shape(
     make_relay: RelayFactory,
     azure: AzureEmulator,
-    sdk,
+    sdk: SdkFactory,
     keys: list[str],
     model: str,
     exception: type[anthropic.APIStatusError],
@@ -116,27 +121,27 @@ async def test_azure_errors_reach_the_sdk_in_anthropic_shape(
     relay = await make_relay(azure_entry(azure, keys=keys, models=["claude-*"]))
     with pytest.raises(exception) as caught:
         await sdk(relay).messages.create(model=model, max_tokens=5, messages=USER)
-    assert caught.value.body["type"] == "error"
-    assert caught.value.body["error"]["type"] == error_type
-    assert wording in caught.value.body["error"]["message"]
+    assert body_of(caught.value)["type"] == "error"
+    assert body_of(caught.value)["error"]["type"] == error_type
+    assert wording in body_of(caught.value)["error"]["message"]
 
 
 async def test_model_errors_pass_unchanged(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     azure.enqueue(Fail(429, "rate_limit_error", "Number of request tokens exceeded"))
     with pytest.raises(anthropic.RateLimitError) as caught:
         await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
-    assert caught.value.body["error"] == {
+    assert body_of(caught.value)["error"] == {
         "type": "rate_limit_error",
         "message": "Number of request tokens exceeded",
     }
-    assert caught.value.body["request_id"].startswith("req_")
+    assert body_of(caught.value)["request_id"].startswith("req_")
 
 
 async def test_count_tokens_estimated_without_upstream(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(azure_entry(azure, keys=[KEY]))
     counted = await sdk(relay).messages.count_tokens(model="claude-opus-4-8", messages=USER)
@@ -164,14 +169,14 @@ def managed_identity(monkeypatch: pytest.MonkeyPatch, azure: AzureEmulator) -> N
 
 @pytest.mark.usefixtures("managed_identity")
 async def test_entra_token_from_azure_identity(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(azure_entry(azure, entra=True))
     for _ in range(2):
         message = await sdk(relay).messages.create(
             model="claude-opus-4-8", max_tokens=5, messages=USER
         )
-        assert message.content[0].text == "pong"
+        assert text_of(message.content[0]) == "pong"
     assert len(azure.issued) == 1
     assert azure.identity_calls[0].query["resource"] == ENTRA_RESOURCE
     for seen in azure.messages_requests:
@@ -207,7 +212,7 @@ class FakeCredential:
 
 
 async def test_entra_token_renewed_before_expiry(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk, monkeypatch: pytest.MonkeyPatch
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeCredential(lifetime=4)
     monkeypatch.setattr(_entra, "default_credential", lambda: fake)
@@ -235,7 +240,7 @@ async def test_entra_token_renewed_before_expiry(
 
 
 async def test_entra_failure_answers_502(
-    make_relay: RelayFactory, azure: AzureEmulator, sdk, monkeypatch: pytest.MonkeyPatch
+    make_relay: RelayFactory, azure: AzureEmulator, sdk: SdkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeCredential(
         fail=RuntimeError("ManagedIdentityCredential authentication unavailable.\nsecond line")
@@ -245,7 +250,7 @@ async def test_entra_failure_answers_502(
     with pytest.raises(anthropic.InternalServerError) as caught:
         await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
     assert caught.value.status_code == 502
-    message = caught.value.body["error"]["message"]
+    message = body_of(caught.value)["error"]["message"]
     assert "Entra ID token request failed" in message
     assert "authentication unavailable" in message and "second line" not in message
     assert azure.messages_requests == []

@@ -17,9 +17,10 @@ import aiohttp
 import anthropic
 import orjson
 import pytest
+from anthropic.types import MessageParam
 
 from cc_relay.server import RelayServer
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider, text_of
 from tests.emulators import (
     AnthropicEmulator,
     BedrockEmulator,
@@ -32,7 +33,7 @@ from tests.emulators import (
 )
 from tests.emulators._bedrock import TEST_CREDENTIALS
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "claude-opus-4-8"
 CLIENT_KEY = "sk-ant-api03-client-own-secret-key"
 
@@ -100,14 +101,14 @@ def _without_ids(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 async def test_create_is_signed_and_reshaped_for_bedrock(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     bedrock.enqueue(Reply(text("hello from bedrock"), input_tokens=21, output_tokens=5))
     relay = await make_relay(bedrock_entry(bedrock))
     message = await sdk(relay, api_key=CLIENT_KEY).messages.create(
         model=MODEL, max_tokens=50, messages=USER, metadata={"user_id": "u1"}
     )
-    assert message.content[0].text == "hello from bedrock"
+    assert text_of(message.content[0]) == "hello from bedrock"
     assert message.model == MODEL
     assert (message.usage.input_tokens, message.usage.output_tokens) == (21, 5)
     seen = bedrock.invoke_requests[-1]
@@ -126,7 +127,7 @@ async def test_create_is_signed_and_reshaped_for_bedrock(
 
 
 async def test_betas_move_into_the_body_and_unknown_ones_are_dropped(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(bedrock_entry(bedrock))
     betas = [
@@ -137,9 +138,9 @@ async def test_betas_move_into_the_body_and_unknown_ones_are_dropped(
         "context-1m-2025-08-07",
     ]
     message = await sdk(relay).beta.messages.create(
-        model=MODEL, max_tokens=5, messages=USER, betas=betas
+        model=MODEL, max_tokens=5, messages=[{"role": "user", "content": "hi"}], betas=betas
     )
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     seen = bedrock.invoke_requests[-1]
     assert seen.json["anthropic_beta"] == [
         "interleaved-thinking-2025-05-14",
@@ -150,21 +151,21 @@ async def test_betas_move_into_the_body_and_unknown_ones_are_dropped(
 
 
 async def test_tampered_credentials_are_refused_like_aws(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     entry = {**bedrock_entry(bedrock), "aws_secret_access_key": "not-the-secret"}
     relay = await make_relay(entry)
     with pytest.raises(anthropic.PermissionDeniedError) as caught:
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
     assert caught.value.status_code == 403
-    assert caught.value.body["error"]["type"] == "permission_error"
-    assert "signature we calculated does not match" in caught.value.body["error"]["message"]
+    assert body_of(caught.value)["error"]["type"] == "permission_error"
+    assert "signature we calculated does not match" in body_of(caught.value)["error"]["message"]
     assert bedrock.auth_failures == ["InvalidSignatureException"]
 
 
 @pytest.mark.parametrize("source", ["keys", "env"])
 async def test_bedrock_api_key_is_sent_as_bearer(
-    make_relay: RelayFactory, monkeypatch: pytest.MonkeyPatch, sdk, source: str
+    make_relay: RelayFactory, monkeypatch: pytest.MonkeyPatch, sdk: SdkFactory, source: str
 ) -> None:
     async with BedrockEmulator(api_keys=("ABSKbedrock-key-1",)) as emu:
         if source == "env":
@@ -174,13 +175,13 @@ async def test_bedrock_api_key_is_sent_as_bearer(
             entry = bedrock_entry(emu, credentials=False, keys=["ABSKbedrock-key-1"])
         relay = await make_relay(entry)
         message = await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
-        assert message.content[0].text == "pong"
+        assert text_of(message.content[0]) == "pong"
         assert emu.invoke_requests[-1].headers["authorization"] == "Bearer ABSKbedrock-key-1"
         assert "x-amz-date" not in emu.invoke_requests[-1].headers
 
 
 async def test_credentials_from_a_named_profile(
-    make_relay: RelayFactory, aws_env: Path, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, aws_env: Path, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     (aws_env / "aws-credentials").write_text(
         "[relay]\n"
@@ -190,22 +191,25 @@ async def test_credentials_from_a_named_profile(
     )
     relay = await make_relay(bedrock_entry(bedrock, credentials=False, aws_profile="relay"))
     message = await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
 
 
 async def test_credentials_from_the_default_chain(
-    make_relay: RelayFactory, monkeypatch: pytest.MonkeyPatch, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    bedrock: BedrockEmulator,
+    sdk: SdkFactory,
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", TEST_CREDENTIALS.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_CREDENTIALS.secret_key)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TEST_CREDENTIALS.token)
     relay = await make_relay(bedrock_entry(bedrock, credentials=False))
     message = await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
 
 
 async def test_no_credentials_anywhere_fails_over(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         bedrock_entry(bedrock, credentials=False),
@@ -213,7 +217,7 @@ async def test_no_credentials_anywhere_fails_over(
         routing={"strategy": "round-robin"},
     )
     message = await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     assert bedrock.requests == []
 
 
@@ -247,14 +251,14 @@ SCRIPTS = {
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 async def test_stream_is_byte_compatible_with_anthropic(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk, script: str
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, script: str
 ) -> None:
     async with BedrockEmulator(write_size=7) as bedrock:
         emu.enqueue(SCRIPTS[script](), SCRIPTS[script]())
         bedrock.enqueue(SCRIPTS[script](), SCRIPTS[script]())
         direct = await make_relay(provider(emu, keys=["sk-up-1"]))
         via_bedrock = await make_relay(bedrock_entry(bedrock))
-        body = {"model": MODEL, "max_tokens": 1024, "messages": USER}
+        body: dict[str, Any] = {"model": MODEL, "max_tokens": 1024, "messages": USER}
         expected = _without_ids(await _raw_events(direct, body))
         assert _without_ids(await _raw_events(via_bedrock, body)) == expected
 
@@ -268,7 +272,11 @@ async def test_stream_is_byte_compatible_with_anthropic(
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 async def test_create_matches_anthropic(
-    make_relay: RelayFactory, emu: AnthropicEmulator, bedrock: BedrockEmulator, sdk, script: str
+    make_relay: RelayFactory,
+    emu: AnthropicEmulator,
+    bedrock: BedrockEmulator,
+    sdk: SdkFactory,
+    script: str,
 ) -> None:
     emu.enqueue(SCRIPTS[script]())
     bedrock.enqueue(SCRIPTS[script]())
@@ -282,13 +290,14 @@ async def test_create_matches_anthropic(
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_answer_names_the_model_the_client_asked_for(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk, stream: bool
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory, stream: bool
 ) -> None:
     bedrock.enqueue(Reply(text("hi"), model="claude-opus-4-8-20260101"))
     relay = await make_relay(
         bedrock_entry(bedrock, model_map={MODEL: "global.anthropic.claude-opus-4-8-v1"})
     )
     client = sdk(relay)
+    message: anthropic.types.Message
     if stream:
         async with client.messages.stream(model=MODEL, max_tokens=5, messages=USER) as s:
             message = await s.get_final_message()
@@ -329,7 +338,7 @@ async def test_failure_before_first_byte_fails_over(
     make_relay: RelayFactory,
     bedrock: BedrockEmulator,
     emu: AnthropicEmulator,
-    sdk,
+    sdk: SdkFactory,
     failure: Any,
     stream: bool,
 ) -> None:
@@ -341,17 +350,18 @@ async def test_failure_before_first_byte_fails_over(
     bedrock.enqueue(failure)
     emu.enqueue(Reply(text("from anthropic")))
     client = sdk(relay)
+    message: anthropic.types.Message
     if stream:
         async with client.messages.stream(model=MODEL, max_tokens=5, messages=USER) as s:
             message = await s.get_final_message()
     else:
         message = await client.messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert message.content[0].text == "from anthropic"
+    assert text_of(message.content[0]) == "from anthropic"
     assert len(bedrock.invoke_requests) == 1 and len(emu.messages_requests) == 1
 
 
 async def test_stall_before_the_first_byte_fails_over(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         bedrock_entry(bedrock, timeouts={"first_byte": 0.3}),
@@ -361,13 +371,13 @@ async def test_stall_before_the_first_byte_fails_over(
     bedrock.enqueue(Reply(text("too late"), stall_before_headers=5))
     async with sdk(relay).messages.stream(model=MODEL, max_tokens=5, messages=USER) as s:
         message = await s.get_final_message()
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     await asyncio.wait_for(bedrock.disconnected.wait(), 2)
 
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_throttling_alone_reaches_the_client_as_rate_limit(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk, stream: bool
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory, stream: bool
 ) -> None:
     bedrock.enqueue(Fail(429, "ThrottlingException", "Too many tokens, please wait."))
     relay = await make_relay(bedrock_entry(bedrock))
@@ -393,7 +403,11 @@ async def test_throttling_alone_reaches_the_client_as_rate_limit(
     ],
 )
 async def test_exception_mid_stream_becomes_an_error_event(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk, exception: str, error_type: str
+    make_relay: RelayFactory,
+    bedrock: BedrockEmulator,
+    sdk: SdkFactory,
+    exception: str,
+    error_type: str,
 ) -> None:
     # drip: the first events reach the client before the exception frame exists.
     bedrock.enqueue(
@@ -434,7 +448,7 @@ async def test_cut_mid_stream_ends_with_api_error(
 
 
 async def test_count_tokens_uses_bedrock_count_tokens(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     bedrock.enqueue_count(1234)
     relay = await make_relay(bedrock_entry(bedrock))
@@ -450,7 +464,7 @@ async def test_count_tokens_uses_bedrock_count_tokens(
 
 
 async def test_count_tokens_failure_is_anthropic_shaped(
-    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk
+    make_relay: RelayFactory, bedrock: BedrockEmulator, sdk: SdkFactory
 ) -> None:
     bedrock.enqueue_count(
         Fail(400, "ValidationException", "The provided model doesn't support counting tokens.")
@@ -458,7 +472,7 @@ async def test_count_tokens_failure_is_anthropic_shaped(
     relay = await make_relay(bedrock_entry(bedrock))
     with pytest.raises(anthropic.BadRequestError) as caught:
         await sdk(relay).messages.count_tokens(model=MODEL, messages=USER)
-    assert caught.value.body["error"] == {
+    assert body_of(caught.value)["error"] == {
         "type": "invalid_request_error",
         "message": "The provided model doesn't support counting tokens.",
     }

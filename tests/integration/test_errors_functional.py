@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import anthropic
 import orjson
 import pytest
+from anthropic.types import MessageParam
 
 from cc_relay.server import RelayServer
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider
 from tests.emulators import AnthropicEmulator, Fail
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 SDK_ERRORS = [
     (400, anthropic.BadRequestError),
@@ -27,7 +30,11 @@ SDK_ERRORS = [
 
 @pytest.mark.parametrize(("status", "error_class"), SDK_ERRORS)
 async def test_upstream_error_surfaces_as_sdk_exception(
-    relay: RelayServer, emu: AnthropicEmulator, sdk, status: int, error_class: type
+    relay: RelayServer,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
+    status: int,
+    error_class: type[anthropic.APIStatusError],
 ) -> None:
     emu.enqueue(Fail(status, message=f"upstream says {status}", retry_after=7))
     with pytest.raises(error_class) as caught:
@@ -35,7 +42,7 @@ async def test_upstream_error_surfaces_as_sdk_exception(
     error = caught.value
     assert error.status_code == status
     assert f"upstream says {status}" in str(error)
-    assert error.body["error"]["message"] == f"upstream says {status}"
+    assert body_of(error)["error"]["message"] == f"upstream says {status}"
     assert error.response.headers["retry-after"] == "7"
     assert error.response.headers["request-id"].startswith("req_")
 
@@ -60,8 +67,8 @@ async def _post(
     *,
     path: str = "/v1/messages",
     method: str = "POST",
-    **kwargs,
-) -> tuple[int, dict]:
+    **kwargs: Any,
+) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.request(method, f"{relay.url}{path}", data=data, **kwargs) as resp:
             raw = await resp.read()
@@ -70,7 +77,7 @@ async def _post(
 
 
 def _assert_error(
-    status: int, body: dict, expected_status: int, error_type: str, *phrases: str
+    status: int, body: dict[str, Any], expected_status: int, error_type: str, *phrases: str
 ) -> None:
     assert status == expected_status, body
     assert body["type"] == "error"
@@ -105,7 +112,7 @@ async def test_bad_input_is_invalid_request(
     assert emu.messages_requests == []
 
 
-async def test_bad_input_through_sdk(relay: RelayServer, sdk) -> None:
+async def test_bad_input_through_sdk(relay: RelayServer, sdk: SdkFactory) -> None:
     with pytest.raises(anthropic.BadRequestError, match="max_tokens"):
         await sdk(relay).messages.create(
             model="claude-x", max_tokens=5, messages=USER, extra_body={"max_tokens": "many"}
@@ -127,13 +134,13 @@ async def test_oversized_body_is_413(make_relay: RelayFactory, emu: AnthropicEmu
 
 
 async def test_unknown_model_is_404_listing_models(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu, models=["claude-opus-4-8", "claude-haiku-4-8"]))
     with pytest.raises(anthropic.NotFoundError) as caught:
         await sdk(relay).messages.create(model="gpt-7", max_tokens=5, messages=USER)
-    message = caught.value.body["error"]["message"]
-    assert caught.value.body["error"]["type"] == "not_found_error"
+    message = body_of(caught.value)["error"]["message"]
+    assert body_of(caught.value)["error"]["type"] == "not_found_error"
     assert "gpt-7" in message and "claude-opus-4-8" in message and "claude-haiku-4-8" in message
 
 

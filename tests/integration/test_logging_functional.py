@@ -7,7 +7,7 @@ import io
 import orjson
 
 from cc_relay.observability import LogSetup, fingerprint
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Reply, text
 
 UPSTREAM_KEY = "sk-ant-api03-upstreamSECRETkey0123456789"
@@ -15,7 +15,7 @@ RELAY_KEY = "relay-secret-key-0123456789"
 
 
 async def test_access_line_and_redacted_bodies(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     out = io.StringIO()
     logs = LogSetup(level="debug", fmt="json", secrets=[UPSTREAM_KEY, RELAY_KEY], stream=out)

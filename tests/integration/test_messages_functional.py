@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 import aiohttp
 import orjson
 import pytest
+from anthropic.types import Message, MessageParam, ToolUseBlock
 
 from cc_relay.server import RelayServer
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, provider, text_of
 from tests.emulators import AnthropicEmulator, Raw, Reply, text, thinking, tool_use
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 
 async def test_create_returns_upstream_message(
-    relay: RelayServer, emu: AnthropicEmulator, sdk
+    relay: RelayServer, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     emu.enqueue(Reply(text("hello from upstream"), input_tokens=21, output_tokens=5))
     message = await sdk(relay).messages.create(
         model="claude-opus-4-8", max_tokens=50, messages=USER
     )
-    assert message.content[0].text == "hello from upstream"
+    assert text_of(message.content[0]) == "hello from upstream"
     assert message.model == "claude-opus-4-8"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (21, 5)
 
@@ -145,7 +147,7 @@ async def test_gzip_answer_passes_with_matching_encoding(
 
 
 async def test_stream_text_matches_upstream_events(
-    relay: RelayServer, emu: AnthropicEmulator, sdk
+    relay: RelayServer, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     emu.enqueue(Reply(text("streamed words arrive in pieces")))
     async with sdk(relay).messages.stream(
@@ -200,7 +202,7 @@ async def test_stream_events_flushed_as_they_arrive(
 
 
 async def test_stream_tool_use_input_json_delta(
-    relay: RelayServer, emu: AnthropicEmulator, sdk
+    relay: RelayServer, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     command = {"command": "echo hello && ls -la /tmp", "description": "list"}
     emu.enqueue(
@@ -217,6 +219,7 @@ async def test_stream_tool_use_input_json_delta(
         final = await stream.get_final_message()
     assert len(deltas) > 1
     block = final.content[1]
+    assert isinstance(block, ToolUseBlock)
     assert (block.type, block.id, block.name, block.input) == (
         "tool_use",
         "toolu_01AbC-d_e",
@@ -227,7 +230,7 @@ async def test_stream_tool_use_input_json_delta(
 
 
 async def test_stream_thinking_with_signature(
-    relay: RelayServer, emu: AnthropicEmulator, sdk
+    relay: RelayServer, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     emu.enqueue(
         Reply(thinking("Let me think about this carefully.", signature="EqQBsig+/=="), text("42"))
@@ -242,18 +245,19 @@ async def test_stream_thinking_with_signature(
     assert final.content[0].type == "thinking"
     assert final.content[0].thinking == "Let me think about this carefully."
     assert final.content[0].signature == "EqQBsig+/=="
-    assert final.content[1].text == "42"
+    assert text_of(final.content[1]) == "42"
 
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_model_map_answers_with_client_model(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk, stream: bool
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, stream: bool
 ) -> None:
     relay = await make_relay(
         provider(emu, models=["claude-*"], model_map={"my-fast-model": "claude-haiku-4-8"})
     )
     client = sdk(relay)
-    kwargs = {"model": "my-fast-model", "max_tokens": 20, "messages": USER}
+    kwargs: dict[str, Any] = {"model": "my-fast-model", "max_tokens": 20, "messages": USER}
+    message: Message
     if stream:
         async with client.messages.stream(**kwargs) as s:
             message = await s.get_final_message()
@@ -263,10 +267,12 @@ async def test_model_map_answers_with_client_model(
     assert message.model == "my-fast-model"
 
 
-async def test_large_body_accepted(relay: RelayServer, emu: AnthropicEmulator, sdk) -> None:
+async def test_large_body_accepted(
+    relay: RelayServer, emu: AnthropicEmulator, sdk: SdkFactory
+) -> None:
     big = "x" * (8 * 1024 * 1024)
     message = await sdk(relay).messages.create(
         model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": big}]
     )
-    assert message.content[0].text
+    assert text_of(message.content[0])
     assert len(emu.messages_requests[-1].body) > 8 * 1024 * 1024

@@ -6,14 +6,17 @@ import aiohttp
 import anthropic
 import pytest
 
-from tests.conftest import RelayFactory, provider
+from cc_relay.server import RelayServer
+from tests.conftest import RelayFactory, SdkFactory, provider
 from tests.emulators import AnthropicEmulator, OllamaEmulator
 
 CONFIGURED = [f"claude-test-{i:02d}" for i in range(25)]
 
 
 @pytest.fixture
-async def relay(make_relay: RelayFactory, emu: AnthropicEmulator, ollama: OllamaEmulator):
+async def relay(
+    make_relay: RelayFactory, emu: AnthropicEmulator, ollama: OllamaEmulator
+) -> RelayServer:
     return await make_relay(
         provider(emu, models=[*CONFIGURED, "claude-*"]),
         provider(ollama, name="local", type="ollama", models=["qwen3-coder"]),
@@ -23,7 +26,7 @@ async def relay(make_relay: RelayFactory, emu: AnthropicEmulator, ollama: Ollama
     )
 
 
-async def test_models_list_pages_through_everything(relay, sdk) -> None:
+async def test_models_list_pages_through_everything(relay: RelayServer, sdk: SdkFactory) -> None:
     client = sdk(relay)
     first = await client.models.list(limit=10)
     assert [m.id for m in first.data] == CONFIGURED[:10]
@@ -38,7 +41,7 @@ async def test_models_list_pages_through_everything(relay, sdk) -> None:
 
 
 async def test_models_discovered_from_providers(
-    make_relay: RelayFactory, ollama: OllamaEmulator, sdk
+    make_relay: RelayFactory, ollama: OllamaEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(ollama, name="local", type="ollama"))
     ids = [m.id async for m in await sdk(relay).models.list(limit=1000)]
@@ -49,28 +52,30 @@ async def test_models_discovered_from_providers(
     assert message.content
 
 
-async def test_anthropic_models_discovered_with_key(make_relay: RelayFactory, sdk) -> None:
+async def test_anthropic_models_discovered_with_key(
+    make_relay: RelayFactory, sdk: SdkFactory
+) -> None:
     async with AnthropicEmulator(require_key="sk-up-1", models=["claude-zeta-9"]) as upstream:
         relay = await make_relay(provider(upstream, keys=["sk-up-1"]))
         ids = [m.id async for m in await sdk(relay).models.list(limit=1000)]
     assert ids == ["claude-zeta-9"]
 
 
-async def test_models_retrieve(relay, sdk) -> None:
+async def test_models_retrieve(relay: RelayServer, sdk: SdkFactory) -> None:
     model = await sdk(relay).models.retrieve("qwen3-coder")
     assert model.id == "qwen3-coder"
     with pytest.raises(anthropic.NotFoundError):
         await sdk(relay).models.retrieve("no-such-model")
 
 
-async def test_models_bad_limit_is_400(relay) -> None:
+async def test_models_bad_limit_is_400(relay: RelayServer) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{relay.url}/v1/models?limit=0") as resp:
             assert resp.status == 400
             assert (await resp.json())["error"]["type"] == "invalid_request_error"
 
 
-async def test_providers_and_health(relay, emu: AnthropicEmulator) -> None:
+async def test_providers_and_health(relay: RelayServer, emu: AnthropicEmulator) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{relay.url}/v1/providers") as resp:
             providers = (await resp.json())["data"]

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import anthropic
 import pytest
+from anthropic.types import ContentBlockParam, ToolUseBlock
 
-from tests.conftest import RelayFactory, provider
+from cc_relay.server import RelayServer
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider
 from tests.emulators import OllamaEmulator, Reply, text, thinking, tool_use
 
 MODEL = "qwen3-coder"
 
 
 @pytest.fixture
-async def relay(make_relay: RelayFactory, ollama: OllamaEmulator):
+async def relay(make_relay: RelayFactory, ollama: OllamaEmulator) -> RelayServer:
     return await make_relay(provider(ollama, name="local", type="ollama", models=[MODEL]))
 
 
-async def test_unsupported_fields_stripped(relay, ollama: OllamaEmulator, sdk) -> None:
+async def test_unsupported_fields_stripped(
+    relay: RelayServer, ollama: OllamaEmulator, sdk: SdkFactory
+) -> None:
     await sdk(relay).messages.create(
         model=MODEL,
         max_tokens=20,
@@ -70,7 +74,11 @@ async def test_unsupported_fields_stripped(relay, ollama: OllamaEmulator, sdk) -
     ],
 )
 async def test_unsupported_content_refused(
-    relay, ollama: OllamaEmulator, sdk, block: dict, phrase: str
+    relay: RelayServer,
+    ollama: OllamaEmulator,
+    sdk: SdkFactory,
+    block: ContentBlockParam,
+    phrase: str,
 ) -> None:
     with pytest.raises(anthropic.BadRequestError, match=phrase) as caught:
         await sdk(relay).messages.create(
@@ -78,12 +86,12 @@ async def test_unsupported_content_refused(
             max_tokens=20,
             messages=[{"role": "user", "content": [block, {"type": "text", "text": "read this"}]}],
         )
-    assert "messages[0].content[0]" in caught.value.body["error"]["message"]
+    assert "messages[0].content[0]" in body_of(caught.value)["error"]["message"]
     assert ollama.messages_requests == []
 
 
 async def test_stream_with_unsigned_thinking_and_tool_call(
-    relay, ollama: OllamaEmulator, sdk
+    relay: RelayServer, ollama: OllamaEmulator, sdk: SdkFactory
 ) -> None:
     ollama.enqueue(
         Reply(
@@ -95,5 +103,7 @@ async def test_stream_with_unsigned_thinking_and_tool_call(
     ) as stream:
         final = await stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
-    assert final.content[2].id.startswith("call_")
-    assert final.content[2].input == {"command": "ls"}
+    tool_call = final.content[2]
+    assert isinstance(tool_call, ToolUseBlock)
+    assert tool_call.id.startswith("call_")
+    assert tool_call.input == {"command": "ls"}

@@ -17,7 +17,7 @@ import pytest
 
 from cc_relay.providers.openai.ids import tool_id
 from cc_relay.server import RelayServer
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider
 from tests.emulators import (
     AnthropicEmulator,
     Drop,
@@ -73,7 +73,9 @@ async def relay(make_relay: RelayFactory, oai: OpenAIEmulator) -> RelayServer:
 # -- basics ----------------------------------------------------------------------------
 
 
-async def test_create_translates_both_ways(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def test_create_translates_both_ways(
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
+) -> None:
     oai.enqueue(
         Reply(
             text("hello from gpt"),
@@ -151,7 +153,9 @@ async def test_client_bearer_token_never_forwarded(relay: RelayServer, oai: Open
     assert oai.chat_requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 
-async def test_provider_without_key_sends_no_credential(make_relay: RelayFactory, sdk) -> None:
+async def test_provider_without_key_sends_no_credential(
+    make_relay: RelayFactory, sdk: SdkFactory
+) -> None:
     async with OpenAIEmulator() as local:
         relay = await make_relay(
             provider(local.base_url, name="local", type="openai", models=["qwen3"])
@@ -162,7 +166,7 @@ async def test_provider_without_key_sends_no_credential(make_relay: RelayFactory
     assert seen.path == "/v1/chat/completions"  # /v1 added to a base URL with no path
 
 
-async def test_stream_with_tools(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def test_stream_with_tools(relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory) -> None:
     oai.enqueue(
         Reply(
             text("Let me look."),
@@ -188,7 +192,9 @@ async def test_stream_with_tools(relay: RelayServer, oai: OpenAIEmulator, sdk) -
     assert [t["function"]["name"] for t in sent["tools"]] == ["Bash", "Read", "Write"]
 
 
-async def test_tool_loop_round_trip_with_foreign_ids(make_relay: RelayFactory, sdk) -> None:
+async def test_tool_loop_round_trip_with_foreign_ids(
+    make_relay: RelayFactory, sdk: SdkFactory
+) -> None:
     # Kimi-style ids are invalid for Anthropic; the client gets a valid one, sends it back
     # in its history, and the upstream sees one consistent id for the call and the result.
     # The upstream insists on its reasoning coming back, as DeepSeek's thinking mode does.
@@ -197,7 +203,7 @@ async def test_tool_loop_round_trip_with_foreign_ids(make_relay: RelayFactory, s
         await tool_loop(relay, oai, sdk)
 
 
-async def tool_loop(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def tool_loop(relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory) -> None:
     oai.enqueue(
         Chat(
             Reply(
@@ -229,7 +235,9 @@ async def tool_loop(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
     assert sent[1]["reasoning_content"] == "need files"
 
 
-async def test_stream_in_tiny_writes(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def test_stream_in_tiny_writes(
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
+) -> None:
     oai.enqueue(
         Chat(
             Reply(
@@ -254,7 +262,7 @@ async def test_stream_in_tiny_writes(relay: RelayServer, oai: OpenAIEmulator, sd
 
 
 async def test_model_map_names_the_client_model(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     oai.enqueue(
         Reply(text("a"), model="gpt-5-2025-08-07"), Reply(text("b"), model="gpt-5-2025-08-07")
@@ -268,14 +276,16 @@ async def test_model_map_names_the_client_model(
 
 
 async def test_count_tokens_is_estimated_locally(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     count = await sdk(relay).messages.count_tokens(model=MODEL, messages=USER)
     assert count.input_tokens > 0
     assert oai.requests == []
 
 
-async def test_models_discovered(make_relay: RelayFactory, oai: OpenAIEmulator, sdk) -> None:
+async def test_models_discovered(
+    make_relay: RelayFactory, oai: OpenAIEmulator, sdk: SdkFactory
+) -> None:
     relay = await make_relay(openai_provider(oai))
     ids = [m.id async for m in await sdk(relay).models.list(limit=1000)]
     assert {"gpt-5", "gpt-4o", "o3-mini"} <= set(ids)
@@ -287,7 +297,7 @@ async def test_models_discovered(make_relay: RelayFactory, oai: OpenAIEmulator, 
 
 
 async def test_models_discovery_failure_is_tolerated(
-    make_relay: RelayFactory, oai: OpenAIEmulator, sdk
+    make_relay: RelayFactory, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     oai.enqueue_models(Fail(500))
     relay = await make_relay(openai_provider(oai))
@@ -311,7 +321,12 @@ async def test_models_discovery_failure_is_tolerated(
     ],
 )
 async def test_errors_become_sdk_exceptions(
-    relay: RelayServer, oai: OpenAIEmulator, sdk, status: int, exception: type[Exception], kind: str
+    relay: RelayServer,
+    oai: OpenAIEmulator,
+    sdk: SdkFactory,
+    status: int,
+    exception: type[anthropic.APIStatusError],
+    kind: str,
 ) -> None:
     oai.enqueue(
         Fail(status, message=f"upstream says {status}"),
@@ -319,7 +334,7 @@ async def test_errors_become_sdk_exceptions(
     )
     with pytest.raises(exception, match=f"upstream says {status}") as caught:
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
-    assert caught.value.body["error"]["type"] == kind  # type: ignore[attr-defined]
+    assert body_of(caught.value)["error"]["type"] == kind
     # After a 429 the key rests, and the relay answers for it without asking upstream.
     again = "rate limit" if status == 429 else f"upstream says {status}"
     with pytest.raises(exception, match=again):
@@ -328,7 +343,7 @@ async def test_errors_become_sdk_exceptions(
 
 
 async def test_reasoning_model_refusing_max_tokens_is_reported(
-    make_relay: RelayFactory, sdk
+    make_relay: RelayFactory, sdk: SdkFactory
 ) -> None:
     async with OpenAIEmulator(rejects_max_tokens=True) as strict:
         relay = await make_relay(provider(f"{strict.base_url}/v1", type="openai", models=["o3"]))
@@ -336,7 +351,9 @@ async def test_reasoning_model_refusing_max_tokens_is_reported(
             await sdk(relay).messages.create(model="o3", max_tokens=5, messages=USER)
 
 
-async def test_error_inside_a_200_answer(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def test_error_inside_a_200_answer(
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
+) -> None:
     oai.enqueue(
         Raw(
             b'{"error": {"message": "Insufficient credits", "code": 402}}',
@@ -349,7 +366,7 @@ async def test_error_inside_a_200_answer(relay: RelayServer, oai: OpenAIEmulator
 
 
 async def test_context_overflow_uses_anthropic_wording(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     oai.enqueue(
         Fail(
@@ -373,7 +390,9 @@ async def test_context_overflow_uses_anthropic_wording(
         await sdk(relay).messages.create(model=MODEL, max_tokens=5, messages=USER)
 
 
-async def test_error_mid_stream_raises_in_sdk(relay: RelayServer, oai: OpenAIEmulator, sdk) -> None:
+async def test_error_mid_stream_raises_in_sdk(
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
+) -> None:
     oai.enqueue(
         Reply(
             text("one two three four"), error_after_events=(3, "server_error", "The server broke")
@@ -411,7 +430,7 @@ OPENROUTER_FAILURE = (
 
 
 async def test_error_before_the_first_event_is_a_status_error(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     oai.enqueue(Raw(*OPENROUTER_FAILURE))
     with pytest.raises(anthropic.RateLimitError, match="rate limited upstream"):
@@ -420,7 +439,7 @@ async def test_error_before_the_first_event_is_a_status_error(
 
 
 async def test_error_before_the_first_event_fails_over(
-    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         openai_provider(oai), provider(emu, keys=["sk-up-1"]), routing={"strategy": "round-robin"}
@@ -434,7 +453,7 @@ async def test_error_before_the_first_event_fails_over(
 
 
 async def test_untranslatable_request_fails_over(
-    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         openai_provider(oai), provider(emu, keys=["sk-up-1"]), routing={"strategy": "round-robin"}
@@ -452,7 +471,7 @@ async def test_untranslatable_request_fails_over(
 
 
 async def test_untranslatable_request_alone_is_a_400(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     with pytest.raises(anthropic.BadRequestError, match="cannot run"):
         await sdk(relay).messages.create(
@@ -465,7 +484,7 @@ async def test_untranslatable_request_alone_is_a_400(
 
 
 async def test_connection_dropped_before_answer(
-    relay: RelayServer, oai: OpenAIEmulator, sdk
+    relay: RelayServer, oai: OpenAIEmulator, sdk: SdkFactory
 ) -> None:
     oai.enqueue(Drop())
     with pytest.raises(anthropic.APIStatusError) as caught:
@@ -566,7 +585,11 @@ def comparable(message: anthropic.types.Message) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 async def test_golden_stream_accumulates_the_same(
-    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    name: str,
+    twins: tuple[RelayServer, RelayServer],
+    oai: OpenAIEmulator,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
 ) -> None:
     via_openai, via_anthropic = twins
     oai.enqueue(SCRIPTS[name])
@@ -582,7 +605,11 @@ async def test_golden_stream_accumulates_the_same(
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 async def test_golden_create_returns_the_same(
-    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    name: str,
+    twins: tuple[RelayServer, RelayServer],
+    oai: OpenAIEmulator,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
 ) -> None:
     via_openai, via_anthropic = twins
     oai.enqueue(SCRIPTS[name])
@@ -599,7 +626,10 @@ async def test_golden_create_returns_the_same(
 
 
 async def test_golden_interleaved_parallel_calls(
-    twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    twins: tuple[RelayServer, RelayServer],
+    oai: OpenAIEmulator,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
 ) -> None:
     script = SCRIPTS["text then two parallel tool calls"]
     oai.enqueue(Chat(script, interleave_tools=True, reasoning_field="reasoning"))
@@ -614,7 +644,10 @@ async def test_golden_interleaved_parallel_calls(
 
 
 async def test_golden_stop_sequence(
-    twins, oai: OpenAIEmulator, emu: AnthropicEmulator, sdk
+    twins: tuple[RelayServer, RelayServer],
+    oai: OpenAIEmulator,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
 ) -> None:
     # vLLM names the stop string that matched; OpenAI itself never does.
     script = Reply(text("Count: 1 2 3"), stop_reason="stop_sequence", stop_sequence="4")
@@ -674,7 +707,7 @@ def wire_shape(raw: bytes) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 async def test_golden_wire_event_sequence_is_anthropics(
-    name: str, twins, oai: OpenAIEmulator, emu: AnthropicEmulator
+    name: str, twins: tuple[RelayServer, RelayServer], oai: OpenAIEmulator, emu: AnthropicEmulator
 ) -> None:
     oai.enqueue(SCRIPTS[name])
     emu.enqueue(SCRIPTS[name])

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import MessageParam
 
-from tests.conftest import RelayFactory, provider
-from tests.emulators import AnthropicEmulator, Fail, Reply, text
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider, text_of
+from tests.emulators import AnthropicEmulator, Fail, OllamaEmulator, Reply, text
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "claude-opus-4-8"
 #: Leaves only retry-after to say how long to wait (the emulator's default rate-limit
 #: headers report zero remaining until their own reset).
@@ -22,17 +24,20 @@ NO_RATE_HEADERS = {
 }
 
 
-async def _ask(client: anthropic.AsyncAnthropic, **extra) -> anthropic.types.Message:
-    return await client.messages.create(model=MODEL, max_tokens=5, messages=USER, **extra)
+async def _ask(client: anthropic.AsyncAnthropic, **extra: Any) -> anthropic.types.Message:
+    message: anthropic.types.Message = await client.messages.create(
+        model=MODEL, max_tokens=5, messages=USER, **extra
+    )
+    return message
 
 
 async def test_429_rotates_keys_invisibly(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu, keys=["key-a", "key-b"], key_selection="round-robin"))
     emu.enqueue(Fail(429, retry_after=30))
     message = await _ask(sdk(relay))
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     used = [r.headers["x-api-key"] for r in emu.messages_requests]
     assert used[0] != used[1] and set(used) == {"key-a", "key-b"}
     # The limited key cools down: the next requests all go to the other one.
@@ -42,7 +47,7 @@ async def test_429_rotates_keys_invisibly(
 
 
 async def test_all_keys_exhausted_is_429_with_retry_after(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu, keys=[{"key": "only", "rpm_limit": 1}]))
     await _ask(sdk(relay))
@@ -50,12 +55,12 @@ async def test_all_keys_exhausted_is_429_with_retry_after(
         await _ask(sdk(relay))
     retry_after = int(caught.value.response.headers["retry-after"])
     assert 55 <= retry_after <= 60
-    assert caught.value.body["error"]["type"] == "rate_limit_error"
+    assert body_of(caught.value)["error"]["type"] == "rate_limit_error"
     assert len(emu.messages_requests) == 1, "the relay paced; upstream never saw a 429"
 
 
 async def test_upstream_retry_after_sets_the_wait(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(provider(emu, keys=["only"]))
     emu.enqueue(Fail(429, retry_after=20, headers=NO_RATE_HEADERS))
@@ -86,7 +91,7 @@ async def test_queue_holds_until_a_key_frees_up_with_pings(
 
 
 async def test_529s_open_the_circuit_and_traffic_moves(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         provider(
@@ -102,7 +107,7 @@ async def test_529s_open_the_circuit_and_traffic_moves(
     emu.enqueue(*[Fail(529)] * 5)
     client = sdk(relay)
     for _ in range(5):
-        assert (await _ask(client)).content[0].text == "pong"
+        assert text_of((await _ask(client)).content[0]) == "pong"
     assert len(emu.messages_requests) == 5
     for _ in range(3):
         await _ask(client)
@@ -115,7 +120,7 @@ async def test_529s_open_the_circuit_and_traffic_moves(
 
 
 async def test_recovery_through_half_open(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         provider(
@@ -140,7 +145,7 @@ async def test_recovery_through_half_open(
 
 
 async def test_active_probe_recovers_without_traffic(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         provider(
@@ -165,7 +170,7 @@ async def test_active_probe_recovers_without_traffic(
 
 
 async def test_cost_based_picks_cheapest_and_honours_cap(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         provider(emu, name="pricey", pricing={"input": 15, "output": 75}),
@@ -188,7 +193,7 @@ async def test_cost_based_picks_cheapest_and_honours_cap(
 
 
 async def test_latency_based_prefers_the_fast_provider(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     emu.script = lambda r: Reply(text("slow"), stall_before_headers=0.15)
     relay = await make_relay(
@@ -205,7 +210,7 @@ async def test_latency_based_prefers_the_fast_provider(
 
 
 async def test_session_affinity_holds_and_counts_cache_reads(
-    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     for upstream in (emu, emu2):
         upstream.script = lambda r: Reply(text("cached"), cache_read_input_tokens=900)
@@ -224,7 +229,9 @@ async def test_session_affinity_holds_and_counts_cache_reads(
     assert sum(s["affinity_hits"] for s in stats.values()) >= 5
 
 
-async def test_routing_debug_headers(make_relay: RelayFactory, emu: AnthropicEmulator, sdk) -> None:
+async def test_routing_debug_headers(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
+) -> None:
     relay = await make_relay(provider(emu, keys=["key-a"]), routing={"debug": True})
     raw = await sdk(relay).messages.with_raw_response.create(
         model=MODEL, max_tokens=5, messages=USER
@@ -236,7 +243,7 @@ async def test_routing_debug_headers(make_relay: RelayFactory, emu: AnthropicEmu
 
 
 async def test_explain_shows_attempts_and_skips(
-    make_relay: RelayFactory, emu: AnthropicEmulator, ollama
+    make_relay: RelayFactory, emu: AnthropicEmulator, ollama: OllamaEmulator
 ) -> None:
     relay = await make_relay(
         provider(emu, name="a", priority=1, keys=["sk-secret-1"]),
@@ -255,7 +262,7 @@ async def test_explain_shows_attempts_and_skips(
 
 
 async def test_retry_budget_limits_attempts(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(
         provider(emu, keys=["k1", "k2", "k3", "k4"]), routing={"retry": {"max_attempts": 2}}
@@ -266,16 +273,16 @@ async def test_retry_budget_limits_attempts(
     assert len(emu.messages_requests) == 2
 
 
-async def _providers(url: str) -> dict[str, dict]:
+async def _providers(url: str) -> dict[str, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{url}/v1/providers") as resp:
             return {p["name"]: p for p in (await resp.json())["data"]}
 
 
-async def _explain(url: str, model: str) -> dict:
+async def _explain(url: str, model: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"{url}/v1/relay/explain", json={"model": model, "max_tokens": 100}
         ) as resp:
             assert resp.status == 200, await resp.text()
-            return await resp.json()
+            return cast(dict[str, Any], await resp.json())

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import cast
+
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import Message, MessageParam, ThinkingConfigParam, ToolUseBlock
 
-from tests.conftest import RelayFactory, provider
+from cc_relay.server import RelayServer
+from tests.conftest import RelayFactory, SdkFactory, provider, text_of
 from tests.emulators import AnthropicEmulator, OllamaEmulator, Reply, text, thinking, tool_use
 
 OPUS = "claude-opus-4-8"
-THINK = {"type": "enabled", "budget_tokens": 2048}
+THINK: ThinkingConfigParam = {"type": "enabled", "budget_tokens": 2048}
 
 
 @pytest.fixture
-async def strict() -> AnthropicEmulator:
+async def strict() -> AsyncIterator[AnthropicEmulator]:
     async with AnthropicEmulator(verify_signatures=True) as server:
         yield server
 
 
 @pytest.fixture
-async def glm() -> AnthropicEmulator:
+async def glm() -> AsyncIterator[AnthropicEmulator]:
     async with AnthropicEmulator(verify_signatures=True) as server:
         yield server
 
@@ -31,7 +36,7 @@ async def relay(
     strict: AnthropicEmulator,
     glm: AnthropicEmulator,
     ollama: OllamaEmulator,
-):
+) -> RelayServer:
     return await make_relay(
         provider(strict),
         provider(glm, name="zai", type="zai"),
@@ -41,18 +46,26 @@ async def relay(
     )
 
 
-def _assistant(message) -> dict:
-    return {
-        "role": "assistant",
-        "content": [b.model_dump(exclude_none=True) for b in message.content],
-    }
+def _assistant(message: Message) -> MessageParam:
+    # The response blocks, dumped, are the request blocks that send them back.
+    return cast(
+        MessageParam,
+        {
+            "role": "assistant",
+            "content": [b.model_dump(exclude_none=True) for b in message.content],
+        },
+    )
 
 
 async def test_conversation_across_three_providers_keeps_signatures_valid(
-    relay, strict: AnthropicEmulator, glm: AnthropicEmulator, ollama: OllamaEmulator, sdk
+    relay: RelayServer,
+    strict: AnthropicEmulator,
+    glm: AnthropicEmulator,
+    ollama: OllamaEmulator,
+    sdk: SdkFactory,
 ) -> None:
     client = sdk(relay)
-    history: list[dict] = [{"role": "user", "content": "start"}]
+    history: list[MessageParam] = [{"role": "user", "content": "start"}]
     strict.enqueue(
         Reply(thinking("anthropic thought", signature="sig-anthropic-1"), text("from claude"))
     )
@@ -87,7 +100,9 @@ async def test_conversation_across_three_providers_keeps_signatures_valid(
         if m["role"] == "assistant"
         for b in m["content"]
     )
-    tool_id = third.content[1].id
+    tool_use_block = third.content[1]
+    assert isinstance(tool_use_block, ToolUseBlock)
+    tool_id = tool_use_block.id
     history += [
         _assistant(third),
         {
@@ -102,7 +117,7 @@ async def test_conversation_across_three_providers_keeps_signatures_valid(
     fourth = await client.messages.create(
         model=OPUS, max_tokens=4000, thinking=THINK, messages=history
     )
-    assert fourth.content[0].text == "done"
+    assert text_of(fourth.content[0]) == "done"
     sent = strict.messages_requests[-1].json
     assert sent["messages"][1]["content"][0]["signature"] == "sig-anthropic-1"
     assert sent["messages"][3]["content"] == [{"type": "text", "text": "from glm"}]
@@ -112,7 +127,9 @@ async def test_conversation_across_three_providers_keeps_signatures_valid(
     assert "thinking" not in sent
 
 
-async def test_without_the_guard_the_emulator_would_refuse(strict: AnthropicEmulator, sdk) -> None:
+async def test_without_the_guard_the_emulator_would_refuse(
+    strict: AnthropicEmulator, sdk: SdkFactory
+) -> None:
     # The judge is real: the strict emulator refuses a foreign signature directly.
     with pytest.raises(anthropic.BadRequestError, match="Invalid `signature`"):
         await sdk(strict.base_url).messages.create(
@@ -133,7 +150,7 @@ async def test_without_the_guard_the_emulator_would_refuse(strict: AnthropicEmul
 
 
 async def test_alias_and_discovery_ids_answer_with_client_model(
-    relay, glm: AnthropicEmulator, sdk
+    relay: RelayServer, glm: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
     client = sdk(relay)
     for model in ("haiku", "anthropic/zai/glm-4.6"):
@@ -144,7 +161,7 @@ async def test_alias_and_discovery_ids_answer_with_client_model(
     assert [r.json["model"] for r in glm.messages_requests] == ["glm-4.5-air", "glm-4.6"]
 
 
-async def test_gateway_discovery_lists_prefixed_models(relay) -> None:
+async def test_gateway_discovery_lists_prefixed_models(relay: RelayServer) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{relay.url}/v1/models?limit=1000") as resp:
             ids = [m["id"] for m in (await resp.json())["data"]]
@@ -154,7 +171,7 @@ async def test_gateway_discovery_lists_prefixed_models(relay) -> None:
     assert "anthropic/ollama/qwen3-coder" in kept
 
 
-async def test_unknown_model_lists_available(relay, sdk) -> None:
+async def test_unknown_model_lists_available(relay: RelayServer, sdk: SdkFactory) -> None:
     with pytest.raises(anthropic.NotFoundError, match="qwen3-coder"):
         await sdk(relay).messages.create(
             model="gpt-9", max_tokens=5, messages=[{"role": "user", "content": "x"}]

@@ -13,8 +13,9 @@ import aiohttp
 import anthropic
 import orjson
 import pytest
+from anthropic.types import MessageParam
 
-from tests.conftest import RelayFactory, provider
+from tests.conftest import RelayFactory, SdkFactory, body_of, provider, text_of
 from tests.emulators import (
     AnthropicEmulator,
     Fail,
@@ -27,7 +28,7 @@ from tests.emulators import (
 from tests.emulators._google_oauth import IssuedToken
 from tests.emulators._vertex import VERTEX_VERSION, google_error
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 PROJECT = "proj-1"
 
 
@@ -61,14 +62,18 @@ def vertex_entry(emu: VertexEmulator, key_file: Path, **extra: Any) -> dict[str,
 
 
 async def test_create_sends_vertex_request_with_minted_token(
-    make_relay: RelayFactory, vertex: VertexEmulator, tokens: GoogleTokenServer, key_file: Path, sdk
+    make_relay: RelayFactory,
+    vertex: VertexEmulator,
+    tokens: GoogleTokenServer,
+    key_file: Path,
+    sdk: SdkFactory,
 ) -> None:
     relay = await make_relay(vertex_entry(vertex, key_file))
     vertex.enqueue(Reply(text("hello from vertex"), input_tokens=21, output_tokens=5))
     message = await sdk(relay).messages.create(
         model="claude-opus-4-8", max_tokens=50, messages=USER, metadata={"user_id": "u-1"}
     )
-    assert message.content[0].text == "hello from vertex"
+    assert text_of(message.content[0]) == "hello from vertex"
     assert message.model == "claude-opus-4-8"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (21, 5)
     seen = vertex.predict_requests[-1]
@@ -101,7 +106,7 @@ async def test_stream_final_message_matches_anthropic(
     vertex: VertexEmulator,
     emu: AnthropicEmulator,
     key_file: Path,
-    sdk,
+    sdk: SdkFactory,
     kind: str,
 ) -> None:
     via_vertex = await make_relay(vertex_entry(vertex, key_file))
@@ -141,7 +146,7 @@ async def test_model_ids_mapped_and_answer_names_client_model(
     make_relay: RelayFactory,
     vertex: VertexEmulator,
     key_file: Path,
-    sdk,
+    sdk: SdkFactory,
     stream: bool,
     client_model: str,
     vertex_model: str,
@@ -168,7 +173,11 @@ async def _until(condition: Any, timeout: float = 5.0) -> None:
 
 
 async def test_token_renewed_before_expiry_without_waiting(
-    make_relay: RelayFactory, vertex: VertexEmulator, tokens: GoogleTokenServer, key_file: Path, sdk
+    make_relay: RelayFactory,
+    vertex: VertexEmulator,
+    tokens: GoogleTokenServer,
+    key_file: Path,
+    sdk: SdkFactory,
 ) -> None:
     # A 4 s token is renewed once past half its life. The request that notices goes out
     # at once with the current token, while the token endpoint holds the renewal.
@@ -196,7 +205,11 @@ async def test_token_renewed_before_expiry_without_waiting(
 
 
 async def test_expired_token_replaced_before_the_request(
-    make_relay: RelayFactory, vertex: VertexEmulator, tokens: GoogleTokenServer, key_file: Path, sdk
+    make_relay: RelayFactory,
+    vertex: VertexEmulator,
+    tokens: GoogleTokenServer,
+    key_file: Path,
+    sdk: SdkFactory,
 ) -> None:
     tokens.expires_in = 1
     relay = await make_relay(vertex_entry(vertex, key_file))
@@ -204,7 +217,7 @@ async def test_expired_token_replaced_before_the_request(
     await client.messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
     await asyncio.sleep(1.1)
     message = await client.messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
-    assert message.content[0].text == "pong"
+    assert text_of(message.content[0]) == "pong"
     latest = tokens.issued[-1]
     assert len(tokens.issued) >= 2
     assert vertex.predict_requests[-1].headers["authorization"] == f"Bearer {latest.value}"
@@ -254,7 +267,7 @@ async def test_errors_reach_the_sdk_in_anthropic_shape(
     make_relay: RelayFactory,
     vertex: VertexEmulator,
     key_file: Path,
-    sdk,
+    sdk: SdkFactory,
     fail: Fail,
     exception: type[anthropic.APIStatusError],
     error_type: str,
@@ -272,18 +285,18 @@ async def test_errors_reach_the_sdk_in_anthropic_shape(
 
 
 async def test_unknown_model_is_not_found(
-    make_relay: RelayFactory, tokens: GoogleTokenServer, key_file: Path, sdk
+    make_relay: RelayFactory, tokens: GoogleTokenServer, key_file: Path, sdk: SdkFactory
 ) -> None:
     async with VertexEmulator(tokens=tokens, models=["claude-opus-4-8"]) as vertex:
         relay = await make_relay(vertex_entry(vertex, key_file))
         with pytest.raises(anthropic.NotFoundError) as caught:
             await sdk(relay).messages.create(model="claude-opus-4-1", max_tokens=5, messages=USER)
-    assert caught.value.body["error"]["type"] == "not_found_error"
-    assert "Publisher Model" in caught.value.body["error"]["message"]
+    assert body_of(caught.value)["error"]["type"] == "not_found_error"
+    assert "Publisher Model" in body_of(caught.value)["error"]["message"]
 
 
 async def test_refused_credentials_answer_502_without_secrets(
-    make_relay: RelayFactory, vertex: VertexEmulator, tmp_path: Path, sdk
+    make_relay: RelayFactory, vertex: VertexEmulator, tmp_path: Path, sdk: SdkFactory
 ) -> None:
     # A key the token endpoint does not know: google-auth's grant is refused every time.
     async with GoogleTokenServer() as stranger:
@@ -295,7 +308,7 @@ async def test_refused_credentials_answer_502_without_secrets(
     with pytest.raises(anthropic.InternalServerError) as caught:
         await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=USER)
     assert caught.value.status_code == 502
-    message = caught.value.body["error"]["message"]
+    message = body_of(caught.value)["error"]["message"]
     assert "Google token request failed" in message and "invalid_grant" in message
     assert "Invalid JWT Signature" in message
     assert vertex.tokens is not None and "unknown key" in vertex.tokens.rejections[-1]
@@ -304,7 +317,7 @@ async def test_refused_credentials_answer_502_without_secrets(
 
 
 async def test_count_tokens_uses_count_endpoint_with_model(
-    make_relay: RelayFactory, vertex: VertexEmulator, key_file: Path, sdk
+    make_relay: RelayFactory, vertex: VertexEmulator, key_file: Path, sdk: SdkFactory
 ) -> None:
     relay = await make_relay(vertex_entry(vertex, key_file))
     vertex.enqueue_count(42)
@@ -349,14 +362,14 @@ async def test_betas_kept_query_and_client_credentials_dropped(
 
 
 async def test_global_region_path(
-    make_relay: RelayFactory, tokens: GoogleTokenServer, key_file: Path, sdk
+    make_relay: RelayFactory, tokens: GoogleTokenServer, key_file: Path, sdk: SdkFactory
 ) -> None:
     async with VertexEmulator(tokens=tokens, location="global") as vertex:
         relay = await make_relay(vertex_entry(vertex, key_file))
         message = await sdk(relay).messages.create(
             model="claude-opus-4-8", max_tokens=5, messages=USER
         )
-        assert message.content[0].text == "pong"
+        assert text_of(message.content[0]) == "pong"
         assert vertex.predict_requests[-1].path == (
             f"/v1/projects/{PROJECT}/locations/global/publishers/anthropic/models/"
             "claude-opus-4-8:rawPredict"
@@ -368,7 +381,7 @@ async def test_application_default_credentials_with_quota_project(
     vertex: VertexEmulator,
     tokens: GoogleTokenServer,
     key_file: Path,
-    sdk,
+    sdk: SdkFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # No credentials_file: google-auth's ADC chain finds the key through the environment.

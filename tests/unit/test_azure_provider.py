@@ -14,7 +14,7 @@ from cc_relay.errors import ProviderSetupError
 from cc_relay.providers import AzureProvider, _entra, create
 from cc_relay.types import Credential, RelayRequest, UpstreamAnswer
 
-BODY = {
+BODY: dict[str, Any] = {
     "model": "claude-opus-4-8",
     "max_tokens": 10,
     "messages": [{"role": "user", "content": "hi"}],

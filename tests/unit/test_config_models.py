@@ -10,7 +10,7 @@ from cc_relay.config import ProviderConfig, model_matches
 
 #: Model-id-ish text with no glob characters in it.
 plain_ids = st.text(
-    alphabet=st.characters(blacklist_characters="*?[]", blacklist_categories=("Cs",)), min_size=1
+    alphabet=st.characters(blacklist_characters="*?[]", blacklist_categories=["Cs"]), min_size=1
 )
 
 

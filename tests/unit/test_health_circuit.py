@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 import pytest
 
@@ -31,12 +32,12 @@ class FakeClock:
 Change = tuple[str, CircuitState, CircuitState]
 
 
-def make(clock: FakeClock, **settings: float) -> tuple[CircuitBreaker, list[Change]]:
+def make(clock: FakeClock, **settings: Any) -> tuple[CircuitBreaker, list[Change]]:
     changes: list[Change] = []
     breaker = CircuitBreaker(
         BreakerSettings(**settings),
         clock=clock,
-        name="p1",  # type: ignore[arg-type]
+        name="p1",
         on_change=lambda *change: changes.append(change),
     )
     return breaker, changes

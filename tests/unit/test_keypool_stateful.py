@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import settings
@@ -128,7 +129,8 @@ class PoolMachine(RuleBasedStateMachine):
     def late_calls(self, data: st.DataObject, again: int) -> None:
         # Error paths may call an ended lease again; that must not touch in-flight counts.
         lease = data.draw(st.sampled_from(self.ended))
-        data.draw(st.sampled_from([lease.release, lambda: lease.settle(again, again)]))()
+        calls: list[Callable[[], None]] = [lease.release, lambda: lease.settle(again, again)]
+        data.draw(st.sampled_from(calls))()
 
     @precondition(lambda self: self.open or self.ended)
     @rule(

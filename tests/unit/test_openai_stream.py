@@ -77,6 +77,7 @@ def accumulate(evts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             message["content"].append(dict(data["content_block"]))
         elif name == "content_block_delta":
             assert data["index"] == open_index
+            assert open_index is not None
             block, delta = message["content"][open_index], data["delta"]
             if delta["type"] == "text_delta":
                 block["text"] += delta["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import orjson
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from cc_relay.sse import EventCutter, error_event
 
 
-def _event(name: str, data: dict) -> bytes:
+def _event(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cc_relay.config import ProviderConfig, RoutingConfig
-from cc_relay.providers import create
+from cc_relay.providers import Provider, create
 from cc_relay.routing import Router, UnknownModel
 from cc_relay.routing.context import RouteContext
 from cc_relay.routing.strategies import RoundRobin, SimpleShuffle, WeightedRoundRobin
@@ -18,7 +19,7 @@ from cc_relay.routing.strategies import RoundRobin, SimpleShuffle, WeightedRound
 CTX = RouteContext(model="claude-x")
 
 
-def _provider(name: str, **extra):
+def _provider(name: str, **extra: Any) -> Provider:
     return create(ProviderConfig.model_validate({"name": name, "type": "anthropic", **extra}))
 
 
@@ -66,6 +67,7 @@ def test_router_candidates_by_list_map_and_pattern() -> None:
     assert [p.name for p in router.candidates("claude-opus-4-8").serving] == ["exact"]
     assert [p.name for p in router.candidates("claude-haiku-4-8").serving] == ["pattern"]
     attempt = router.plan("fast").next()
+    assert attempt is not None
     assert (attempt.provider.name, attempt.upstream_model) == ("mapped", "claude-haiku-4-8")
 
 
@@ -82,6 +84,7 @@ def test_router_keys_rotate_within_provider() -> None:
     for _ in range(4):
         plan = router.plan("claude-x")
         attempt = plan.next()
+        assert attempt is not None and attempt.key is not None and attempt.lease is not None
         keys.append(attempt.key.key)
         plan.succeeded(attempt)
         attempt.lease.settle(10, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,18 +12,18 @@ from cc_relay.thinking import SignatureLedger, guard_thinking, may_hold_thinking
 from cc_relay.thinking.guard import OMITTED
 
 
-def _thinking(sig: str | None, text: str = "hmm") -> dict:
+def _thinking(sig: str | None, text: str = "hmm") -> dict[str, Any]:
     block = {"type": "thinking", "thinking": text}
     if sig is not None:
         block["signature"] = sig
     return block
 
 
-def _tool_use(i: int = 1) -> dict:
+def _tool_use(i: int = 1) -> dict[str, Any]:
     return {"type": "tool_use", "id": f"toolu_{i}", "name": "Bash", "input": {}}
 
 
-def _result(i: int = 1) -> dict:
+def _result(i: int = 1) -> dict[str, Any]:
     return {
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": "ok"}],
@@ -65,7 +66,7 @@ def test_guard_keeps_own_family_untouched() -> None:
 def test_guard_drops_foreign_and_unsigned_for_anthropic() -> None:
     ledger = SignatureLedger()
     ledger.record("sig-glm", "zai")
-    body = {
+    body: dict[str, Any] = {
         "messages": [
             {"role": "user", "content": "q"},
             {"role": "assistant", "content": [_thinking("sig-a"), {"type": "text", "text": "a"}]},
@@ -102,6 +103,7 @@ def test_guard_for_other_family_drops_anthropic_blocks() -> None:
         ]
     }
     out = guard_thinking(body, "ollama", SignatureLedger())
+    assert out is not None
     assert out["messages"][1]["content"] == [{"type": "text", "text": "a"}]
 
 
@@ -118,6 +120,7 @@ def test_guard_turns_thinking_off_when_tool_loop_turn_lost_its_thinking() -> Non
         ],
     }
     out = guard_thinking(body, "anthropic", SignatureLedger())
+    assert out is not None
     assert "thinking" not in out
     assert out["context_management"]["edits"] == [{"type": "clear_tool_uses_20250919"}]
     assert out["messages"][1]["content"] == [_tool_use()]
@@ -133,6 +136,7 @@ def test_guard_keeps_thinking_on_outside_a_tool_loop() -> None:
         ],
     }
     out = guard_thinking(body, "anthropic", SignatureLedger())
+    assert out is not None
     assert out["thinking"] == {"type": "adaptive"}
 
 
@@ -156,6 +160,6 @@ def test_may_hold_thinking_precheck() -> None:
         max_leaves=30,
     )
 )
-def test_guard_never_raises(body) -> None:
+def test_guard_never_raises(body: object) -> None:
     if isinstance(body, dict):
         guard_thinking(body, "anthropic", SignatureLedger())

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any, cast
 
 import orjson
 import pytest
 
-from cc_relay.providers._cloud_errors import error_type, to_anthropic
-from cc_relay.types import UpstreamAnswer
+from cc_relay.providers._cloud_errors import to_anthropic
+from cc_relay.types import UpstreamAnswer, error_type
 
 
 def _google(status: int, message: str, google_status: str) -> bytes:
     return orjson.dumps({"error": {"code": status, "message": message, "status": google_status}})
 
 
-def _translated(status: int, body: bytes, headers: dict[str, str] | None = None) -> dict:
+def _translated(status: int, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
     answer = to_anthropic(UpstreamAnswer(status, headers or {}, body), upstream="Vertex AI")
     assert answer.status == status
-    return orjson.loads(answer.body)
+    return cast(dict[str, Any], orjson.loads(answer.body))
 
 
 @pytest.mark.parametrize(
