@@ -8,8 +8,9 @@ from typing import Any, cast
 import orjson
 import pytest
 
+from cc_relay.errors import error_type
 from cc_relay.providers._cloud_errors import to_anthropic
-from cc_relay.types import UpstreamAnswer, error_type
+from cc_relay.types import UpstreamAnswer
 
 
 def _google(status: int, message: str, google_status: str) -> bytes:
