@@ -84,6 +84,8 @@ class RuntimeHolder:
         self.config_hash = config_hash(config)
         self.last_reload: ReloadView | None = None
         self.started_at = time.time()
+        self.listen = ""
+        """The address actually bound (``server.listen`` may ask for port 0)."""
         self.totals = Totals()
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
@@ -156,7 +158,7 @@ class RuntimeHolder:
         cause = breaker.cause if breaker is not None else None
         self.events.publish(CircuitChanged(name, old.value, new.value, cause))
 
-    def snapshot(self, *, listen: str = "") -> Snapshot:
+    def snapshot(self) -> Snapshot:
         """The read model: status, providers, routing, as frozen values."""
         runtime = self.current
         totals = self.totals
@@ -165,7 +167,7 @@ class RuntimeHolder:
             version=__version__,
             started_at=self.started_at,
             uptime=time.time() - self.started_at,
-            listen=listen or runtime.config.server.listen,
+            listen=self.listen or runtime.config.server.listen,
             config_path=str(self.config_path) if self.config_path else None,
             generation=self.generation,
             config_hash=self.config_hash,

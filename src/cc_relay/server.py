@@ -33,8 +33,6 @@ class RelayServer:
     Args:
         config_path: the file ``config`` came from: watched, and re-read on reload.
         prepare: applied to every reloaded config before it is used (see ``Reloader``).
-        watch: reload when the file changes (SIGHUP and ``cc-relay reload`` work either
-            way).
     """
 
     def __init__(
@@ -45,7 +43,6 @@ class RelayServer:
         port: int | None = None,
         config_path: Path | None = None,
         prepare: Callable[[RelayConfig], RelayConfig] | None = None,
-        watch: bool = True,
     ) -> None:
         address = config.server.address
         self.host = host or address.host
@@ -56,7 +53,7 @@ class RelayServer:
         self._runner = web.AppRunner(
             self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
         )
-        self._watch = watch and config_path is not None
+        self._watch = config.server.watch_config and config_path is not None
         self._watcher: asyncio.Task[None] | None = None
 
     @property
@@ -76,6 +73,7 @@ class RelayServer:
         sockets = self._runner.addresses
         if sockets:
             self.port = sockets[0][1]
+        self.holder.listen = self.url
         if self._watch:
             self._watcher = asyncio.create_task(self.reloader.watch(), name="config:watch")
 

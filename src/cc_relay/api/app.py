@@ -30,6 +30,7 @@ def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
     app.router.add_get("/v1/models", models.list_models)
     app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
     app.router.add_get("/v1/providers", info.list_providers)
+    app.router.add_get(info.STATUS_PATH, info.status)
     app.router.add_post(explain.EXPLAIN_PATH, explain.explain)
     app.router.add_post(reload.RELOAD_PATH, reload.reload)
     return app

@@ -1,4 +1,6 @@
-"""Liveness and inventory: ``/``, ``/health`` and ``/v1/providers``, from the read model."""
+"""Liveness and inventory from the read model: ``/``, ``/health``, ``/v1/providers`` and
+``/v1/relay/status`` (version, uptime, config generation and hash, last reload, totals).
+"""
 
 from __future__ import annotations
 
@@ -28,3 +30,11 @@ async def list_providers(request: web.Request) -> web.Response:
     await request[RUNTIME_KEY].refresh_models()
     snapshot = request.app[HOLDER_KEY].snapshot()
     return web.json_response({"data": [dataclasses.asdict(p) for p in snapshot.providers]})
+
+
+STATUS_PATH = "/v1/relay/status"
+
+
+async def status(request: web.Request) -> web.Response:
+    snapshot = request.app[HOLDER_KEY].snapshot()
+    return web.json_response(dataclasses.asdict(snapshot.status))

@@ -100,6 +100,8 @@ class ServerConfig(_Frozen):
     auth: tuple[str, ...] = Field((), repr=False)
     """Relay API keys clients must present; empty means open (refused off loopback)."""
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+    watch_config: bool = True
+    """Reload when the config file changes; SIGHUP and ``cc-relay reload`` work anyway."""
 
     @field_validator("listen")
     @classmethod
