@@ -20,7 +20,8 @@ API_KEY_ENV = "CC_RELAY_API_KEY"
 def load_or_exit(path: str | None) -> tuple[RelayConfig, Path | None]:
     """The config, or a clear message on stderr and exit status 2."""
     try:
-        return resolve_config(path)
+        loaded = resolve_config(path)
+        return loaded.config, loaded.path
     except ConfigError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

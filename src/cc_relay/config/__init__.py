@@ -2,10 +2,12 @@
 
 from cc_relay.config.loading import (
     ConfigError,
+    LoadedConfig,
     candidate_paths,
     default_config,
     find_config,
     load_config,
+    read_config,
     resolve_config,
 )
 from cc_relay.config.schema import (
@@ -21,6 +23,7 @@ from cc_relay.config.schema import (
 __all__ = [
     "ConfigError",
     "KeyConfig",
+    "LoadedConfig",
     "LoggingConfig",
     "ProviderConfig",
     "RelayConfig",
@@ -31,5 +34,6 @@ __all__ = [
     "find_config",
     "load_config",
     "model_matches",
+    "read_config",
     "resolve_config",
 ]
