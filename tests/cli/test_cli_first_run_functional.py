@@ -249,3 +249,18 @@ def test_serve_says_it_stopped(cli: Cli) -> None:
 
     assert relay.stop() == 0
     assert relay.stderr.rstrip().endswith("cc-relay stopped: drained 0 request(s)")
+
+
+def test_models_without_config_lists_the_claude_catalog(cli: Cli) -> None:
+    relay = cli.start()
+    relay.wait_listening()
+
+    result = cli.run("models", "--json", "--url", f"http://127.0.0.1:{relay.port}")
+
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    assert {"claude-opus-4-8", "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"} <= set(
+        rows
+    )
+    assert rows["claude-sonnet-4-5"]["display_name"] == "Claude Sonnet 4.5"
+    assert [p["name"] for p in rows["claude-opus-4-8"]["providers"]] == ["anthropic"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 import anthropic
 import pytest
 
+from cc_relay.catalog import CLAUDE_MODELS
 from tests.conftest import RelayFactory, provider
 from tests.emulators import AnthropicEmulator, OllamaEmulator
 
@@ -84,3 +87,48 @@ async def test_providers_and_health(relay, emu: AnthropicEmulator) -> None:
     assert providers[1]["type"] == "ollama" and "qwen3-coder" in providers[1]["models"]
     assert all(p["health"] == "healthy" for p in providers)
     assert health["status"] == "ok" and health["providers"] == 3
+
+
+# --- a provider with no key of its own: the catalog, or what the client's credential lists ---
+
+
+async def _ids(relay_url: str, headers: dict[str, str]) -> list[str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{relay_url}/v1/models?limit=1000", headers=headers) as resp:
+            assert resp.status == 200
+            return [m["id"] for m in (await resp.json())["data"]]
+
+
+async def test_keyless_anthropic_lists_catalog_without_client_credential(
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
+    relay = await make_relay(provider(emu))
+
+    ids = await _ids(relay.url, {})
+
+    assert ids == [m.id for m in CLAUDE_MODELS]
+    assert {"claude-opus-4-8", "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"} <= set(
+        ids
+    )
+    assert not [r for r in emu.requests if r.path == "/v1/models"]
+
+
+async def test_keyless_anthropic_lists_what_client_credential_sees(
+    make_relay: RelayFactory, sdk: Callable[..., anthropic.AsyncAnthropic]
+) -> None:
+    async with AnthropicEmulator(require_key="sk-client-1", models=["claude-zeta-9"]) as upstream:
+        relay = await make_relay(provider(upstream))
+        ids = [m.id async for m in await sdk(relay, api_key="sk-client-1").models.list(limit=1000)]
+        again = [m.id async for m in await sdk(relay, api_key="sk-client-1").models.list()]
+
+    assert ids == ["claude-zeta-9"] and again == ids
+
+
+async def test_keyless_anthropic_falls_back_to_catalog_when_client_is_refused(
+    make_relay: RelayFactory, sdk: Callable[..., anthropic.AsyncAnthropic]
+) -> None:
+    async with AnthropicEmulator(require_key="sk-client-1", models=["claude-zeta-9"]) as upstream:
+        relay = await make_relay(provider(upstream))
+        ids = [m.id async for m in await sdk(relay, api_key="wrong").models.list(limit=1000)]
+
+    assert ids == [m.id for m in CLAUDE_MODELS]

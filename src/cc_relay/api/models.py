@@ -9,6 +9,7 @@ from aiohttp import web
 from cc_relay.api.auth import authenticate
 from cc_relay.api.errors import ApiError
 from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.catalog import learn_from_client
 from cc_relay.providers import ModelInfo
 
 DEFAULT_LIMIT = 20
@@ -61,7 +62,9 @@ def page(
 
 async def list_models(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME_KEY]
-    authenticate(request.headers, runtime.auth_keys, request.remote)
+    credential = authenticate(request.headers, runtime.auth_keys, request.remote)
+    await runtime.refresh_models()  # first, so that what the client's credential lists stays
+    await learn_from_client(runtime.enabled, credential)
     query = request.query
     if "after_id" in query and "before_id" in query:
         raise ApiError(400, "after_id and before_id cannot be used together")
