@@ -113,22 +113,22 @@ async def test_keyless_anthropic_lists_catalog_without_client_credential(
     assert not [r for r in emu.requests if r.path == "/v1/models"]
 
 
-async def test_keyless_anthropic_lists_what_client_credential_sees(
-    make_relay: RelayFactory, sdk: Callable[..., anthropic.AsyncAnthropic]
+@pytest.mark.parametrize(
+    "client_key, expected",
+    [
+        ("sk-client-1", ["claude-zeta-9"]),  # what the upstream lists to that credential
+        ("wrong", [m.id for m in CLAUDE_MODELS]),  # refused upstream: the catalog
+    ],
+)
+async def test_keyless_anthropic_asks_upstream_with_client_credential(
+    make_relay: RelayFactory,
+    sdk: Callable[..., anthropic.AsyncAnthropic],
+    client_key: str,
+    expected: list[str],
 ) -> None:
     async with AnthropicEmulator(require_key="sk-client-1", models=["claude-zeta-9"]) as upstream:
         relay = await make_relay(provider(upstream))
-        ids = [m.id async for m in await sdk(relay, api_key="sk-client-1").models.list(limit=1000)]
-        again = [m.id async for m in await sdk(relay, api_key="sk-client-1").models.list()]
+        ids = [m.id async for m in await sdk(relay, api_key=client_key).models.list(limit=1000)]
+        again = [m.id async for m in await sdk(relay, api_key=client_key).models.list(limit=1000)]
 
-    assert ids == ["claude-zeta-9"] and again == ids
-
-
-async def test_keyless_anthropic_falls_back_to_catalog_when_client_is_refused(
-    make_relay: RelayFactory, sdk: Callable[..., anthropic.AsyncAnthropic]
-) -> None:
-    async with AnthropicEmulator(require_key="sk-client-1", models=["claude-zeta-9"]) as upstream:
-        relay = await make_relay(provider(upstream))
-        ids = [m.id async for m in await sdk(relay, api_key="wrong").models.list(limit=1000)]
-
-    assert ids == [m.id for m in CLAUDE_MODELS]
+    assert ids == expected and again == ids
