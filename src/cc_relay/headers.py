@@ -14,6 +14,12 @@ REQUEST_ID = "request-id"
 RETRY_AFTER = "retry-after"
 X_API_KEY = "x-api-key"
 
+#: The API version sent upstream when a client gives none. Anthropic answers 400 to a
+#: request without one; the SDKs and Claude Code always send theirs (forwarded as is),
+#: so this only keeps hand-written clients such as curl working. It is the version
+#: Claude Code sends.
+DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
+
 #: Connection-scoped headers (RFC 9110 section 7.6.1), never forwarded either way.
 HOP_BY_HOP = frozenset(
     {
@@ -47,13 +53,15 @@ _NOT_FORWARDED_DOWN = HOP_BY_HOP | {"content-length", "date", "server", "set-coo
 
 
 def upstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The client's end-to-end headers, lower-cased, minus what the relay replaces."""
+    """The client's end-to-end headers, lower-cased, minus what the relay replaces, with
+    an ``anthropic-version`` always."""
     out: dict[str, str] = {}
     for name, value in items:
         lower = name.lower()
         if lower not in _NOT_FORWARDED_UP:
             out[lower] = f"{out[lower]}, {value}" if lower in out else value
     out[ACCEPT_ENCODING] = "identity"
+    out.setdefault(ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_VERSION)
     return out
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_relay.config import RelayConfig, load_config
+from cc_relay.config import RelayConfig, read_config
 from cc_relay.config.diff import diff
 from cc_relay.config.watch import changes
 from cc_relay.errors import ConfigError, RelayError
@@ -69,9 +69,12 @@ class Reloader:
             if self.path is None:
                 return ReloadResult(False, holder.generation, error="no config file")
             try:
-                config = self._prepare(await asyncio.to_thread(load_config, self.path, self._env))
+                loaded = await asyncio.to_thread(read_config, self.path, self._env)
             except ConfigError as exc:
                 return self._failed(str(exc))
+            for warning in loaded.warnings:
+                log.warning("config reload: %s", warning)
+            config = self._prepare(loaded.config)
             lines = diff(holder.current.config, config)
             if not lines:
                 log.info("config reload (%s): no changes", trigger)

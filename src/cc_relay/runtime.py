@@ -19,6 +19,7 @@ import logging
 import time
 
 from cc_relay import providers as provider_types
+from cc_relay.catalog import known_models
 from cc_relay.config import RelayConfig, is_pattern
 from cc_relay.health import DEFAULT_PROBE_INTERVAL, OnChange, ProbeTarget
 from cc_relay.providers import ModelInfo, Provider
@@ -148,7 +149,7 @@ class Runtime:
         owners: dict[str, str] = {}
         for provider in self.enabled:
             infos = [ModelInfo(id=m, display_name=m) for m in provider.config.listed_models]
-            for info in [*infos, *provider.discovered]:
+            for info in [*infos, *provider.discovered, *known_models(provider)]:
                 seen.setdefault(info.id, info)
                 owners.setdefault(info.id, provider.name)
         for alias, target in self.config.aliases.items():

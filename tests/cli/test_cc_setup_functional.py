@@ -96,7 +96,8 @@ def test_switching_modes_drops_the_old_key(cli: Cli) -> None:
     env = json.loads(_settings(cli).read_text())["env"]
     assert "ANTHROPIC_AUTH_TOKEN" not in env and env["ANTHROPIC_CUSTOM_HEADERS"]
     assert cli.run("config", "cc", "remove").returncode == 0
-    assert json.loads(_settings(cli).read_text()) == {}
+    # No settings file before init: none after remove, not "{}".
+    assert not _settings(cli).exists()
 
 
 def test_unparseable_settings_left_untouched(cli: Cli) -> None:
@@ -107,3 +108,72 @@ def test_unparseable_settings_left_untouched(cli: Cli) -> None:
     assert "settings.json" in result.stderr and "untouched" in result.stderr
     assert _settings(cli).read_text() == "{ not json"
     assert not (cli.home / SKILL).exists()
+
+
+# --- remove restores bytes, mode and absence ---------------------------------------------------
+
+HAND_WRITTEN = b'{\n    "theme": "dark",   "env": {"FOO": "1"},\n    "model": "opus"\n}\n'
+
+
+def _files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_remove_restores_bytes_and_mode(cli: Cli) -> None:
+    _settings(cli).parent.mkdir(parents=True)
+    _settings(cli).write_bytes(HAND_WRITTEN)
+    _settings(cli).chmod(0o644)
+    before = _files_under(cli.home)
+
+    assert cli.run("config", "cc", "init", "--token", "t").returncode == 0
+    assert stat.S_IMODE(os.stat(_settings(cli)).st_mode) == 0o600  # it holds the token
+    result = cli.run("config", "cc", "remove")
+
+    assert result.returncode == 0, result.stderr
+    assert _settings(cli).read_bytes() == HAND_WRITTEN
+    assert stat.S_IMODE(os.stat(_settings(cli)).st_mode) == 0o644
+    assert "restored as it was before init" in result.stdout
+    assert _files_under(cli.home) == before  # no backup, skills/ or record left behind
+
+
+def test_remove_after_init_on_empty_home_leaves_nothing(cli: Cli) -> None:
+    assert cli.run("config", "cc", "init").returncode == 0
+    assert _settings(cli).exists() and (cli.home / SKILL).exists()
+
+    result = cli.run("config", "cc", "remove")
+
+    assert result.returncode == 0, result.stderr
+    assert _files_under(cli.home) == []
+
+
+def test_remove_keeps_a_skills_folder_that_was_there(cli: Cli) -> None:
+    mine = cli.home / ".claude" / "skills" / "mine" / "SKILL.md"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my skill")
+
+    assert cli.run("config", "cc", "init").returncode == 0
+    assert cli.run("config", "cc", "remove").returncode == 0
+
+    assert mine.read_text() == "my skill"
+    assert not (cli.home / SKILL).parent.exists()
+
+
+def test_remove_after_user_edit_keeps_edit_and_mode(cli: Cli) -> None:
+    _settings(cli).parent.mkdir(parents=True)
+    _settings(cli).write_bytes(HAND_WRITTEN)
+    _settings(cli).chmod(0o644)
+    assert cli.run("config", "cc", "init", "--token", "t").returncode == 0
+    data = json.loads(_settings(cli).read_text())
+    data["theme"] = "light"
+    _settings(cli).write_text(json.dumps(data))
+
+    result = cli.run("config", "cc", "remove")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(_settings(cli).read_text()) == {
+        "theme": "light",
+        "env": {"FOO": "1"},
+        "model": "opus",
+    }
+    assert stat.S_IMODE(os.stat(_settings(cli)).st_mode) == 0o644
+    assert "edited since init" in result.stdout

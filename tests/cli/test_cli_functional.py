@@ -391,7 +391,9 @@ def test_status_sends_relay_key_from_env(cli: Cli) -> None:
     allowed = cli.run("status", "--url", url, env={"CC_RELAY_API_KEY": "relay-key-0123456789"})
 
     assert refused.returncode == 1
-    assert "401" in refused.stderr
+    assert "requires a relay key" in refused.stderr
+    assert "--key" in refused.stderr and "CC_RELAY_API_KEY" in refused.stderr
+    assert "{" not in refused.stderr  # words, not the raw error body
     assert allowed.returncode == 0, allowed.stderr
     assert "local" in allowed.stdout
     assert relay.stop() == 0

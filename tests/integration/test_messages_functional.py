@@ -91,6 +91,22 @@ async def test_headers_forwarded_and_credentials_replaced(
         assert dropped not in seen
 
 
+@pytest.mark.parametrize("sent, forwarded", [(None, "2023-06-01"), ("2026-10-21", "2026-10-21")])
+async def test_anthropic_version_added_only_when_missing(
+    relay: RelayServer, emu: AnthropicEmulator, sent: str | None, forwarded: str
+) -> None:
+    # Anthropic answers 400 without one; curl users often leave it out.
+    headers = {"anthropic-version": sent} if sent else {}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{relay.url}/v1/messages",
+            headers=headers,
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER},
+        ) as resp:
+            assert resp.status == 200
+    assert emu.messages_requests[-1].headers["anthropic-version"] == forwarded
+
+
 async def test_response_headers_returned(relay: RelayServer, emu: AnthropicEmulator) -> None:
     emu.enqueue(
         Reply(

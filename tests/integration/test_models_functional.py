@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 import anthropic
 import pytest
 
+from cc_relay.catalog import CLAUDE_MODELS
 from cc_relay.server import RelayServer
 from tests.conftest import RelayFactory, SdkFactory, provider
 from tests.emulators import AnthropicEmulator, OllamaEmulator
@@ -89,3 +92,48 @@ async def test_providers_and_health(relay: RelayServer, emu: AnthropicEmulator) 
     assert providers[1]["type"] == "ollama" and "qwen3-coder" in providers[1]["models"]
     assert all(p["health"] == "healthy" for p in providers)
     assert health["status"] == "ok" and health["providers"] == 3
+
+
+# --- a provider with no key of its own: the catalog, or what the client's credential lists ---
+
+
+async def _ids(relay_url: str, headers: dict[str, str]) -> list[str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{relay_url}/v1/models?limit=1000", headers=headers) as resp:
+            assert resp.status == 200
+            return [m["id"] for m in (await resp.json())["data"]]
+
+
+async def test_keyless_anthropic_lists_catalog_without_client_credential(
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
+    relay = await make_relay(provider(emu))
+
+    ids = await _ids(relay.url, {})
+
+    assert ids == [m.id for m in CLAUDE_MODELS]
+    assert {"claude-opus-4-8", "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"} <= set(
+        ids
+    )
+    assert not [r for r in emu.requests if r.path == "/v1/models"]
+
+
+@pytest.mark.parametrize(
+    "client_key, expected",
+    [
+        ("sk-client-1", ["claude-zeta-9"]),  # what the upstream lists to that credential
+        ("wrong", [m.id for m in CLAUDE_MODELS]),  # refused upstream: the catalog
+    ],
+)
+async def test_keyless_anthropic_asks_upstream_with_client_credential(
+    make_relay: RelayFactory,
+    sdk: Callable[..., anthropic.AsyncAnthropic],
+    client_key: str,
+    expected: list[str],
+) -> None:
+    async with AnthropicEmulator(require_key="sk-client-1", models=["claude-zeta-9"]) as upstream:
+        relay = await make_relay(provider(upstream))
+        ids = [m.id async for m in await sdk(relay, api_key=client_key).models.list(limit=1000)]
+        again = [m.id async for m in await sdk(relay, api_key=client_key).models.list(limit=1000)]
+
+    assert ids == expected and again == ids

@@ -305,3 +305,51 @@ def test_config_error_yaml_syntax_error_hides_key(tmp_path: Path, secret: str) -
     tail = secret[-16:]
     fragments = {tail[i : i + 8] for i in range(len(tail) - 7)}
     assert not [f for f in fragments if f in message], message
+
+
+# --- hints a pip-installed user can follow ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, key_path, suggestion",
+    [
+        ("routing:\n  stratgy: failover\n" + MINIMAL_PROVIDER, "routing.stratgy", "strategy"),
+        (MINIMAL_PROVIDER + "    wieght: 2\n", "providers[0].wieght", "weight"),
+        (
+            MINIMAL_PROVIDER + "    pricing: {input: 1, output: 2, cache_raed: 1}\n",
+            "providers[0].pricing.cache_raed",
+            "cache_read",
+        ),
+        (
+            MINIMAL_PROVIDER + "    keys:\n      - key: k-1234\n        rpm_limt: 5\n",
+            "providers[0].keys[0].rpm_limt",
+            "rpm_limit",
+        ),
+        (
+            MINIMAL_PROVIDER + "    model_pricing:\n      'claude-*': {input: 1, ouput: 2}\n",
+            "providers[0].model_pricing.claude-*.ouput",
+            "output",
+        ),
+    ],
+)
+def test_config_error_unknown_key_suggests_closest(
+    tmp_path: Path, text: str, key_path: str, suggestion: str
+) -> None:
+    line = problem_line(load_error(tmp_path, text), key_path)
+
+    assert f"did you mean {suggestion!r}?" in line
+    assert "cc-relay config example" in line
+
+
+def test_config_error_unknown_key_without_close_match(tmp_path: Path) -> None:
+    message = load_error(tmp_path, MINIMAL_PROVIDER + "    zzzz: 1\n")
+
+    line = problem_line(message, "providers[0].zzzz")
+
+    assert "did you mean" not in line
+    assert "unknown key ('cc-relay config example' prints every key)" in line
+
+
+def test_config_error_hints_never_point_at_a_repo_file(tmp_path: Path) -> None:
+    for text in (MINIMAL_PROVIDER + "    wieght: 2\n", "server: {}\n"):
+        assert "config/example.yaml" not in load_error(tmp_path, text)

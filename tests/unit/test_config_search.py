@@ -41,8 +41,7 @@ def home_config(places: dict[str, Path]) -> Path:
 
 
 def provider_name(explicit: str | Path | None, env: dict[str, str]) -> str:
-    config, _ = resolve_config(explicit, env)
-    return config.providers[0].name
+    return resolve_config(explicit, env).config.providers[0].name
 
 
 # --- search order ----------------------------------------------------------------------------
@@ -131,20 +130,20 @@ def test_candidate_paths_lists_search_order(places: dict[str, Path]) -> None:
 
 
 def test_resolve_config_without_file_uses_defaults(places: dict[str, Path]) -> None:
-    config, path = resolve_config(None, {"ANTHROPIC_API_KEY": "sk-ant-default-0001"})
+    loaded = resolve_config(None, {"ANTHROPIC_API_KEY": "sk-ant-default-0001"})
 
-    assert path is None
-    assert config == default_config({"ANTHROPIC_API_KEY": "sk-ant-default-0001"})
+    assert loaded.path is None and loaded.warnings == ()
+    assert loaded.config == default_config({"ANTHROPIC_API_KEY": "sk-ant-default-0001"})
 
 
 def test_resolve_config_returns_path_and_expands_with_given_env(places: dict[str, Path]) -> None:
     path = places["cwd"] / "cc-relay.yaml"
     path.write_text(PROVIDER.format(name="a") + '    keys: ["${MY_KEY}"]\n', encoding="utf-8")
 
-    config, found = resolve_config(None, {"MY_KEY": "key-from-mapping"})
+    loaded = resolve_config(None, {"MY_KEY": "key-from-mapping"})
 
-    assert found is not None and found.resolve() == path.resolve()
-    assert [k.key for k in config.providers[0].keys] == ["key-from-mapping"]
+    assert loaded.path is not None and loaded.path.resolve() == path.resolve()
+    assert [k.key for k in loaded.config.providers[0].keys] == ["key-from-mapping"]
 
 
 def test_resolve_config_file_without_providers_is_an_error(places: dict[str, Path]) -> None:

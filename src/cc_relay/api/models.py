@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from cc_relay.api.keys import RUNTIME_KEY
+from cc_relay.api.keys import CREDENTIAL_KEY, RUNTIME_KEY
+from cc_relay.catalog import learn_from_client
 from cc_relay.errors import ApiError
 from cc_relay.providers import ModelInfo
 
@@ -60,6 +61,8 @@ def page(
 
 async def list_models(request: web.Request) -> web.Response:
     runtime = request[RUNTIME_KEY]
+    await runtime.refresh_models()  # first, so that what the client's credential lists stays
+    await learn_from_client(runtime.enabled, request[CREDENTIAL_KEY])
     query = request.query
     if "after_id" in query and "before_id" in query:
         raise ApiError(400, "after_id and before_id cannot be used together")

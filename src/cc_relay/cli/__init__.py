@@ -1,28 +1,25 @@
-"""The ``cc-relay`` command: one module per subcommand."""
+"""The ``cc-relay`` command: one module per subcommand.
+
+``cc-relay version`` (and ``--version`` / ``-V``) is answered before typer is imported:
+typer alone takes longer to load than the whole budget of a status-line call.
+"""
 
 from __future__ import annotations
 
-import typer
+import sys
 
-from cc_relay.cli import config_cmd, inspect, serve, version
-
-app = typer.Typer(
-    name="cc-relay",
-    help="An Anthropic Messages API gateway for Claude Code: many providers, one endpoint.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("serve")(serve.serve)
-app.command("version")(version.version)
-app.command("status")(inspect.status)
-app.command("models")(inspect.models)
-app.command("explain")(inspect.explain)
-app.add_typer(config_cmd.app, name="config")
+_VERSION_ARGS = (["version"], ["--version"], ["-V"])
 
 
 def main() -> None:
+    if sys.argv[1:] in _VERSION_ARGS:
+        from cc_relay.cli.version import version
+
+        version()
+        return
+    from cc_relay.cli._app import app
+
     app()
 
 
-__all__ = ["app", "main"]
+__all__ = ["main"]

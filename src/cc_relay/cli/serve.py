@@ -1,36 +1,35 @@
-"""``cc-relay serve``: run the relay in the foreground."""
+"""``cc-relay serve``: run the relay in the foreground.
+
+The relay itself (aiohttp, providers, botocore...) is imported when the command runs,
+not when the CLI starts: every other subcommand would pay for it otherwise.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Coroutine
-from pathlib import Path
-from typing import Annotated, Any
+import errno
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cc_relay import __version__
-from cc_relay.api.auth import is_loopback
-from cc_relay.cli._common import load_or_exit
-from cc_relay.config import RelayConfig
-from cc_relay.config.schema import parse_listen
-from cc_relay.observability import LogSetup
-from cc_relay.observability.redact import config_secrets
-from cc_relay.providers import ProviderSetupError
-from cc_relay.server import RelayServer, serve_forever
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
 
-log = logging.getLogger("cc_relay")
+    from cc_relay.config import LoadedConfig, RelayConfig
+    from cc_relay.server import RelayServer
 
 
 def serve(
     config: Annotated[
-        str | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+        str | None,
+        typer.Option("--config", "-c", metavar="FILE", help="Config file (YAML or TOML)."),
     ] = None,
     listen: Annotated[
-        str | None, typer.Option(help="host:port to bind, overriding server.listen.")
+        str | None,
+        typer.Option(metavar="HOST:PORT", help="host:port to bind, overriding server.listen."),
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(metavar="LEVEL", help="debug, info, warning or error.")
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -39,8 +38,14 @@ def serve(
     ] = False,
 ) -> None:
     """Run the relay until interrupted."""
-    cfg, path = load_or_exit(config)
-    cfg = _override(cfg, listen=listen, log_level=log_level, debug=debug)
+    from cc_relay.cli._target import load_or_exit
+    from cc_relay.observability import LogSetup
+    from cc_relay.observability.redact import config_secrets
+    from cc_relay.providers import ProviderSetupError
+    from cc_relay.server import RelayServer, serve_forever
+
+    loaded = load_or_exit(config)
+    cfg = _override(loaded.config, listen=listen, log_level=log_level, debug=debug)
     logs = LogSetup(level=cfg.logging.level, fmt=cfg.logging.format, secrets=config_secrets(cfg))
 
     def prepare(reloaded: RelayConfig) -> RelayConfig:
@@ -48,25 +53,25 @@ def serve(
         return _override(reloaded, listen=listen, log_level=log_level, debug=debug)
 
     try:
-        server = RelayServer(cfg, config_path=path, prepare=prepare)
-        _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, path, server)))
+        server = RelayServer(cfg, config_path=loaded.path, prepare=prepare)
+        drained = _count_drained(server)
+        _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, loaded, server)))
     except ProviderSetupError as exc:
         typer.secho(f"cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except OSError as exc:
-        typer.secho(
-            f"cannot listen on {cfg.server.listen}: {exc.strerror or exc}",
-            fg=typer.colors.RED,
-            err=True,
-        )
+        _cannot_listen(cfg.server.listen, exc)
         raise typer.Exit(1) from None
     finally:
         logs.close()
+    typer.echo(f"cc-relay stopped: drained {drained[0]} request(s)", err=True)
 
 
 def _override(
     cfg: RelayConfig, *, listen: str | None, log_level: str | None, debug: bool
 ) -> RelayConfig:
+    from cc_relay.config.schema import parse_listen
+
     server, logging_ = cfg.server, cfg.logging
     if listen:
         try:
@@ -83,9 +88,36 @@ def _override(
     return cfg.model_copy(update={"server": server, "logging": logging_})
 
 
-def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None:
-    source = str(path) if path else "built-in defaults (no config file found)"
+def _count_drained(server: RelayServer) -> list[int]:
+    """A one-item list that, once the relay has stopped, holds how many requests were
+    still being relayed when shutdown began (the ones it waited for)."""
+    drained = [0]
+
+    async def note(_app: object) -> None:
+        # on_shutdown runs after the listeners stop and before in-flight requests drain.
+        drained[0] = sum(stats.in_flight for stats in server.runtime.router.stats.values())
+
+    server.app.on_shutdown.append(note)
+    return drained
+
+
+def _cannot_listen(listen: str, exc: OSError) -> None:
+    """Why the relay could not bind, and what to do; for a busy port, who is likely there."""
+    from cc_relay.cli._port import who_listens
+
+    lines = [f"cannot listen on {listen}: {exc.strerror or exc}"]
+    if exc.errno == errno.EADDRINUSE:
+        lines.extend(who_listens(listen))
+    typer.secho("\n".join(lines), fg=typer.colors.RED, err=True)
+
+
+def _say_hello(cfg: RelayConfig, loaded: LoadedConfig, server: RelayServer) -> None:
+    from cc_relay import __version__
+    from cc_relay.api.auth import is_loopback
+
+    source = str(loaded.path) if loaded.path else "built-in defaults (no config file found)"
     lines = [f"cc-relay {__version__} listening on {server.url}", f"  config: {source}"]
+    lines.extend(f"  warning: {warning}" for warning in loaded.warnings)
     for p in cfg.providers:
         creds = (
             f"{len(p.keys)} key(s)"
@@ -110,6 +142,8 @@ def _say_hello(cfg: RelayConfig, path: Path | None, server: RelayServer) -> None
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
+    import asyncio
+
     try:
         import uvloop
     except ImportError:  # Windows: no uvloop

@@ -1,10 +1,12 @@
 """Configuration: the schema, and finding and loading files."""
 
 from cc_relay.config.loading import (
+    LoadedConfig,
     candidate_paths,
     default_config,
     find_config,
     load_config,
+    read_config,
     resolve_config,
 )
 from cc_relay.config.schema import (
@@ -22,6 +24,7 @@ from cc_relay.errors import ConfigError
 __all__ = [
     "ConfigError",
     "KeyConfig",
+    "LoadedConfig",
     "LoggingConfig",
     "ProviderConfig",
     "RelayConfig",
@@ -33,5 +36,6 @@ __all__ = [
     "is_pattern",
     "load_config",
     "model_matches",
+    "read_config",
     "resolve_config",
 ]

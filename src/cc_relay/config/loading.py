@@ -2,27 +2,40 @@
 
 Search order: ``--config``, ``$CC_RELAY_CONFIG``, ``./cc-relay.yaml``,
 ``~/.config/cc-relay/config.yaml``. YAML and TOML are both accepted (by extension).
-``${VAR}`` and ``${VAR:-default}`` are expanded inside string values after parsing, so
-an environment value can never change the document's structure.
+``${VAR}`` and ``${VAR:-default}`` are expanded inside string values after parsing (see
+``_env``). Loading is a pure function of the file and the environment it is given: it
+returns the config and its warnings, and prints nothing.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from cc_relay.config._env import EnvRef, expand_env, unset_warnings
+from cc_relay.config._errors import EXAMPLE_HINT, format_errors
 from cc_relay.config.schema import ProviderConfig, RelayConfig
 from cc_relay.errors import ConfigError
 
 ENV_VAR = "CC_RELAY_CONFIG"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A validated config, the file it came from, and what the user should know."""
+
+    config: RelayConfig
+    path: Path | None
+    """None: no file was found and the built-in defaults apply."""
+    warnings: tuple[str, ...]
+    """One line each, such as a ``${VAR}`` that is not set and what that did."""
 
 
 def candidate_paths(
@@ -48,17 +61,6 @@ def find_config(
     return next((p for p in paths if p.is_file()), None)
 
 
-def expand_env(value: Any, env: Mapping[str, str]) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of a parsed document."""
-    if isinstance(value, str):
-        return _ENV_REF.sub(lambda m: env.get(m[1]) or (m[2] or ""), value)
-    if isinstance(value, list):
-        return [expand_env(item, env) for item in value]
-    if isinstance(value, dict):
-        return {key: expand_env(item, env) for key, item in value.items()}
-    return value
-
-
 def parse_document(path: Path, text: str) -> Any:
     """Parse YAML or TOML (chosen by extension); syntax errors become ConfigError."""
     if path.suffix.lower() == ".toml":
@@ -80,8 +82,9 @@ def parse_document(path: Path, text: str) -> Any:
         raise ConfigError(f"{path}: not valid YAML") from None
 
 
-def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
-    """Read, expand and validate one config file."""
+def read_config(path: Path, env: Mapping[str, str] = os.environ) -> LoadedConfig:
+    """Read, expand and validate one config file; what it did with unset variables
+    comes back as warnings, for whoever loads it (serve, validate, a reload) to show."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -94,54 +97,24 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
             f"{path}: the top level must be a mapping of sections "
             f"(server, logging, routing, providers), got {type(data).__name__}"
         )
-    config = validate(expand_env(data, env), source=str(path))
+    expanded, refs = expand_env(data, env)
+    config = validate(expanded, source=str(path), refs=refs)
     if not config.providers:
-        raise ConfigError(
-            f"{path}: providers: at least one provider is required (see config/example.yaml)"
-        )
-    return config
+        raise ConfigError(f"{path}: providers: at least one provider is required ({EXAMPLE_HINT})")
+    return LoadedConfig(config, path, unset_warnings(config, refs, expanded, source=str(path)))
 
 
-def validate(data: dict[str, Any], *, source: str) -> RelayConfig:
+def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:
+    """Read, expand and validate one config file (its warnings dropped)."""
+    return read_config(path, env).config
+
+
+def validate(data: dict[str, Any], *, source: str, refs: tuple[EnvRef, ...] = ()) -> RelayConfig:
     """Build a RelayConfig, turning every validation problem into one ConfigError."""
     try:
         return RelayConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc, source, data)) from None
-
-
-def format_errors(exc: ValidationError, source: str, data: Any) -> str:
-    """All problems at once, one line each: ``file: key.path: problem``."""
-    lines = [f"{source}: {exc.error_count()} problem(s) in config:"]
-    for err in exc.errors():
-        loc = _key_path(err["loc"], data)
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see config/example.yaml for every key)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        elif err["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
-        elif _may_echo(err["loc"], err.get("input")):
-            msg = f"{msg} (got {err['input']!r})"
-        lines.append(f"  {loc or '(top level)'}: {msg}")
-    return "\n".join(lines)
-
-
-def _may_echo(loc: tuple[Any, ...], value: Any) -> bool:
-    """Echo a bad scalar back to the user, unless it sits where a secret lives."""
-    secret = any(part in ("key", "keys", "auth") for part in loc)
-    return not secret and value is not None and not isinstance(value, (dict, list))
-
-
-def _key_path(loc: tuple[Any, ...], data: Any) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(f".{item}" if parts else str(item))
-    return "".join(parts)
+        raise ConfigError(format_errors(exc, source, refs)) from None
 
 
 def default_config(env: Mapping[str, str] = os.environ) -> RelayConfig:
@@ -159,9 +132,9 @@ def default_config(env: Mapping[str, str] = os.environ) -> RelayConfig:
 
 def resolve_config(
     explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ
-) -> tuple[RelayConfig, Path | None]:
-    """Find and load the config, or fall back to the defaults; returns (config, path)."""
+) -> LoadedConfig:
+    """Find and load the config, or fall back to the defaults (``path`` None)."""
     path = find_config(explicit, env)
     if path is None:
-        return default_config(env), None
-    return load_config(path, env), path
+        return LoadedConfig(default_config(env), None, ())
+    return read_config(path, env)

@@ -9,7 +9,14 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from cc_relay.health.config import (
     DEFAULT_COOLDOWN,
@@ -94,11 +101,22 @@ def parse_listen(value: str) -> ListenAddress:
     return ListenAddress(host=host.strip("[]"), port=int(port))
 
 
+def _non_empty_relay_key(key: str) -> str:
+    # Dropping an empty entry (an unset ${VAR}) could leave no key at all, which would
+    # turn authentication off without a word: refuse to start instead.
+    if not key:
+        raise ValueError(
+            "relay key is empty, and leaving it out could turn authentication off; "
+            "give it a value, or remove the entry"
+        )
+    return key
+
+
 class ServerConfig(_Frozen):
     listen: str = DEFAULT_LISTEN
     """``host:port`` to bind; port 0 picks a free one."""
-    auth: tuple[str, ...] = Field((), repr=False)
-    """Relay API keys clients must present; empty means open (refused off loopback)."""
+    auth: tuple[Annotated[str, AfterValidator(_non_empty_relay_key)], ...] = Field((), repr=False)
+    """Relay API keys clients must present; none means open (refused off loopback)."""
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
     watch_config: bool = True
     """Reload when the config file changes; SIGHUP and ``cc-relay reload`` work anyway."""
@@ -108,12 +126,6 @@ class ServerConfig(_Frozen):
     def _check_listen(cls, value: str) -> str:
         parse_listen(value)
         return value
-
-    @field_validator("auth")
-    @classmethod
-    def _drop_empty_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        # An unset ${VAR} expands to "", which must not become a key that matches nothing.
-        return tuple(key for key in value if key)
 
     @property
     def address(self) -> ListenAddress:

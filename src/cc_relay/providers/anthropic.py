@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cc_relay.config import KeyConfig
-from cc_relay.headers import ANTHROPIC_VERSION, X_API_KEY
+from cc_relay.headers import ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_VERSION, X_API_KEY
 from cc_relay.providers.base import UNKNOWN_CREATED_AT, ModelInfo, Provider
 from cc_relay.types import Credential
-
-_MODELS_API_VERSION = "2023-06-01"
 
 
 class AnthropicProvider(Provider):
@@ -28,8 +26,13 @@ class AnthropicProvider(Provider):
         key = self.config.keys[0].key if self.config.keys else None
         if key is None:
             return ()
+        return await self.list_models({X_API_KEY: key})
+
+    async def list_models(self, auth: dict[str, str]) -> tuple[ModelInfo, ...]:
+        """The upstream's ``/v1/models``, asked with ``auth`` (a key of ours, or a
+        client's own credential when we have none)."""
         data = await self._get_json(
-            "/v1/models?limit=1000", {X_API_KEY: key, ANTHROPIC_VERSION: _MODELS_API_VERSION}
+            "/v1/models?limit=1000", {**auth, ANTHROPIC_VERSION: DEFAULT_ANTHROPIC_VERSION}
         )
         return tuple(
             ModelInfo(

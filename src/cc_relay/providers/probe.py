@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from cc_relay.headers import ANTHROPIC_VERSION, CONTENT_TYPE
+from cc_relay.headers import ANTHROPIC_VERSION, CONTENT_TYPE, DEFAULT_ANTHROPIC_VERSION
 from cc_relay.providers.base import Provider
 from cc_relay.types import RelayRequest
 
@@ -48,7 +48,9 @@ async def probe(provider: Provider, model: str, *, timeout: float) -> bool:
     if not count:
         body["max_tokens"] = 1
     headers = CIMultiDictProxy(
-        CIMultiDict({CONTENT_TYPE: "application/json", ANTHROPIC_VERSION: "2023-06-01"})
+        CIMultiDict(
+            {CONTENT_TYPE: "application/json", ANTHROPIC_VERSION: DEFAULT_ANTHROPIC_VERSION}
+        )
     )
     request = RelayRequest(
         id="probe",
