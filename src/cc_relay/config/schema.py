@@ -18,13 +18,6 @@ from pydantic import (
     model_validator,
 )
 
-from cc_relay.health.config import (
-    DEFAULT_COOLDOWN,
-    DEFAULT_FAILURE_THRESHOLD,
-    DEFAULT_HALF_OPEN_PROBES,
-    DEFAULT_PROBE_INTERVAL,
-)
-
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -33,6 +26,13 @@ DEFAULT_IDLE_TIMEOUT = 600.0
 DEFAULT_RETRY_ATTEMPTS = 6
 DEFAULT_RETRY_BUDGET = 120.0
 DEFAULT_PING_INTERVAL = 10.0
+#: Circuit breakers (``cc_relay.health`` takes its defaults from here): five consecutive
+#: failures open a circuit for thirty seconds, then one trial request decides.
+DEFAULT_FAILURE_THRESHOLD = 5
+DEFAULT_COOLDOWN = 30.0
+DEFAULT_HALF_OPEN_PROBES = 1
+#: Seconds between the prober's rounds over the open circuits.
+DEFAULT_PROBE_INTERVAL = 15.0
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
 StrategyName = Literal[

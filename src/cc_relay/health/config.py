@@ -10,16 +10,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: Consecutive failures, with no success between them, that open a closed circuit.
-DEFAULT_FAILURE_THRESHOLD = 5
-#: Seconds an open circuit refuses traffic before it lets a trial request through.
-DEFAULT_COOLDOWN = 30.0
-#: Trial requests a half-open circuit lets through at the same time.
-DEFAULT_HALF_OPEN_PROBES = 1
+from cc_relay.config.schema import (
+    DEFAULT_COOLDOWN,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_HALF_OPEN_PROBES,
+    DEFAULT_PROBE_INTERVAL,
+)
+
+__all__ = [
+    "BreakerSettings",
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_HALF_OPEN_PROBES",
+    "DEFAULT_PROBE_INTERVAL",
+    "DEFAULT_PROBE_TIMEOUT",
+    "DEFAULT_SUCCESS_THRESHOLD",
+]
+
 #: Successful trial requests that close a half-open circuit.
 DEFAULT_SUCCESS_THRESHOLD = 1
-#: Seconds the prober sleeps between two rounds over the open circuits.
-DEFAULT_PROBE_INTERVAL = 15.0
 #: Seconds one probe may take before it counts as a failure.
 DEFAULT_PROBE_TIMEOUT = 10.0
 
