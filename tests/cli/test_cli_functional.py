@@ -302,7 +302,7 @@ def test_status_shows_provider_table(cli: Cli) -> None:
 
     assert result.returncode == 0, result.stderr
     assert f"cc-relay {__version__} at http://127.0.0.1:{relay.port}: ok" in result.stdout
-    for column in ("provider", "type", "base url", "keys", "health", "models"):
+    for column in ("provider", "base url", "health", "req/err", "models"):
         assert column in result.stdout
     row = next(line for line in result.stdout.splitlines() if "https://api.anthropic.com" in line)
     assert "anthropic" in row

@@ -62,3 +62,24 @@ def test_a_bad_edit_is_logged_with_file_and_key_and_the_relay_keeps_serving(cli:
     assert f"{path}" in relay.stderr and "routing.stratgy" in relay.stderr
     assert providers(relay.port) == ["first"]
     assert relay.stop(signal.SIGTERM) == 0
+
+
+def test_reload_command_reports_the_changes_and_status_shows_the_generation(cli: Cli) -> None:
+    path = cli.cwd / "relay.yaml"
+    path.write_text(CONFIG.format(watch="false", name="first"), "utf-8")
+    relay = cli.start("--config", str(path))
+    relay.wait_listening()
+    url = f"http://127.0.0.1:{relay.port}"
+    path.write_text(CONFIG.format(watch="false", name="second"), "utf-8")
+    result = cli.run("reload", "--url", url)
+    assert result.returncode == 0, result.stderr
+    assert "reloaded: generation 2" in result.stdout
+    assert "provider added: second" in result.stdout
+    shown = cli.run("status", "--url", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "generation 2, last reload ok" in shown.stdout
+    path.write_text("providers: [", "utf-8")
+    failed = cli.run("reload", "--url", url)
+    assert failed.returncode == 1 and "not valid YAML" in failed.stderr
+    assert "last reload failed" in cli.run("status", "--url", url).stdout
+    assert relay.stop(signal.SIGTERM) == 0

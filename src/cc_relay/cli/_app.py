@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cc_relay.cli import config_cmd, explain, models, serve, status, version
+from cc_relay.cli import config_cmd, explain, models, reload, serve, status, version
 
 app = typer.Typer(
     name="cc-relay",
@@ -46,4 +46,5 @@ app.command("version")(version.version)
 app.command("status")(status.status)
 app.command("models")(models.models)
 app.command("explain")(explain.explain)
+app.command("reload")(reload.reload)
 app.add_typer(config_cmd.app, name="config")

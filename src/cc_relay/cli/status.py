@@ -1,12 +1,29 @@
-"""``cc-relay status``: is a relay up, and which providers does it have?"""
+"""``cc-relay status``: the running relay's read model, as tables.
+
+The relay's status (version, uptime, config generation, last reload, totals), then one
+row per provider (health, circuit, traffic, latency), then each provider's keys with
+what is left of every bucket and any cooldown. Everything comes from the relay's read
+model (``/v1/relay/status`` and ``/v1/providers``); nothing is computed here.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import typer
+
 from cc_relay.cli._options import ConfigOpt, KeyOpt, UrlOpt
 
+HEALTH_STYLE = {"healthy": "green", "recovering": "yellow", "failing": "red", "disabled": "dim"}
 
-def status(config: ConfigOpt = None, url: UrlOpt = None, key: KeyOpt = None) -> None:
-    """Is a relay up, and which providers does it have?"""
+
+def status(
+    config: ConfigOpt = None,
+    url: UrlOpt = None,
+    key: KeyOpt = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+) -> None:
+    """Is a relay up? Its providers, circuits, and what each key has left."""
     from rich.console import Console
     from rich.table import Table
 
@@ -14,26 +31,68 @@ def status(config: ConfigOpt = None, url: UrlOpt = None, key: KeyOpt = None) -> 
     from cc_relay.cli._target import target
 
     relay = target(config, url, key)
-    health = get_json(relay, "/health")
-    providers = get_json(relay, "/v1/providers")
+    health = get_json(relay, "/health", json_errors=json)
+    info = get_json(relay, "/v1/relay/status", json_errors=json)
+    providers: list[dict[str, Any]] = get_json(relay, "/v1/providers", json_errors=json)["data"]
+    if json:
+        import orjson
+
+        answer = {"status": info, "providers": providers}
+        typer.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+        return
     console = Console()
     console.print(
         f"cc-relay {health.get('version')} at {relay.url}: [green]{health.get('status')}[/]",
         soft_wrap=True,
     )
-    table = Table("provider", "type", "base url", "keys", "health", "models")
+    console.print(_summary(info))
+    table = Table("provider", "base url", "health", "req/err", "p50", "models")
     # The base URL is what the user checks (host and port): it is never cut; the
     # models column wraps instead.
-    table.columns[2].no_wrap = True
-    table.columns[2].min_width = max((len(p["base_url"]) for p in providers["data"]), default=8)
-    for p in providers.get("data", []):
-        models = ", ".join(p.get("models") or p.get("model_patterns") or []) or "-"
+    table.columns[1].no_wrap = True
+    table.columns[1].min_width = max((len(p["base_url"]) for p in providers), default=8)
+    for p in providers:
+        style = HEALTH_STYLE.get(p["health"], "")
         table.add_row(
-            p["name"],
-            p["type"],
+            f"{p['name']} ({p['type']})",
             p["base_url"],
-            str(p["keys"]),
-            p["health"] if p.get("enabled") else "disabled",
-            models,
+            f"[{style}]{p['health']}[/]" if style else p["health"],
+            f"{p['requests']}/{p['errors']}",
+            _ms(p["latency"]["p50"]),
+            ", ".join(p["models"] or p["model_patterns"]) or "-",
         )
     console.print(table)
+    keys = Table("provider", "key", "in flight", "cooldown", "budget left (per minute)")
+    for p in providers:
+        for k in p["keys"]:
+            cooldown = f"{k['cooldown_left']:.0f}s" if k["cooldown_left"] > 0 else "-"
+            buckets = ", ".join(
+                f"{b['kind']} {max(0, b['remaining']):.0f}/{b['capacity']}"
+                + (" (learned)" if b["learned"] else "")
+                for b in k["buckets"]
+            )
+            keys.add_row(p["name"], k["fingerprint"], str(k["in_flight"]), cooldown,
+                         buckets or "no limits")  # fmt: skip
+    if keys.row_count:
+        console.print(keys)
+
+
+def _summary(info: dict[str, Any]) -> str:
+    reload = info.get("last_reload")
+    if reload is None:
+        reloaded = "never reloaded"
+    elif reload["ok"]:
+        reloaded = "last reload ok"
+    else:
+        reloaded = f"[red]last reload failed[/]: {reload['error']}"
+    uptime = int(info["uptime"])
+    return (
+        f"config: {info['config_path'] or 'built-in defaults'}\n"
+        f"generation {info['generation']}, {reloaded}; up {uptime // 3600}h"
+        f"{uptime // 60 % 60:02d}m\n"
+        f"{info['requests']} requests, {info['errors']} errors, {info['in_flight']} in flight"
+    )
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f}ms"
