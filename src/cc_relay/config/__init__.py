@@ -1,4 +1,13 @@
-"""Configuration: the schema, and finding and loading files."""
+"""Configuration: the schema, finding and loading files, diffing and watching them.
+
+- :mod:`~cc_relay.config.schema`: frozen pydantic models and their named defaults.
+- :mod:`~cc_relay.config.loading`: search order, YAML/TOML, ``${VAR}`` expansion
+  (:mod:`~cc_relay.config._env`), errors naming file, key path and fix
+  (:mod:`~cc_relay.config._errors`).
+- :mod:`~cc_relay.config.diff`: what changed between two configs, for reloads.
+- :mod:`~cc_relay.config.watch`: the file watch behind hot reload.
+- ``example.yaml``: the commented reference (``cc-relay config example``).
+"""
 
 from cc_relay.config.loading import (
     LoadedConfig,

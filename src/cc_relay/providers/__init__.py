@@ -1,4 +1,14 @@
-"""Upstream providers: one class per wire dialect, built from config by `create`."""
+"""Upstream providers: one class per wire dialect, built from config by `create`.
+
+- :mod:`~cc_relay.providers.base`: the ``Provider`` interface and its hooks (URL, auth,
+  body, stream decoder, errors, model discovery).
+- :mod:`~cc_relay.providers.anthropic` (Anthropic, Z.AI), ``ollama``, ``azure``,
+  ``vertex``: Anthropic-dialect upstreams with their quirks and credentials.
+- :mod:`~cc_relay.providers.bedrock`: SigV4, the AWS event stream, Bedrock's errors.
+- :mod:`~cc_relay.providers.openai`: translation to and from chat completions.
+- ``_credentials``, ``_google_auth``, ``_entra``, ``_cloud_errors``: token caches and
+  error translation shared by the cloud providers; ``probe``: the health probe request.
+"""
 
 from cc_relay.config import ProviderConfig
 from cc_relay.errors import ProviderSetupError

@@ -1,0 +1,2 @@
+"""The Claude Code skill shipped with the package (``cc-relay-models``), installed by
+``cc-relay config cc init``."""
