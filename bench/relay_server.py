@@ -7,7 +7,11 @@ dominate; ``--log-level info`` measures the relay with its access line on.
 
     python -m bench.relay_server --upstream http://127.0.0.1:PORT [--cpu N]
            [--log-level warning] [--gc-stats] [--gc-freeze] [--gc-threshold N]
-           [--cprofile OUT.prof]
+           [--cprofile OUT.prof] [--config-file PATH]
+
+With ``--config-file`` the config is written to PATH (aliases taken from
+``CC_RELAY_BENCH_ALIAS``) and served from there, so ``POST /v1/relay/reload`` re-reads
+it: ``bench/reload.py`` rewrites it and reloads under load.
 """
 
 from __future__ import annotations
@@ -17,30 +21,34 @@ import cProfile
 import gc
 import sys
 import time
+from typing import Any
 
 from bench._common import HOST, announce, pin
 
 PROVIDER_KEY = "sk-ant-api03-bench-provider-key-0000000000000000000000000000"
 
 
+def config_document(upstream: str, log_level: str, alias: str = "") -> dict[str, Any]:
+    """The benchmark's config; a different ``alias`` makes a reload that swaps Runtimes."""
+    return {
+        "server": {"listen": f"{HOST}:0", "watch_config": False},
+        "logging": {"level": log_level},
+        "aliases": {alias: "claude-opus-4-8"} if alias else {},
+        "providers": [
+            {
+                "name": "anthropic",
+                "type": "anthropic",
+                "base_url": upstream,
+                "keys": [PROVIDER_KEY],
+            }
+        ],
+    }
+
+
 def build_config(upstream: str, log_level: str):  # -> RelayConfig
     from cc_relay.config.loading import validate
 
-    return validate(
-        {
-            "server": {"listen": f"{HOST}:0"},
-            "logging": {"level": log_level},
-            "providers": [
-                {
-                    "name": "anthropic",
-                    "type": "anthropic",
-                    "base_url": upstream,
-                    "keys": [PROVIDER_KEY],
-                }
-            ],
-        },
-        source="bench",
-    )
+    return validate(config_document(upstream, log_level), source="bench")
 
 
 class GcStats:
@@ -92,6 +100,9 @@ def main() -> None:
     parser.add_argument(
         "--cprofile", metavar="FILE", help="profile the relay with cProfile; stats written on exit"
     )
+    parser.add_argument(
+        "--config-file", metavar="PATH", help="serve from this file, so that reloads re-read it"
+    )
     args = parser.parse_args()
     pin(args.cpu)
 
@@ -101,6 +112,17 @@ def main() -> None:
     from cc_relay.server import RelayServer, serve_forever
 
     config = build_config(args.upstream, args.log_level)
+    path = None
+    if args.config_file:
+        import json
+        from pathlib import Path
+
+        from cc_relay.config import load_config
+
+        path = Path(args.config_file)
+        # JSON is YAML: no YAML writer needed.
+        path.write_text(json.dumps(config_document(args.upstream, args.log_level)))
+        config = load_config(path)
     # The access log goes to stderr like `cc-relay serve`; run.py sends it to a file.
     logs = LogSetup(
         level=config.logging.level,
@@ -108,7 +130,7 @@ def main() -> None:
         secrets=[PROVIDER_KEY],
         stream=sys.stderr,
     )
-    server = RelayServer(config, host=HOST, port=0)
+    server = RelayServer(config, host=HOST, port=0, config_path=path)
     profiler = cProfile.Profile() if args.cprofile else None
     stats = GcStats() if args.gc_stats else None
 
