@@ -91,7 +91,7 @@ class RuntimeHolder:
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._retiring: dict[asyncio.Task[None], Runtime] = {}
 
     async def start(self) -> None:
         await self.current.start()
@@ -111,9 +111,12 @@ class RuntimeHolder:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for task in list(self._retiring):
+        retiring = list(self._retiring.items())
+        for task, _ in retiring:
             task.cancel()
         await asyncio.gather(*self._retiring, return_exceptions=True)
+        for _, old in retiring:
+            await old.close_orphans(self.current)
         await self.current.close()
 
     @contextlib.contextmanager
@@ -137,8 +140,8 @@ class RuntimeHolder:
         self.config_hash = config_hash(config)
         self.prober.interval = new.probe_interval
         task = asyncio.create_task(self._retire(old, new), name="runtime:retire")
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._retiring[task] = old
+        task.add_done_callback(self._retiring.pop)
         self.reloaded(ok=True, changes=changes)
         return new
 
