@@ -222,6 +222,8 @@ class Connection(asyncio.Protocol):
         self._fields = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head_done:
+            return  # a trailer field after a chunked body: dropped, as aiohttp does
         limit = self._config.max_field_size
         if len(name) > limit or len(value) > limit:
             raise InvalidHead(f"http1: a header field is over {limit} bytes")

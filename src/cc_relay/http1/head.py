@@ -1,5 +1,6 @@
 """The request head, built once as bytes: request line, Host, Content-Length, then
-the caller's headers in their order."""
+the caller's headers in their order. Nothing else is added: no ``Accept``, no
+``User-Agent``, no default ``Content-Type`` (aiohttp adds the first and the last)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ __all__ = ["encode_head"]
 
 #: Framing the client writes itself; the caller's own values are dropped.
 _FRAMING = frozenset({"content-length", "transfer-encoding"})
-#: Methods that send no Content-Length when they have no body (as aiohttp does).
-_BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 
 
 def encode_head(
@@ -34,14 +33,15 @@ def encode_head(
             given_host = value
         elif lower not in _FRAMING:
             lines.append(f"{name}: {value}\r\n")
-    lines[0] += f"Host: {host if given_host is None else given_host}\r\n"
-    if body_length or method not in _BODILESS:
-        lines[0] += f"Content-Length: {body_length}\r\n"
+    # Content-Length always, even 0, as aiohttp writes it for a given body.
+    lines[0] += (
+        f"Host: {host if given_host is None else given_host}\r\n"
+        f"Content-Length: {body_length}\r\n"
+    )
     lines.append("\r\n")
     text = "".join(lines)
     # Every line above ends in exactly one CRLF, so any other CR or LF is injected.
     breaks = text.count("\n")
-    expected = len(lines) + (2 if body_length or method not in _BODILESS else 1)
-    if breaks != expected or text.count("\r") != breaks:
+    if breaks != len(lines) + 2 or text.count("\r") != breaks:
         raise UsageError("http1: CR or LF inside a header name or value, or the target")
     return text.encode("utf-8")
