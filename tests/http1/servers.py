@@ -40,9 +40,7 @@ class Request:
     @property
     def headers(self) -> list[tuple[str, str]]:
         lines = self.head.decode().split("\r\n")[1:]
-        return [
-            (name, value.strip()) for name, _, value in (line.partition(":") for line in lines)
-        ]
+        return [(name, value.strip()) for name, _, value in (line.partition(":") for line in lines)]
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:

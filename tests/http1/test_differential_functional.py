@@ -152,7 +152,9 @@ async def test_differential_sse_written_in_small_pieces(clients: Both, app_url: 
 
 
 @pytest.mark.parametrize(("count", "size"), [(100, 60), (3, 8000), (1, 9000), (130, 4)])
-async def test_differential_huge_headers(clients: Both, app_url: str, count: int, size: int) -> None:
+async def test_differential_huge_headers(
+    clients: Both, app_url: str, count: int, size: int
+) -> None:
     got = await _compare(clients, f"{app_url}/headers?count={count}&size={size}")
     # Both clients refuse a field over 8190 bytes and more than 128 fields.
     assert (got.error is None) == (size <= 8190 and count <= 120)

@@ -35,8 +35,7 @@ def encode_head(
             lines.append(f"{name}: {value}\r\n")
     # Content-Length always, even 0, as aiohttp writes it for a given body.
     lines[0] += (
-        f"Host: {host if given_host is None else given_host}\r\n"
-        f"Content-Length: {body_length}\r\n"
+        f"Host: {host if given_host is None else given_host}\r\nContent-Length: {body_length}\r\n"
     )
     lines.append("\r\n")
     text = "".join(lines)
