@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import overload
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 
 __all__ = ["Headers"]
 
 
-class Headers:
-    """Header fields as received: a list of ``(name, value)`` pairs (names as sent)
-    plus case-insensitive look-up that answers with the first value, as aiohttp's
-    ``CIMultiDictProxy`` does. The look-up index is built on first use only."""
+class Headers(Mapping[str, str]):
+    """Header fields as received: ``(name, value)`` pairs in wire order (names as
+    sent, duplicates kept) plus case-insensitive look-up that answers with the first
+    value, as aiohttp's ``CIMultiDictProxy`` does. Iterating, ``items()`` and
+    ``values()`` see every field, duplicates included, as a multidict's do. The
+    look-up index is built on first use only."""
 
     __slots__ = ("_index", "_items")
 
@@ -28,23 +29,12 @@ class Headers:
             self._index = index
         return index
 
-    def items(self) -> list[tuple[str, str]]:
+    def items(self) -> ItemsView[str, str]:
         """Every field in wire order, duplicates included."""
-        return self._items
+        return _Items(self)
 
-    def keys(self) -> list[str]:
-        return [name for name, _ in self._items]
-
-    def values(self) -> list[str]:
-        return [value for _, value in self._items]
-
-    @overload
-    def get(self, name: str) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str) -> str: ...
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """The first value of ``name`` (any case), or ``default``."""
-        return self._lookup().get(name.lower(), default)
+    def values(self) -> ValuesView[str]:
+        return _Values(self)
 
     def getall(self, name: str) -> list[str]:
         """Every value of ``name`` (any case), in order."""
@@ -64,9 +54,28 @@ class Headers:
         return len(self._items)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Headers) and self._items == other._items
+        if isinstance(other, Headers):
+            return self._items == other._items
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
+
+
+class _Items(ItemsView[str, str]):
+    _mapping: Headers
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._mapping._items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._mapping._items
+
+
+class _Values(ValuesView[str]):
+    _mapping: Headers
+
+    def __iter__(self) -> Iterator[str]:
+        return (value for _, value in self._mapping._items)
