@@ -36,7 +36,7 @@ from bench import claude_code_body
 from bench._common import pin
 from bench.run import ForeignLoad, Proc, calibrate, say
 from cc_relay.headers import X_API_KEY, upstream_headers
-from cc_relay.http1 import Client, ClientConfig
+from cc_relay.http1 import Client, ClientConfig, Response
 
 CLIENT_CPU, UPSTREAM_CPU = 0, 1
 PATH = "/v1/messages?beta=true"
@@ -59,20 +59,25 @@ def _request(stream: bool) -> tuple[bytes, dict[str, str]]:
     return claude_code_body.body_bytes(stream=stream), headers
 
 
+async def _consume(response: Response | aiohttp.ClientResponse, stream: bool) -> int:
+    """What the call path does with an answer: read it whole and release, or read it
+    piece by piece to the end and close."""
+    if stream:
+        size = 0
+        while chunk := await response.content.readany():
+            size += len(chunk)
+        response.close()
+        return size
+    size = len(await response.read())
+    response.release()
+    return size
+
+
 def aiohttp_sender(session: aiohttp.ClientSession, url: str, stream: bool) -> Send:
     body, headers = _request(stream)
 
     async def send() -> int:
-        response = await session.post(url, data=body, headers=headers)
-        if stream:
-            size = 0
-            while chunk := await response.content.readany():
-                size += len(chunk)
-            response.close()
-            return size
-        size = len(await response.read())
-        response.release()
-        return size
+        return await _consume(await session.post(url, data=body, headers=headers), stream)
 
     return send
 
@@ -81,16 +86,7 @@ def lean_sender(client: Client, url: str, stream: bool) -> Send:
     body, headers = _request(stream)
 
     async def send() -> int:
-        response = await client.request("POST", url, headers, body)
-        if stream:
-            size = 0
-            while chunk := await response.content.readany():
-                size += len(chunk)
-            response.close()
-            return size
-        size = len(await response.read())
-        response.release()
-        return size
+        return await _consume(await client.request("POST", url, headers, body), stream)
 
     return send
 

@@ -75,18 +75,22 @@ class Connection(asyncio.Protocol):
             lenient_optional_cr_before_lf=True,
             lenient_spaces_after_chunk_size=True,
         )
-        self._response: Response | None = None
+        self._write_pending = False
+        self._reading_paused = False
+        self._start(None, head_only=False)
+
+    def _start(self, response: Response | None, *, head_only: bool) -> None:
+        """Per-exchange state, fresh for each request."""
+        self._response = response
+        self._head_only = head_only
         self._fields: list[tuple[str, str]] = []
         self._received = False
         self._head_bytes = 0
-        self._write_pending = False
-        self._reading_paused = False
-        self._read_all = False
         self._head_done = False
         self._informational = False
         self._complete = False
         self._keep_alive = False
-        self._head_only = False
+        self._read_all = False
 
     def __repr__(self) -> str:
         scheme, host, port = self.origin
@@ -109,16 +113,7 @@ class Connection(asyncio.Protocol):
 
     def send(self, head: bytes, body: bytes, response: Response, *, head_only: bool) -> None:
         """Write one request; its answer goes to ``response``."""
-        self._response = response
-        self._fields = []
-        self._received = False
-        self._head_bytes = 0
-        self._head_done = False
-        self._informational = False
-        self._complete = False
-        self._keep_alive = False
-        self._read_all = False
-        self._head_only = head_only
+        self._start(response, head_only=head_only)
         transport = self._transport
         if transport is None or not self.usable:
             self._lost(None)
