@@ -14,6 +14,9 @@
      ├── InvalidRequest              no candidate can accept the body (answered 400)
      ├── UnknownModel                no enabled provider serves the model (also LookupError)
      ├── NothingToTry                every candidate was skipped: keys resting, circuits open
+     ├── HTTP1Error                  the lean upstream client's own tree, a leaf per wire
+     │                               phase (cc_relay.http1.errors); mapped to the
+     │                               UpstreamFailure below at one boundary
      └── UpstreamFailure             an attempt failed before any byte reached the client
           ├── UpstreamConnectError      connect phase: refused, DNS, TLS
           ├── UpstreamCredentialError   no usable credential for the upstream; the relay's

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pytest
 
 import cc_relay.http1
+from cc_relay.errors import UpstreamConnectError, UpstreamCutError
 from cc_relay.http1 import (
     BodyError,
     ConnectError,
@@ -28,7 +29,6 @@ from cc_relay.http1 import (
 from cc_relay.http1.head import encode_head
 from cc_relay.http1.origin import Origin, split_url
 from cc_relay.http1.select import bypasses_proxy, environment_proxies
-from cc_relay.types import UpstreamConnectError, UpstreamCutError
 
 
 def test_http1_public_surface() -> None:

@@ -2,13 +2,13 @@
 
 The only module of :mod:`cc_relay.http1` that knows the relay: the client itself
 raises its own tree (:mod:`cc_relay.http1.errors`), and the call path turns a failed
-attempt into an :class:`~cc_relay.types.UpstreamFailure` here, in one table.
+attempt into an :class:`~cc_relay.errors.UpstreamFailure` here, in one table.
 """
 
 from __future__ import annotations
 
+from cc_relay.errors import UpstreamConnectError, UpstreamCutError, UpstreamFailure
 from cc_relay.http1.errors import ConnectError, ConnectTimeout, RequestError
-from cc_relay.types import UpstreamConnectError, UpstreamCutError, UpstreamFailure
 
 __all__ = ["upstream_failure"]
 

@@ -19,6 +19,8 @@ them into its own upstream failures in one place (:mod:`cc_relay.http1.boundary`
 
 from __future__ import annotations
 
+from cc_relay.errors import RelayError
+
 __all__ = [
     "BodyError",
     "ConnectError",
@@ -33,8 +35,8 @@ __all__ = [
 ]
 
 
-class HTTP1Error(Exception):
-    """Base of every error of :mod:`cc_relay.http1`."""
+class HTTP1Error(RelayError):
+    """Base of every error of :mod:`cc_relay.http1`; under the relay's one root."""
 
 
 class RequestError(HTTP1Error):
