@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from cc_relay.keypool import Lease
     from cc_relay.providers import Provider
 
+#: Deepest nesting of arrays and objects the relay builds from a request body. Real
+#: requests stay under 20 levels; orjson cannot serialise past 254, and Python code
+#: walking a tree recursively would hit the interpreter's limit.
+MAX_JSON_DEPTH = 128
+TOO_DEEP = (
+    "Request body is nested too deeply: the relay reads JSON up to "
+    f"{MAX_JSON_DEPTH} levels of arrays and objects."
+)
+
 #: Statuses that say "try elsewhere": rate limited, overloaded, or broken upstream.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
@@ -124,10 +133,46 @@ class RelayRequest:
     @property
     def body(self) -> dict[str, Any]:
         """The parsed body (parsed on first use; the raw bytes were validated as a JSON
-        object already)."""
+        object already).
+
+        Raises:
+            InvalidRequest: nested deeper than MAX_JSON_DEPTH (the partial decode only
+                skipped over what it did not build).
+        """
         if self._body is None:
-            self._body = orjson.loads(self.raw)
+            self._body = load_object(self.raw)
         return self._body
+
+
+def deeper_than(value: object, limit: int) -> bool:
+    """True if ``value`` nests lists and dicts more than ``limit`` deep (no recursion)."""
+    if not isinstance(value, (dict, list)):
+        return False
+    stack: list[tuple[dict[Any, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object from bytes, no deeper than MAX_JSON_DEPTH.
+
+    Raises:
+        InvalidRequest: not JSON, not an object, or too deep.
+    """
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(TOO_DEEP if "depth" in str(exc) else f"Invalid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("Request body must be a JSON object.")
+    if deeper_than(value, MAX_JSON_DEPTH):
+        raise InvalidRequest(TOO_DEEP)
+    return value
 
 
 @dataclass(slots=True)
