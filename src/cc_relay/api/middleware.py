@@ -16,6 +16,7 @@ from aiohttp import web
 from cc_relay.api.errors import ApiError, error_response
 from cc_relay.api.keys import EXCHANGE_KEY, RUNTIME_KEY
 from cc_relay.observability import Exchange
+from cc_relay.types import InvalidRequest
 
 log = logging.getLogger("cc_relay.api")
 
@@ -55,9 +56,16 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message
-        return error_response(
+        response = error_response(
             exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
         )
+        if exc.headers.get("connection") == "close":
+            response.force_close()  # what is left of the request cannot be trusted
+        return response
+    except InvalidRequest as exc:
+        # Raised where the full body is first parsed (too deep, say), in any handler.
+        exchange.error = str(exc)
+        return error_response(400, str(exc), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
