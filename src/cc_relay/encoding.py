@@ -132,7 +132,7 @@ class Decompressing:
         try:
             plain = self._feed(chunk)
         except Exception as exc:
-            raise UndecodableStream(f"{self._what} stream is corrupt: {exc}") from None
+            raise UndecodableStream(f"{self._what} is corrupt: {exc}") from None
         return self._inner.feed(plain) if plain else b""
 
 
@@ -147,4 +147,5 @@ def plain_stream(
     encoding = _encoding(headers)
     if encoding in _IDENTITY:
         return decoder
-    return Decompressing(decoder, decompressor(encoding, where), f"{where}'s {encoding}")
+    what = f"the {encoding} stream of {where}"
+    return Decompressing(decoder, decompressor(encoding, where), what)
