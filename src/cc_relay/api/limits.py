@@ -88,9 +88,7 @@ async def read_body(request: web.Request, timeouts: ServerTimeouts) -> bytes:
             headers={"connection": "close"},
         ) from None
     except RequestPayloadError:
-        # Nothing more of this body can be read: mark it ended so aiohttp does not try
-        # to drain it, and close the connection after the answer.
-        content.feed_eof()
+        # Nothing more of this body can be read: the connection closes after the answer.
         encoding = request.headers.get(CONTENT_ENCODING, "none")
         raise ApiError(
             400,

@@ -60,7 +60,7 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
             exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
         )
         if exc.headers.get("connection") == "close":
-            response.force_close()  # what is left of the request cannot be trusted
+            return await _answer_and_close(request, response)
         return response
     except InvalidRequest as exc:
         # Raised where the full body is first parsed (too deep, say), in any handler.
@@ -90,3 +90,16 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         return error_response(
             500, "Internal relay error; see the relay log for details.", request_id
         )
+
+
+async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:
+    """Send ``response``, then close the connection at once.
+
+    For a request whose rest cannot be trusted (a body too slow or undecodable): aiohttp
+    would otherwise keep reading what is left of the body for up to ten seconds.
+    """
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
