@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web, web_protocol
 from aiohttp.http_exceptions import ContentEncodingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from cc_relay.api.errors import error_body, error_response
 from cc_relay.api.middleware import new_request_id
@@ -123,6 +124,15 @@ class RelayConnection(web_protocol.RequestHandler):
                 b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
             )
         self.force_close()
+
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:
+        # aiohttp drains an unread body after an early answer (a 403, a 415); a body
+        # whose Content-Encoding lies then fails there. The client was answered already:
+        # not worth a traceback in the relay's log.
+        if isinstance(kwargs.get("exc_info"), RequestPayloadError):
+            log.debug("unread request body did not decode: %s", kwargs["exc_info"])
+            return
+        super().log_exception(*args, **kwargs)
 
     def handle_error(
         self,
