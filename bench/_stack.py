@@ -6,8 +6,10 @@ this starts them the same way (bench.run's ``Proc``) and tears them down in reve
 
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,3 +52,20 @@ def stack(*relay_args: str) -> Iterator[Stack]:
                 relay.stop()
         finally:
             upstream.stop()
+
+
+def main(
+    doc: str,
+    options: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[Stack, argparse.Namespace], dict[str, object]],
+) -> int:
+    """Parse the bench's options, run it against a fresh stack, print its JSON result;
+    exit status 0 when the result says ``pass``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    options(parser)
+    parser.add_argument("--json", action="store_true", help="one line of JSON")
+    args = parser.parse_args()
+    with stack() as served:
+        result = run(served, args)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1

@@ -10,14 +10,13 @@ Against a relay process in front of the bench upstream; every answer must be a s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench._stack import stack
+from bench._stack import Stack, main
 from tests.hostile import cases, problem, send
 
 
@@ -60,17 +59,14 @@ def fuzz(port: int, count: int, max_seconds: float) -> dict[str, object]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--max-seconds", type=float, default=3600.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with stack() as served:
-        result = fuzz(served.port, args.cases, args.max_seconds)
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+
+
+def _run(served: Stack, args: argparse.Namespace) -> dict[str, object]:
+    return fuzz(served.port, args.cases, args.max_seconds)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__ or "", _options, _run))

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import sys
 import time
 
 import aiohttp
 
-from bench._stack import Stack, stack
+from bench._stack import Stack, main
 from bench.loadgen import _SMALL, BODIES, PATH
 
 MAX_GROWTH = 0.05
@@ -54,6 +53,7 @@ async def soak(
     wrong: dict[str, int] = {}
     samples: list[tuple[int, float]] = []
     warmup = total // 10
+    every = max(1, total // 50)  # RSS samples
     started = time.monotonic()
 
     async def worker(session: aiohttp.ClientSession) -> None:
@@ -65,7 +65,7 @@ async def soak(
                 if r.status != expected:
                     key = f"{path} {r.status} (expected {expected})"
                     wrong[key] = wrong.get(key, 0) + 1
-            if n % 2000 == 0:
+            if n % every == 0:
                 samples.append((n, served.rss()))
 
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -89,18 +89,15 @@ async def soak(
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-seconds", type=float, default=900.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with stack() as served:
-        result = asyncio.run(soak(served, args.requests, args.concurrency, args.max_seconds))
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+
+
+def _run(served: Stack, args: argparse.Namespace) -> dict[str, object]:
+    return asyncio.run(soak(served, args.requests, args.concurrency, args.max_seconds))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__ or "", _options, _run))

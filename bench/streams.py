@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 
 import aiohttp
 
-from bench._stack import Stack, stack
+from bench._stack import Stack, main
 from bench.loadgen import _SMALL, PATH
 
 END = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
@@ -72,17 +71,14 @@ async def streams(served: Stack, count: int, hold: float) -> dict[str, object]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--hold", type=float, default=5.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with stack() as served:
-        result = asyncio.run(streams(served, args.streams, args.hold))
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+
+
+def _run(served: Stack, args: argparse.Namespace) -> dict[str, object]:
+    return asyncio.run(streams(served, args.streams, args.hold))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__ or "", _options, _run))

@@ -16,6 +16,7 @@ from cc_relay.server import RelayServer
 from cc_relay.types import MAX_JSON_DEPTH
 from tests.conftest import RelayFactory, provider
 from tests.emulators import AnthropicEmulator, Raw, Reply, text
+from tests.emulators._wire import sse_frame
 
 MODEL = "claude-opus-4-8"
 BODY = orjson.dumps(
@@ -208,7 +209,7 @@ async def test_encoding_the_relay_cannot_decode_is_415(
 
 
 def _sse(name: str, data: dict[str, Any]) -> bytes:
-    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+    return sse_frame(name, orjson.dumps(data))
 
 
 START = _sse(
