@@ -40,7 +40,7 @@ def fuzz(port: int, count: int, max_seconds: float) -> dict[str, object]:
         ran += 1
         what = problem(case, *send(port, case))
         if what is not None and len(found) < 20:
-            found.append(f"{what}\n  {case}")
+            found.append(f"{what[:300]}\n  {str(case)[:300]}")
         assert what is None
 
     failure = None

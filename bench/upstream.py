@@ -4,7 +4,7 @@
 with ``usage``, or, when the body says ``"stream":true``, a short fixed SSE sequence
 (message_start, ping, content_block_start, 3 text deltas, content_block_stop,
 message_delta, message_stop); ``?hold=SECONDS`` holds a stream open after its head.
-No JSON parsing and no per-request formatting, so the
+``count_tokens`` answers a constant count. No JSON parsing and no per-request formatting, so the
 upstream costs as little as aiohttp allows and does not dominate the measurements.
 (tests/emulators/ are protocol-faithful and do far more work per request.)
 
@@ -97,9 +97,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def count_tokens(request: web.Request) -> web.Response:
+    await request.read()
+    return web.Response(body=b'{"input_tokens":21043}', headers=_JSON_HEADERS)
+
+
 def create_app() -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/v1/messages", messages)
+    app.router.add_post("/v1/messages/count_tokens", count_tokens)
     return app
 
 
