@@ -22,6 +22,9 @@ log = logging.getLogger("cc_relay.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+#: Seconds a connection closed after an answer still reads (and drops) what the client
+#: sends, so the answer is not lost to a reset.
+CLOSE_LINGER = 1.0
 #: Status logged for requests whose client disconnected (nginx's convention).
 CLIENT_CLOSED = 499
 
@@ -93,13 +96,18 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
 
 
 async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:
-    """Send ``response``, then close the connection at once.
+    """Send ``response``, end our side of the connection, and close it a moment later.
 
     For a request whose rest cannot be trusted (a body too slow or undecodable): aiohttp
-    would otherwise keep reading what is left of the body for up to ten seconds.
+    would otherwise keep reading what is left of the body for up to ten seconds. Closing
+    at once while the client still sends would reset the connection and could destroy
+    the answer before the client read it, so the close waits ``CLOSE_LINGER`` seconds.
     """
     response.force_close()
     await response.prepare(request)
     await response.write_eof()
-    request.protocol.force_close()
+    transport = request.transport
+    if transport is not None and transport.can_write_eof():
+        transport.write_eof()
+    asyncio.get_running_loop().call_later(CLOSE_LINGER, request.protocol.force_close)
     return response
