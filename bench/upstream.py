@@ -3,7 +3,8 @@
 ``POST /v1/messages`` (any query) answers with constant bytes: a small JSON message
 with ``usage``, or, when the body says ``"stream":true``, a short fixed SSE sequence
 (message_start, ping, content_block_start, 3 text deltas, content_block_stop,
-message_delta, message_stop). No JSON parsing and no per-request formatting, so the
+message_delta, message_stop); ``?hold=SECONDS`` holds a stream open after its head.
+``count_tokens`` answers a constant count. No JSON parsing and no per-request formatting, so the
 upstream costs as little as aiohttp allows and does not dominate the measurements.
 (tests/emulators/ are protocol-faithful and do far more work per request.)
 
@@ -20,6 +21,8 @@ from aiohttp import web
 from bench._common import HOST, announce, pin, run_loop
 
 MODEL = "claude-opus-4-8"
+#: Longest a stream may be held open with ``?hold=SECONDS``.
+MAX_HOLD = 60.0
 
 MESSAGE = (
     b'{"id":"msg_01BenchUpstreamFixedReply","type":"message","role":"assistant",'
@@ -86,14 +89,23 @@ async def messages(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers=_SSE_HEADERS)
     await response.prepare(request)
     await response.write(STREAM_HEAD)
+    hold = request.query.get("hold")
+    if hold:  # bench/streams.py: keep the stream open, as a model thinking would
+        await asyncio.sleep(min(float(hold), MAX_HOLD))
     await response.write(STREAM_TAIL)
     await response.write_eof()
     return response
 
 
+async def count_tokens(request: web.Request) -> web.Response:
+    await request.read()
+    return web.Response(body=b'{"input_tokens":21043}', headers=_JSON_HEADERS)
+
+
 def create_app() -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/v1/messages", messages)
+    app.router.add_post("/v1/messages/count_tokens", count_tokens)
     return app
 
 

@@ -29,7 +29,7 @@ Anthropic's wire shape for an error is built in exactly one place, :func:`envelo
 :func:`error_body` serialises it for HTTP answers, and ``cc_relay.sse.error_event``
 for streams.
 
-This module imports nothing of ours but ``types``, so every layer can raise from it.
+This module imports nothing of ours at run time, so every layer can raise from it.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from cc_relay.types import UpstreamAnswer
-
 if TYPE_CHECKING:
     from cc_relay.routing.plan import Plan
+    from cc_relay.types import UpstreamAnswer
 
 #: Statuses that say "try elsewhere": rate limited, overloaded, or broken upstream.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})

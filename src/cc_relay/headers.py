@@ -37,19 +37,30 @@ HOP_BY_HOP = frozenset(
 )
 
 #: Client headers the relay replaces or must not pass on: its own framing, the
-#: credentials (chosen per attempt), the encoding (the relay asks for identity so
-#: it can read usage and cut streams cleanly) and cookies.
+#: credentials (chosen per attempt), the encodings (the relay asks for identity so
+#: it can read usage and cut streams cleanly; aiohttp already decoded a compressed
+#: request body, and the relay only forwards a body it could read as JSON, so the
+#: bytes sent up are always plain) and cookies.
 _NOT_FORWARDED_UP = HOP_BY_HOP | {
     "host",
     "content-length",
     ACCEPT_ENCODING,
+    CONTENT_ENCODING,
     AUTHORIZATION,
     X_API_KEY,
     "cookie",
 }
 
-#: Upstream headers aiohttp writes for itself on the way back.
-_NOT_FORWARDED_DOWN = HOP_BY_HOP | {"content-length", "date", "server", "set-cookie"}
+#: Upstream headers aiohttp writes for itself on the way back, and the encoding: an
+#: upstream that compresses anyway is decoded before anything is forwarded
+#: (cc_relay.encoding), so the client always gets plain bytes.
+_NOT_FORWARDED_DOWN = HOP_BY_HOP | {
+    "content-length",
+    CONTENT_ENCODING,
+    "date",
+    "server",
+    "set-cookie",
+}
 
 
 def upstream_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:

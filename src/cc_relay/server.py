@@ -1,7 +1,11 @@
 """Running the relay: bind, serve, and shut down in order.
 
-Shutdown follows aiohttp's runner: stop listening, let in-flight requests finish
-within a grace period, then close the provider sessions. SIGHUP reloads the config.
+Shutdown: stop listening, refuse new requests (503, ``/health`` included), let the
+requests in flight finish within ``server.shutdown_grace``, end the streams still open
+with an ``event: error`` (see api/drain.py), then close connections and provider
+sessions. aiohttp's runner alone would wait its shutdown timeout twice (once for the
+handlers, once more after cancelling them) and then cut streams without a word.
+SIGHUP reloads the config.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from types import TracebackType
 from aiohttp import web
 
 from cc_relay.api import create_app
+from cc_relay.api.connection import ConnectionLimits, RelayConnection
+from cc_relay.api.drain import DRAIN_KEY, FINAL_WRITE_TIMEOUT
 from cc_relay.config import RelayConfig
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 from cc_relay.runtime import Runtime
 
-#: Seconds in-flight requests get to finish on shutdown.
-SHUTDOWN_GRACE = 10.0
+#: Seconds aiohttp's runner may wait for connections once the drain is over: by then no
+#: handler runs, so this only bounds closing sockets.
+CLOSE_TIMEOUT = 1.0
 #: Container allocations between young-generation collections (CPython's default: 700).
 GC_YOUNG_THRESHOLD = 20_000
 
@@ -50,11 +57,13 @@ class RelayServer:
         self.holder = RuntimeHolder(config, config_path=config_path)
         self.reloader = Reloader(self.holder, config_path, prepare=prepare)
         self.app = create_app(self.holder, self.reloader)
+        self._limits = ConnectionLimits(config.server)
         self._runner = web.AppRunner(
-            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=CLOSE_TIMEOUT
         )
         self._watch = config.server.watch_config and config_path is not None
         self._watcher: asyncio.Task[None] | None = None
+        self._listener: asyncio.Server | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -66,21 +75,48 @@ class RelayServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def open_connections(self) -> int:
+        return self._limits.open
+
     async def start(self) -> None:
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        sockets = self._runner.addresses
-        if sockets:
-            self.port = sockets[0][1]
+        manager = self._runner.server
+        assert manager is not None
+        loop = asyncio.get_running_loop()
+        # Our own listener instead of a TCPSite: each connection is a RelayConnection
+        # (head timeout, connection cap); it registers with aiohttp's server, so the
+        # runner's cleanup still closes it.
+        try:
+            self._listener = await loop.create_server(
+                lambda: RelayConnection(manager, loop=loop, limits=self._limits),
+                self.host,
+                self.port,
+                reuse_address=True,
+            )
+        except BaseException:
+            await self._runner.cleanup()
+            raise
+        if self._listener.sockets:
+            self.port = self._listener.sockets[0].getsockname()[1]
+
         self.holder.listen = self.url
         if self._watch:
             self._watcher = asyncio.create_task(self.reloader.watch(), name="config:watch")
 
     async def close(self) -> None:
+        """Drain (see the module docstring), then close everything."""
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
+        drain = self.app[DRAIN_KEY]
+        drain.begin()
+        if self._listener is not None:
+            self._listener.close()
+        # The grace in force now: a reload may have changed it.
+        if not await drain.wait_idle(self.holder.current.config.server.shutdown_grace):
+            drain.interrupt()
+            await drain.wait_idle(FINAL_WRITE_TIMEOUT + CLOSE_TIMEOUT)
         await self._runner.cleanup()
 
     async def __aenter__(self) -> RelayServer:

@@ -25,6 +25,26 @@ _SIGNATURE_DELTA = b'"signature_delta"'
 _STREAM_END = (b"event: message_stop", b"event: error")
 
 
+def _event_at(data: bytes, field: bytes) -> int:
+    """Where the line ``field`` (``event: NAME``) starts in ``data``, or -1.
+
+    Only a line counts: JSON escapes line breaks inside strings, so a model writing
+    ``event: message_stop`` in its text never puts it at the start of a line. ``data``
+    begins at an event boundary (the cutter only hands on whole events), so the usual
+    check is one ``startswith`` and one ``find`` per field.
+    """
+    size = len(field)
+    if data.startswith(field) and data[size : size + 1] in (b"\n", b"\r"):
+        return 0
+    at = data.find(b"\n" + field)
+    while at >= 0:
+        end = at + 1 + size
+        if data[end : end + 1] in (b"\n", b"\r"):
+            return at + 1
+        at = data.find(b"\n" + field, end)
+    return -1
+
+
 def error_event(error_type: str, message: str) -> bytes:
     """An ``event: error`` in the nested envelope Claude Code recognises."""
     data = error_body(error_type, message)
@@ -86,19 +106,18 @@ class EventCutter:
             self._pending = data
             return b""
         out, self._pending = data[:end], data[end:]
-        if not self._started and _MESSAGE_START in out:
-            out = self._message_start(out)
-        if _MESSAGE_DELTA in out:
+        if not self._started and (begin := _event_at(out, _MESSAGE_START)) >= 0:
+            out = self._message_start(out, begin)
+        if _MESSAGE_DELTA in out:  # a cheap filter; _read_deltas looks at whole events
             self._read_deltas(out)
         if self._on_signature is not None and _SIGNATURE_DELTA in out:
             self._read_signatures(out, self._on_signature)
-        if any(marker in out for marker in _STREAM_END):
+        if any(_event_at(out, marker) >= 0 for marker in _STREAM_END):
             self.ended = True
         return out
 
-    def _message_start(self, out: bytes) -> bytes:
+    def _message_start(self, out: bytes, begin: int) -> bytes:
         self._started = True
-        begin = out.find(_MESSAGE_START)
         end = out.find(b"\n\n", begin)
         if end < 0:
             end = out.find(b"\r\n\r\n", begin)
@@ -118,7 +137,7 @@ class EventCutter:
 
     def _read_deltas(self, out: bytes) -> None:
         for event in out.split(b"\n\n"):
-            if event.startswith(_MESSAGE_DELTA):
+            if _event_at(event.lstrip(b"\r\n"), _MESSAGE_DELTA) >= 0:
                 data = _data_of(event)
                 usage = data.get("usage") if data else None
                 if isinstance(usage, dict):

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy
 
@@ -91,9 +89,17 @@ class RelayRequest:
     @property
     def body(self) -> dict[str, Any]:
         """The parsed body (parsed on first use; the raw bytes were validated as a JSON
-        object already)."""
+        object already).
+
+        Raises:
+            InvalidRequest: nested deeper than ``cc_relay.jsonbody.MAX_JSON_DEPTH`` (the
+                partial decode only skipped over what it did not build).
+        """
         if self._body is None:
-            self._body = orjson.loads(self.raw)
+            # Imported here: jsonbody raises from cc_relay.errors, which names these types.
+            from cc_relay.jsonbody import load_object
+
+            self._body = load_object(self.raw)
         return self._body
 
 

@@ -69,6 +69,8 @@ async def _post(
     method: str = "POST",
     **kwargs: Any,
 ) -> tuple[int, dict[str, Any]]:
+    # Clients of the API send JSON (the relay refuses other POST bodies with a 415).
+    kwargs.setdefault("headers", {"content-type": "application/json"})
     async with aiohttp.ClientSession() as session:
         async with session.request(method, f"{relay.url}{path}", data=data, **kwargs) as resp:
             raw = await resp.read()

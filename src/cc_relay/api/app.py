@@ -7,7 +7,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from cc_relay.api import explain, info, messages, models, reload
+from cc_relay.api.connection import MAX_FIELD_SIZE
+from cc_relay.api.drain import DRAIN_KEY, Drain, drain_middleware
+from cc_relay.api.guard import GUARD_KEY, Guards, guard_middleware
 from cc_relay.api.keys import HOLDER_KEY, RELOADER_KEY
+from cc_relay.api.limits import limits_middleware
 from cc_relay.api.middleware import relay_middleware
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
@@ -15,13 +19,17 @@ from cc_relay.reload import Reloader
 
 def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
     config = holder.current.config
+    # Outermost first: ids and errors; then refuse what a web page sent; then refuse
+    # new work while draining; then the connection's limits and the body read.
     app = web.Application(
-        middlewares=[relay_middleware],
+        middlewares=[relay_middleware, guard_middleware, drain_middleware, limits_middleware],
         client_max_size=config.server.max_body_bytes,
-        handler_args={"max_field_size": 65536},
+        handler_args={"max_field_size": MAX_FIELD_SIZE},
     )
     app[HOLDER_KEY] = holder
     app[RELOADER_KEY] = reloader
+    app[GUARD_KEY] = Guards()
+    app[DRAIN_KEY] = Drain()
     app.cleanup_ctx.append(_holder_ctx)
     app.router.add_get("/", info.root)
     app.router.add_get("/health", info.health)

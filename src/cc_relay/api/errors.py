@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cc_relay.errors import error_body, error_type
+from cc_relay.errors import error_body
+from cc_relay.errors import error_type as type_for_status
 from cc_relay.headers import REQUEST_ID
 
 
@@ -17,12 +18,12 @@ def error_response(
     message: str,
     request_id: str,
     *,
-    error_type_: str | None = None,
+    error_type: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     return web.Response(
         status=status,
-        body=error_body(error_type_ or error_type(status), message, request_id),
+        body=error_body(error_type or type_for_status(status), message, request_id),
         content_type="application/json",
         headers={REQUEST_ID: request_id, **(headers or {})},
     )

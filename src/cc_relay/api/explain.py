@@ -15,7 +15,8 @@ from aiohttp import web
 from cc_relay.api.keys import RUNTIME_KEY
 from cc_relay.api.parse import COUNT_TOKENS_PATH, parse_request
 from cc_relay.dispatch import route_context, unknown_model
-from cc_relay.errors import ApiError, UnknownModel
+from cc_relay.errors import ApiError, InvalidRequest, UnknownModel
+from cc_relay.jsonbody import load_object
 
 EXPLAIN_PATH = "/v1/relay/explain"
 
@@ -27,11 +28,10 @@ async def explain(request: web.Request) -> web.Response:
     if b'"messages"' not in body:
         # A sample needs only a model: fill in an empty conversation.
         try:
-            sample = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(400, f"Request body is not valid JSON: {exc}") from None
-        if isinstance(sample, dict):
-            body = orjson.dumps({**sample, "messages": []})
+            sample = load_object(body)
+        except InvalidRequest as exc:
+            raise ApiError(400, str(exc)) from None
+        body = orjson.dumps({**sample, "messages": []})
     parsed = parse_request(
         body,
         request_id="explain",

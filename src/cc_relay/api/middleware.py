@@ -19,12 +19,15 @@ from cc_relay.api.auth import authenticate
 from cc_relay.api.errors import error_response
 from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, RUNTIME_KEY
 from cc_relay.dispatch import Exchange
-from cc_relay.errors import ApiError
+from cc_relay.errors import ApiError, InvalidRequest
 
 log = logging.getLogger("cc_relay.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+#: Seconds a connection closed after an answer still reads (and drops) what the client
+#: sends, so the answer is not lost to a reset.
+CLOSE_LINGER = 1.0
 #: Status recorded for requests whose client disconnected (nginx's convention).
 CLIENT_CLOSED = 499
 #: Routes anyone who may reach the relay can call: liveness probes.
@@ -71,13 +74,16 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message
-        return error_response(
-            exc.status,
-            exc.message,
-            request_id,
-            error_type_=exc.error_type,
-            headers=exc.headers,
+        response = error_response(
+            exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
         )
+        if exc.headers.get("connection") == "close":
+            return await _answer_and_close(request, response)
+        return response
+    except InvalidRequest as exc:
+        # Raised where the full body is first parsed (too deep, say), in any handler.
+        exchange.error = str(exc)
+        return error_response(400, str(exc), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -102,3 +108,21 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         return error_response(
             500, "Internal relay error; see the relay log for details.", request_id
         )
+
+
+async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:
+    """Send ``response``, end our side of the connection, and close it a moment later.
+
+    For a request whose rest cannot be trusted (a body too slow or undecodable): aiohttp
+    would otherwise keep reading what is left of the body for up to ten seconds. Closing
+    at once while the client still sends would reset the connection and could destroy
+    the answer before the client read it, so the close waits ``CLOSE_LINGER`` seconds.
+    """
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    transport = request.transport
+    if transport is not None and transport.can_write_eof():
+        transport.write_eof()
+    asyncio.get_running_loop().call_later(CLOSE_LINGER, request.protocol.force_close)
+    return response

@@ -7,7 +7,7 @@ upstream's to judge, and unknown fields pass through untouched.
 The body is decoded into a small struct with msgspec: the top-level fields the relay
 reads are built, ``messages`` is kept as raw bytes, and every other field is checked for
 well-formed JSON and skipped. The full tree is built later only if something needs it
-(see ``RelayRequest.body``).
+(see ``RelayRequest.body``, which refuses trees deeper than ``MAX_JSON_DEPTH``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import msgspec
 from multidict import CIMultiDictProxy
 
 from cc_relay.errors import ApiError
+from cc_relay.jsonbody import MAX_JSON_DEPTH, TOO_DEEP, deeper_than
 from cc_relay.types import Credential, RelayRequest
 
 MESSAGES_PATH = "/v1/messages"
@@ -80,6 +81,8 @@ def parse_request(
     if stream is not None and not isinstance(stream, bool):
         raise ApiError(400, f"stream: Input should be a valid boolean, got {_json_type(stream)}")
     metadata = head.metadata
+    if isinstance(metadata, (dict, list)) and deeper_than(metadata, MAX_JSON_DEPTH - 1):
+        raise ApiError(400, TOO_DEEP)
     user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
     return RelayRequest(
         id=request_id,
@@ -105,6 +108,9 @@ def _head(raw: bytes) -> _Head:
         raise ApiError(400, f"Request body must be a JSON object, got {kind}.") from None
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # msgspec skips the fields it does not build, but it still descends into them.
+        raise ApiError(400, TOO_DEEP) from None
 
 
 def _required(value: Any, name: str, kind: type, described: str) -> Any:

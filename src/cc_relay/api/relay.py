@@ -9,8 +9,10 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from cc_relay.api.drain import STARTED_KEY
 from cc_relay.dispatch import Exchange, Opened
-from cc_relay.headers import CONTENT_ENCODING, CONTENT_TYPE, REQUEST_ID, downstream_headers
+from cc_relay.encoding import UndecodableStream
+from cc_relay.headers import CONTENT_TYPE, REQUEST_ID, downstream_headers
 from cc_relay.providers import Provider
 from cc_relay.sse import error_event
 from cc_relay.types import Usage
@@ -34,10 +36,8 @@ def whole(
     """A non-streamed answer; its ``model`` is put back to the client's when renamed."""
     body = opened.first
     headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
-    readable = (
-        opened.response.content_type == "application/json"
-        and CONTENT_ENCODING not in opened.response.headers
-    )
+    # The body was decoded already (cc_relay.encoding): it is plain bytes here.
+    readable = opened.response.content_type == "application/json"
     message = _json_object(body) if readable else None
     if message is not None:
         exchange.usage = _usage(message.get("usage"))
@@ -73,11 +73,16 @@ async def stream(
     try:
         if not response.prepared:
             await response.prepare(request)
+            request[STARTED_KEY] = response
         exchange.mark_first_byte()
         exchange.body("response", opened.first)
         await response.write(opened.first)
         while chunk := await _read(upstream, idle):
-            out = decoder.feed(chunk)
+            try:
+                out = decoder.feed(chunk)
+            except UndecodableStream as exc:
+                log.warning("%s", exc, extra={"request_id": exchange.request_id})
+                break  # as good as a cut: the client gets the error event below
             if out:
                 exchange.body("response", out)
                 await response.write(out)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from cc_relay.api.drain import STARTED_KEY
 from cc_relay.headers import CONTENT_TYPE, REQUEST_ID
 
 T = TypeVar("T")
@@ -37,6 +38,7 @@ async def with_pings(
             return task, None
         response = web.StreamResponse(status=200, headers={**SSE_HEADERS, REQUEST_ID: request_id})
         await response.prepare(request)
+        request[STARTED_KEY] = response
         while True:
             await response.write(PING)
             done, _ = await asyncio.wait({task}, timeout=interval)

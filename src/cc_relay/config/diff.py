@@ -15,6 +15,8 @@ from cc_relay.observability.redact import fingerprint
 RESTART_FIELDS = {
     ("server", "listen"): "server.listen",
     ("server", "max_body_bytes"): "server.max_body_bytes",
+    ("server", "max_connections"): "server.max_connections",
+    ("server", "timeouts"): "server.timeouts",
     ("logging", "format"): "logging.format",
 }
 

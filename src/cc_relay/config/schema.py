@@ -33,6 +33,13 @@ DEFAULT_COOLDOWN = 30.0
 DEFAULT_HALF_OPEN_PROBES = 1
 #: Seconds between the prober's rounds over the open circuits.
 DEFAULT_PROBE_INTERVAL = 15.0
+DEFAULT_SHUTDOWN_GRACE = 10.0
+DEFAULT_MAX_CONNECTIONS = 1024
+DEFAULT_HEAD_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 60.0
+#: 64 KiB/s: a 32 MiB body may take 60 s + 512 s, a trickle of a byte a second cannot.
+DEFAULT_BODY_MIN_RATE = 64 * 1024
+DEFAULT_KEEPALIVE_TIMEOUT = 75.0
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
 StrategyName = Literal[
@@ -112,6 +119,23 @@ def _non_empty_relay_key(key: str) -> str:
     return key
 
 
+class ServerTimeouts(_Frozen):
+    """How long a client may take to send a request, or keep a connection idle.
+
+    A body gets ``body`` seconds plus one second per ``body_min_rate`` bytes received, so
+    a large body on a slow link still arrives while a trickle is cut off.
+    """
+
+    head: float = Field(DEFAULT_HEAD_TIMEOUT, gt=0)
+    """Seconds from a connection's (or a request's) first byte to the end of its headers."""
+    body: float = Field(DEFAULT_BODY_TIMEOUT, gt=0)
+    """Seconds a request body may take, before the time its size earns at ``body_min_rate``."""
+    body_min_rate: int = Field(DEFAULT_BODY_MIN_RATE, gt=0)
+    """Bytes per second a body must keep up, on average, past the first ``body`` seconds."""
+    keepalive: float = Field(DEFAULT_KEEPALIVE_TIMEOUT, gt=0)
+    """Seconds an idle keep-alive connection stays open between requests."""
+
+
 class ServerConfig(_Frozen):
     listen: str = DEFAULT_LISTEN
     """``host:port`` to bind; port 0 picks a free one."""
@@ -120,6 +144,16 @@ class ServerConfig(_Frozen):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
     watch_config: bool = True
     """Reload when the config file changes; SIGHUP and ``cc-relay reload`` work anyway."""
+    allowed_hosts: tuple[str, ...] = ()
+    """``Host`` names the relay answers to besides loopback and its listen host (DNS
+    rebinding guard); ``"*"`` allows any."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins (``https://app.example``) allowed to call the relay; ``"*"`` any."""
+    shutdown_grace: float = Field(DEFAULT_SHUTDOWN_GRACE, ge=0)
+    """Seconds in-flight requests get to finish on SIGTERM before streams are ended."""
+    max_connections: int = Field(DEFAULT_MAX_CONNECTIONS, gt=0)
+    """Open client connections at most; past it, requests get 503 ``overloaded_error``."""
+    timeouts: ServerTimeouts = ServerTimeouts()
 
     @field_validator("listen")
     @classmethod

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from cc_relay.encoding import plain_body, plain_stream
 from cc_relay.errors import (
     UpstreamConnectError,
     UpstreamCutError,
@@ -59,12 +60,15 @@ async def open_attempt(
                 answer = UpstreamAnswer(
                     response.status,
                     downstream_headers(response.headers.items()),
-                    await response.read(),
+                    plain_body(response.headers, await response.read(), where),
                 )
                 raise UpstreamStatusError(provider.error(answer))
             if not request.stream or not provider.is_stream(response.content_type):
-                return Opened(attempt, response, provider.whole(await response.read()), None)
-            decoder = provider.decoder(client_model=client_model)
+                body = plain_body(response.headers, await response.read(), where)
+                return Opened(attempt, response, provider.whole(body), None)
+            decoder = plain_stream(
+                response.headers, provider.decoder(client_model=client_model), where
+            )
             while not (first := decoder.feed(await _read_chunk(response, where))):
                 pass
             return Opened(attempt, response, first, decoder)
