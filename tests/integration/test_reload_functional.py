@@ -67,7 +67,7 @@ async def get(relay: RelayServer, path: str) -> Any:
 
 async def reload_now(relay: RelayServer) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{relay.url}/v1/relay/reload") as resp:
+        async with session.post(f"{relay.url}/v1/relay/reload", json={}) as resp:
             assert resp.status == 200
             answer: dict[str, Any] = await resp.json()
             return answer
@@ -231,6 +231,6 @@ async def test_reload_without_a_config_file_says_so(
     )
     async with RelayServer(config) as relay:
         async with aiohttp.ClientSession() as session:
-            async with session.post(f"{relay.url}/v1/relay/reload") as resp:
+            async with session.post(f"{relay.url}/v1/relay/reload", json={}) as resp:
                 assert resp.status == 409
                 assert "no config file" in (await resp.json())["error"]["message"]
