@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
-
-from multidict import CIMultiDictProxy
 
 from cc_relay.errors import UpstreamCutError
 from cc_relay.headers import CONTENT_ENCODING
@@ -52,7 +50,7 @@ def _zstd() -> Any:
     return _optional("zstandard")
 
 
-def _encoding(headers: CIMultiDictProxy[str]) -> str:
+def _encoding(headers: Mapping[str, str]) -> str:
     return headers.get(CONTENT_ENCODING, "").strip().lower()
 
 
@@ -90,7 +88,7 @@ def _zlib_feed(encoding: str) -> Callable[[bytes], bytes]:
     return feed
 
 
-def plain_body(headers: CIMultiDictProxy[str], body: bytes, where: str) -> bytes:
+def plain_body(headers: Mapping[str, str], body: bytes, where: str) -> bytes:
     """A whole upstream body, decoded as its ``Content-Encoding`` says.
 
     Raises:
@@ -137,9 +135,7 @@ class Decompressing:
         return self._inner.feed(plain) if plain else b""
 
 
-def plain_stream(
-    headers: CIMultiDictProxy[str], decoder: StreamDecoder, where: str
-) -> StreamDecoder:
+def plain_stream(headers: Mapping[str, str], decoder: StreamDecoder, where: str) -> StreamDecoder:
     """``decoder`` itself for an uncompressed stream, else one that decompresses first.
 
     Raises:

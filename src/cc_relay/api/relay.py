@@ -9,8 +9,10 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from cc_relay import http1
 from cc_relay.api.drain import STARTED_KEY
 from cc_relay.dispatch import Exchange, Opened
+from cc_relay.dispatch.upstream import UpstreamResponse
 from cc_relay.encoding import UndecodableStream
 from cc_relay.headers import CONTENT_TYPE, REQUEST_ID, downstream_headers
 from cc_relay.providers import Provider
@@ -109,13 +111,13 @@ async def stream(
     return response
 
 
-async def _read(upstream: aiohttp.ClientResponse, idle: float | None) -> bytes:
+async def _read(upstream: UpstreamResponse, idle: float | None) -> bytes:
     """The next chunk; b"" at a clean end, and when the upstream broke or went silent
     for ``idle`` seconds (upstream pings count as activity)."""
     try:
         async with asyncio.timeout(idle):
             return await upstream.content.readany()
-    except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError):
+    except (http1.RequestError, OSError):
         return b""
 
 

@@ -8,14 +8,11 @@ moment is an UpstreamFailure, so the caller can still try the next candidate.
 from __future__ import annotations
 
 import asyncio
-import io
 from dataclasses import dataclass
 
-import aiohttp
-
+from cc_relay import http1
 from cc_relay.encoding import plain_body, plain_stream
 from cc_relay.errors import (
-    UpstreamConnectError,
     UpstreamCutError,
     UpstreamStatusError,
     UpstreamTimeout,
@@ -24,8 +21,8 @@ from cc_relay.headers import downstream_headers
 from cc_relay.sse import StreamDecoder
 from cc_relay.types import Attempt, RelayRequest, UpstreamAnswer
 
-#: Bodies above this many bytes are sent piecewise (aiohttp's own threshold).
-LARGE_BODY = 1024 * 1024
+#: An upstream answer being received, from whichever client the provider holds.
+UpstreamResponse = http1.Response | http1.AiohttpResponse
 
 
 @dataclass(slots=True)
@@ -33,7 +30,7 @@ class Opened:
     """A successful attempt, ready to relay."""
 
     attempt: Attempt
-    response: aiohttp.ClientResponse
+    response: UpstreamResponse
     first: bytes
     """A non-streamed answer's whole body, or a stream's first complete events."""
     decoder: StreamDecoder | None
@@ -51,11 +48,11 @@ async def open_attempt(
     body = provider.body(request, attempt.upstream_model)
     url = provider.url(request, attempt.upstream_model)
     where = f"provider {provider.name!r}"
-    response: aiohttp.ClientResponse | None = None
+    response: UpstreamResponse | None = None
     try:
         async with asyncio.timeout(provider.config.timeouts.first_byte):
             headers = await provider.headers(request, attempt.key, url=url, body=body)
-            response = await provider.session.post(url, data=_payload(body), headers=headers)
+            response = await provider.client.request("POST", url, headers, body)
             if response.status >= 400:
                 answer = UpstreamAnswer(
                     response.status,
@@ -72,20 +69,15 @@ async def open_attempt(
             while not (first := decoder.feed(await _read_chunk(response, where))):
                 pass
             return Opened(attempt, response, first, decoder)
-    except aiohttp.ConnectionTimeoutError:
-        raise UpstreamConnectError(
-            f"timed out connecting to {where} at {provider.base_url}"
-        ) from None
+    except http1.RequestError as exc:  # before TimeoutError: a ConnectTimeout is one
+        _discard(response)
+        raise http1.upstream_failure(exc, where=where, base_url=provider.base_url) from None
     except TimeoutError:
         _discard(response)
         raise UpstreamTimeout(
             f"{where} sent nothing within {provider.config.timeouts.first_byte:g} s"
         ) from None
-    except aiohttp.ClientConnectorError as exc:
-        raise UpstreamConnectError(
-            f"cannot connect to {where} at {provider.base_url}: {exc.os_error.strerror or exc}"
-        ) from None
-    except (aiohttp.ClientError, OSError) as exc:
+    except OSError as exc:
         _discard(response)
         raise UpstreamCutError(
             f"{where} closed the connection early: {type(exc).__name__}"
@@ -95,19 +87,13 @@ async def open_attempt(
         raise
 
 
-def _payload(body: bytes) -> bytes | io.BytesIO:
-    # aiohttp writes a big bytes body in one go (and warns); a BytesIO is written in
-    # 64 KiB pieces that yield to the loop in between, with the same Content-Length.
-    return body if len(body) <= LARGE_BODY else io.BytesIO(body)
-
-
-async def _read_chunk(response: aiohttp.ClientResponse, where: str) -> bytes:
+async def _read_chunk(response: UpstreamResponse, where: str) -> bytes:
     chunk = await response.content.readany()
     if not chunk:
         raise UpstreamCutError(f"{where} ended the stream before its first event")
     return chunk
 
 
-def _discard(response: aiohttp.ClientResponse | None) -> None:
+def _discard(response: UpstreamResponse | None) -> None:
     if response is not None:
         response.close()

@@ -8,12 +8,14 @@ list; it knows nothing about routing or key selection. Subclasses override the h
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
 import orjson
 
+from cc_relay import http1
 from cc_relay.config import KeyConfig, ProviderConfig, model_matches
 from cc_relay.headers import AUTHORIZATION, X_API_KEY, upstream_headers
 from cc_relay.sse import EventCutter, StreamDecoder
@@ -53,6 +55,7 @@ class Provider:
         self.base_url = config.url
         self.discovered: tuple[ModelInfo, ...] = ()
         self._session: aiohttp.ClientSession | None = None
+        self._client: http1.Client | http1.AiohttpClient | None = None
         self.signatures: SignatureLedger | None = None
         """Shared across providers by the Runtime; None leaves thinking blocks alone."""
 
@@ -67,8 +70,18 @@ class Provider:
             raise RuntimeError(f"provider {self.name!r} is not started")
         return self._session
 
+    @property
+    def client(self) -> http1.Client | http1.AiohttpClient:
+        """The client for user requests: the lean HTTP/1.1 one, or aiohttp's where it does
+        not fit (a proxy applies, an unusual URL); see ``cc_relay.http1.select``."""
+        if self._client is None:
+            raise RuntimeError(f"provider {self.name!r} is not started")
+        return self._client
+
     async def start(self) -> None:
-        """Open the pooled session: raw bytes through, no total timeout, no auto UA."""
+        """Open the pooled clients. aiohttp's session (raw bytes through, no total
+        timeout, no automatic User-Agent) serves model discovery, probes, and user
+        requests whenever the lean client does not fit."""
         if self._session is not None:
             raise RuntimeError(f"provider {self.name!r} is already started")
         connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
@@ -78,8 +91,16 @@ class Provider:
             timeout=aiohttp.ClientTimeout(total=None, connect=self.config.timeouts.connect),
             skip_auto_headers=("User-Agent",),
         )
+        self._client = http1.open_client(
+            self.base_url,
+            session=self._session,
+            environ=os.environ,
+            config=http1.ClientConfig(connect_timeout=self.config.timeouts.connect),
+        )
 
     async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
         if self._session is not None:
             await self._session.close()
 
