@@ -75,7 +75,7 @@ class Reloader:
             for warning in loaded.warnings:
                 log.warning("config reload: %s", warning)
             config = self._prepare(loaded.config)
-            lines = diff(holder.current.config, config)
+            lines = diff(holder.config, config)
             if not lines:
                 log.info("config reload (%s): no changes", trigger)
                 return ReloadResult(True, holder.generation)

@@ -16,6 +16,7 @@ RESTART_FIELDS = {
     ("server", "listen"): "server.listen",
     ("server", "max_body_bytes"): "server.max_body_bytes",
     ("logging", "format"): "logging.format",
+    ("admin", "grpc_listen"): "admin.grpc_listen",
 }
 
 
@@ -39,7 +40,7 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
     lines += [f"provider removed: {name}" for name in before if name not in after]
     for name in after.keys() & before.keys():
         lines += _provider(before[name], after[name])
-    for section in ("routing", "logging", "server"):
+    for section in ("routing", "logging", "server", "admin"):
         old_part: BaseModel = getattr(old, section)
         new_part: BaseModel = getattr(new, section)
         for field in changed_fields(old_part, new_part):
@@ -48,6 +49,8 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
                 lines.append(f"{label} changed: takes effect only after a restart")
             elif field == "auth":
                 lines.append(f"server.auth changed: {len(new.server.auth)} relay key(s) now")
+            elif (section, field) == ("admin", "keys"):
+                lines.append(f"admin.keys changed: {len(new.admin.keys)} admin key(s) now")
             else:
                 lines.append(f"{section}.{field} changed")
     if old.aliases != new.aliases:
