@@ -15,6 +15,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from cc_relay.admin import Admin
 from cc_relay.api import create_app
 from cc_relay.config import RelayConfig
 from cc_relay.holder import RuntimeHolder
@@ -49,7 +50,8 @@ class RelayServer:
         self.port = address.port if port is None else port
         self.holder = RuntimeHolder(config, config_path=config_path)
         self.reloader = Reloader(self.holder, config_path, prepare=prepare)
-        self.app = create_app(self.holder, self.reloader)
+        self.admin = Admin(self.holder, self.reloader)
+        self.app = create_app(self.holder, self.reloader, admin=self.admin)
         self._runner = web.AppRunner(
             self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
         )
@@ -60,6 +62,11 @@ class RelayServer:
     def runtime(self) -> Runtime:
         """The current Runtime (it changes on reload)."""
         return self.holder.current
+
+    @property
+    def grpc_target(self) -> str:
+        """The admin gRPC address bound (``host:port``); empty when it is off."""
+        return self.holder.grpc_listen
 
     @property
     def url(self) -> str:
@@ -74,6 +81,7 @@ class RelayServer:
         if sockets:
             self.port = sockets[0][1]
         self.holder.listen = self.url
+        await self.admin.start()
         if self._watch:
             self._watcher = asyncio.create_task(self.reloader.watch(), name="config:watch")
 
@@ -81,6 +89,7 @@ class RelayServer:
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
+        await self.admin.close()
         await self._runner.cleanup()
 
     async def __aenter__(self) -> RelayServer:
