@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import grpc
@@ -16,8 +16,12 @@ from cc_relay.admin.v1 import admin_pb2_grpc
 from cc_relay.config import load_config
 from cc_relay.server import RelayServer
 
+if TYPE_CHECKING:
+    # Only the type stubs name the stub a grpc.aio channel gives.
+    from cc_relay.admin.v1.admin_pb2_grpc import AdminAsyncStub
+
 Starter = Callable[..., Awaitable[RelayServer]]
-StubFactory = Callable[..., admin_pb2_grpc.AdminStub]
+StubFactory = Callable[..., "AdminAsyncStub"]
 
 
 def write_config(path: Path, *providers: dict[str, Any], **sections: Any) -> None:
@@ -60,7 +64,7 @@ async def stub() -> AsyncIterator[StubFactory]:
     """gRPC stubs on channels closed after the test."""
     channels: list[grpc.aio.Channel] = []
 
-    def make(relay: RelayServer) -> admin_pb2_grpc.AdminStub:
+    def make(relay: RelayServer) -> AdminAsyncStub:
         channel = grpc.aio.insecure_channel(relay.grpc_target)
         channels.append(channel)
         return admin_pb2_grpc.AdminStub(channel)

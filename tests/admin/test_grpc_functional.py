@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import grpc
@@ -31,16 +32,18 @@ async def test_reflection_lists_the_service_and_health_serves(
     start: Starter, emu: AnthropicEmulator
 ) -> None:
     relay = await start(provider(emu, keys=["sk-up-1"]))
-    async with grpc.aio.insecure_channel(relay.grpc_target) as channel:
-        reflect = reflection_pb2_grpc.ServerReflectionStub(channel)
+    async with grpc.aio.insecure_channel(relay.grpc_target) as aio_channel:
+        # Their type stubs know only the blocking channel and its stubs.
+        channel: Any = aio_channel
+        reflect: Any = reflection_pb2_grpc.ServerReflectionStub(channel)
         answers = reflect.ServerReflectionInfo(
             iter([reflection_pb2.ServerReflectionRequest(list_services="")])
         )
-        names = set()
+        names: set[str] = set()
         async for answer in answers:
             names |= {s.name for s in answer.list_services_response.service}
         assert "cc_relay.admin.v1.Admin" in names
-        health = health_pb2_grpc.HealthStub(channel)
+        health: Any = health_pb2_grpc.HealthStub(channel)
         checked = await health.Check(
             health_pb2.HealthCheckRequest(service="cc_relay.admin.v1.Admin")
         )
