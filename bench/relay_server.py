@@ -23,12 +23,13 @@ from bench._common import HOST, announce, pin
 PROVIDER_KEY = "sk-ant-api03-bench-provider-key-0000000000000000000000000000"
 
 
-def build_config(upstream: str, log_level: str):  # -> RelayConfig
+def build_config(upstream: str, log_level: str, *, metrics: bool = True):  # -> RelayConfig
     from cc_relay.config.loading import validate
 
     return validate(
         {
             "server": {"listen": f"{HOST}:0"},
+            "admin": {"grpc_listen": f"{HOST}:0", "metrics": metrics},
             "logging": {"level": log_level},
             "providers": [
                 {
@@ -90,6 +91,11 @@ def main() -> None:
         help="experiment: gc.set_threshold(N, 10, 10) once started",
     )
     parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="admin.metrics: false (no Prometheus counting), for bench/metrics.py",
+    )
+    parser.add_argument(
         "--cprofile", metavar="FILE", help="profile the relay with cProfile; stats written on exit"
     )
     args = parser.parse_args()
@@ -100,7 +106,7 @@ def main() -> None:
     from cc_relay.observability import LogSetup
     from cc_relay.server import RelayServer, serve_forever
 
-    config = build_config(args.upstream, args.log_level)
+    config = build_config(args.upstream, args.log_level, metrics=not args.no_metrics)
     # The access log goes to stderr like `cc-relay serve`; run.py sends it to a file.
     logs = LogSetup(
         level=config.logging.level,

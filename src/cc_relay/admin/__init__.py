@@ -38,7 +38,7 @@ class Admin:
         self._holder = holder
         self.requests = RequestLog(cost=holder.cost_of)
         holder.add_subscriber("requests", self.requests.observe)
-        self.metrics = Metrics(holder)
+        self.metrics = Metrics(holder) if holder.config.admin.metrics else None
         self.service = AdminService(holder, reloader, self.requests)
         self.http = AdminHttp(self.service, self.metrics, self._keys)
         self.grpc = GrpcServer(self.service, self._keys)

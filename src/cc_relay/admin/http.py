@@ -55,7 +55,7 @@ class AdminHttp:
     """The HTTP handlers; ``keys`` gives the admin keys in force now."""
 
     def __init__(
-        self, service: AdminService, metrics: Metrics, keys: Callable[[], Sequence[str]]
+        self, service: AdminService, metrics: Metrics | None, keys: Callable[[], Sequence[str]]
     ) -> None:
         self._service = service
         self._metrics = metrics
@@ -77,6 +77,8 @@ class AdminHttp:
     async def metrics(self, request: web.Request) -> web.StreamResponse:
         try:
             self._check(request, "metrics")
+            if self._metrics is None:
+                raise AdminError(NOT_FOUND, "admin: metrics are off (admin.metrics: false)")
         except AdminError as exc:
             return _error(exc)
         return web.Response(

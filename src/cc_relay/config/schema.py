@@ -144,6 +144,8 @@ class AdminConfig(_Frozen):
     admin surface answers loopback clients only."""
     grpc_listen: str | None = DEFAULT_GRPC_LISTEN
     """``host:port`` for gRPC; port 0 picks a free one; null turns the listener off."""
+    metrics: bool = True
+    """Count Prometheus metrics and serve them at ``GET /metrics``."""
 
     @field_validator("grpc_listen")
     @classmethod
