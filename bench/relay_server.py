@@ -28,10 +28,13 @@ from bench._common import HOST, announce, pin
 PROVIDER_KEY = "sk-ant-api03-bench-provider-key-0000000000000000000000000000"
 
 
-def config_document(upstream: str, log_level: str, alias: str = "") -> dict[str, Any]:
+def config_document(
+    upstream: str, log_level: str, alias: str = "", *, metrics: bool = True
+) -> dict[str, Any]:
     """The benchmark's config; a different ``alias`` makes a reload that swaps Runtimes."""
     return {
         "server": {"listen": f"{HOST}:0", "watch_config": False},
+        "admin": {"grpc_listen": f"{HOST}:0", "metrics": metrics},
         "logging": {"level": log_level},
         "aliases": {alias: "claude-opus-4-8"} if alias else {},
         "providers": [
@@ -45,10 +48,10 @@ def config_document(upstream: str, log_level: str, alias: str = "") -> dict[str,
     }
 
 
-def build_config(upstream: str, log_level: str):  # -> RelayConfig
+def build_config(upstream: str, log_level: str, *, metrics: bool = True):  # -> RelayConfig
     from cc_relay.config.loading import validate
 
-    return validate(config_document(upstream, log_level), source="bench")
+    return validate(config_document(upstream, log_level, metrics=metrics), source="bench")
 
 
 class GcStats:
@@ -98,6 +101,11 @@ def main() -> None:
         help="experiment: gc.set_threshold(N, 10, 10) once started",
     )
     parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="admin.metrics: false (no Prometheus counting), for bench/metrics.py",
+    )
+    parser.add_argument(
         "--cprofile", metavar="FILE", help="profile the relay with cProfile; stats written on exit"
     )
     parser.add_argument(
@@ -111,7 +119,7 @@ def main() -> None:
     from cc_relay.observability import LogSetup
     from cc_relay.server import RelayServer, serve_forever
 
-    config = build_config(args.upstream, args.log_level)
+    config = build_config(args.upstream, args.log_level, metrics=not args.no_metrics)
     path = None
     if args.config_file:
         import json

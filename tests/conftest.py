@@ -61,9 +61,12 @@ async def make_relay() -> AsyncIterator[RelayFactory]:
 
     async def make(*providers: dict[str, Any], **sections: Any) -> RelayServer:
         server_section = {"listen": "127.0.0.1:0", **sections.pop("server", {})}
+        admin_section = {"grpc_listen": "127.0.0.1:0", **sections.pop("admin", {})}
         config = validate(
-            {"server": server_section, "providers": list(providers), **sections}, source="test"
-        )
+            {"server": server_section, "admin": admin_section, "providers": list(providers),
+             **sections},
+            source="test",
+        )  # fmt: skip
         relay = RelayServer(config)
         await relay.start()
         servers.append(relay)

@@ -4,6 +4,7 @@
 
     RelayError
      ├── ConfigError                 a config file cannot be read or is invalid
+ ├── AdminError                  a management call refused, with its Connect/gRPC code
      ├── ProviderSetupError          a provider cannot work as configured (also ValueError)
      ├── KeyPoolError
      │    └── UnknownSelection       a key-selection policy that does not exist (ValueError)
@@ -93,7 +94,30 @@ class RelayError(Exception):
 
 
 class ConfigError(RelayError):
-    """A config file could not be read or is invalid; the message names file, key and fix."""
+    """A config file could not be read or is invalid; the message names file, key and fix.
+
+    Args:
+        problems: each validation problem as (key path, message), for callers that show
+            them one by one (the admin service); empty when the file could not be parsed.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+class AdminError(RelayError):
+    """A management call refused or failed.
+
+    Args:
+        code: the Connect error code (``not_found``, ``invalid_argument``, ...), which
+            also names the gRPC status (``NOT_FOUND``, ...).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class ProviderSetupError(RelayError, ValueError):

@@ -10,8 +10,11 @@ ANTHROPIC_VERSION = "anthropic-version"
 AUTHORIZATION = "authorization"
 CONTENT_ENCODING = "content-encoding"
 CONTENT_TYPE = "content-type"
+HOST = "host"
+ORIGIN = "origin"
 REQUEST_ID = "request-id"
 RETRY_AFTER = "retry-after"
+SEC_FETCH_SITE = "sec-fetch-site"
 X_API_KEY = "x-api-key"
 
 #: The API version sent upstream when a client gives none. Anthropic answers 400 to a

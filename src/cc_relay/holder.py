@@ -8,6 +8,11 @@ prober, and the bookkeeping the read model shows (generation, last reload, uptim
 
 A retired Runtime closes the providers its successor did not take over once its last
 request ends, or after ``RETIRE_GRACE`` seconds at most.
+
+The holder keeps the config as the file gave it (``config``, what reloads diff and the
+admin service shows) apart from what the Runtime runs: the file's config with the
+operator's overrides applied (``set_enabled``). An override outlives reloads until the
+file itself changes that provider's ``enabled``.
 """
 
 from __future__ import annotations
@@ -17,15 +22,23 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
 from cc_relay import __version__
 from cc_relay.config import RelayConfig
-from cc_relay.events import CircuitChanged, ConfigReloaded, Event, EventBus, RequestSettled, pump
+from cc_relay.events import (
+    CircuitChanged,
+    ConfigReloaded,
+    Event,
+    EventBus,
+    Handler,
+    RequestSettled,
+    pump,
+)
 from cc_relay.health import CircuitState, HealthProber
 from cc_relay.observability.access import log_events
 from cc_relay.routing.stats import observe
@@ -40,6 +53,8 @@ from cc_relay.views import (
 
 log = logging.getLogger("cc_relay.runtime")
 
+PriceOf = Callable[[RequestSettled], float]
+
 #: Longest a retired Runtime keeps providers the new config removed, for its streams.
 RETIRE_GRACE = 600.0
 
@@ -50,6 +65,17 @@ def config_hash(config: RelayConfig) -> str:
     return hashlib.sha256(dumped).hexdigest()[:16]
 
 
+def with_overrides(config: RelayConfig, overrides: Mapping[str, bool]) -> RelayConfig:
+    """``config`` with each named provider's ``enabled`` replaced."""
+    if not overrides:
+        return config
+    providers = tuple(
+        p.model_copy(update={"enabled": overrides[p.name]}) if p.name in overrides else p
+        for p in config.providers
+    )
+    return config.model_copy(update={"providers": providers})
+
+
 @dataclass(slots=True)
 class Totals:
     """Relay-wide counters for the status view, kept by an event subscriber."""
@@ -58,6 +84,9 @@ class Totals:
     errors: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float = 0.0
+    """From the configured prices of the provider that answered."""
+    price: PriceOf = field(default=lambda _event: 0.0)
 
     def observe(self, batch: Sequence[Event]) -> None:
         for event in batch:
@@ -66,6 +95,8 @@ class Totals:
                 self.errors += event.status >= 400
                 self.input_tokens += event.usage.input_tokens or 0
                 self.output_tokens += event.usage.output_tokens or 0
+                if event.provider is not None:
+                    self.cost_usd += self.price(event)
 
 
 class RuntimeHolder:
@@ -79,6 +110,10 @@ class RuntimeHolder:
     def __init__(self, config: RelayConfig, *, config_path: Path | None = None) -> None:
         self.events = EventBus()
         self.config_path = config_path
+        self.config = config
+        """The config as the file gave it; ``current.config`` has the overrides applied."""
+        self.overrides: dict[str, bool] = {}
+        """Provider name -> enabled, set by the operator (``set_enabled``)."""
         self.current = Runtime(config, on_circuit_change=self._circuit_changed)
         self.generation = 1
         self.config_hash = config_hash(config)
@@ -86,20 +121,35 @@ class RuntimeHolder:
         self.started_at = time.time()
         self.listen = ""
         """The address actually bound (``server.listen`` may ask for port 0)."""
-        self.totals = Totals()
+        self.grpc_listen = ""
+        """The admin gRPC address actually bound; empty when it is off."""
+        self.totals = Totals(price=self.cost_of)
+        self._subscribers: list[tuple[str, Handler]] = [
+            ("stats", lambda batch: observe(lambda: self.current.router.stats, batch)),
+            ("totals", self.totals.observe),
+            ("log", log_events),
+        ]
+        self._swapping = asyncio.Lock()
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._retiring: dict[asyncio.Task[None], Runtime] = {}
 
+    def add_subscriber(self, name: str, handler: Handler) -> None:
+        """Feed every event from the start on to ``handler`` (call before ``start``)."""
+        if self._tasks:
+            raise RuntimeError("holder: subscribers are added before it starts")
+        self._subscribers.append((name, handler))
+
+    def cost_of(self, event: RequestSettled) -> float:
+        """USD for a settled request, from its provider's configured prices."""
+        entry = self.current.config.provider(event.provider) if event.provider else None
+        return 0.0 if entry is None else entry.cost(event.client_model or "", event.usage)
+
     async def start(self) -> None:
         await self.current.start()
-        for name, handler in (
-            ("stats", lambda batch: observe(lambda: self.current.router.stats, batch)),
-            ("totals", self.totals.observe),
-            ("log", log_events),
-        ):
+        for name, handler in self._subscribers:
             sub = self.events.subscribe(name)
             self._tasks.append(asyncio.create_task(pump(sub, handler), name=f"events:{name}"))
         await self.prober.start()
@@ -132,17 +182,57 @@ class RuntimeHolder:
     async def swap(self, config: RelayConfig, *, changes: Sequence[str] = ()) -> Runtime:
         """Build a Runtime for ``config`` that inherits from the current one, start it and
         make it current. Raises whatever starting it raised, with nothing swapped."""
+        async with self._swapping:
+            before = {p.name: p.enabled for p in self.config.providers}
+            after = {p.name: p.enabled for p in config.providers}
+            # The file has the last word on a provider whose ``enabled`` it changed.
+            overrides = {
+                name: on
+                for name, on in self.overrides.items()
+                if before.get(name) == after.get(name)
+            }
+            new = await self._install(with_overrides(config, overrides))
+            self.config = config
+            self.overrides = overrides
+            self.generation += 1
+            self.config_hash = config_hash(config)
+            self.reloaded(ok=True, changes=changes)
+            return new
+
+    async def set_enabled(self, name: str, enabled: bool) -> None:
+        """Take a provider out of routing or put it back, at once and without a reload.
+
+        Raises:
+            LookupError: no provider of that name.
+            ValueError: it would leave no provider enabled.
+        """
+        async with self._swapping:
+            entry = self.config.provider(name)
+            if entry is None:
+                raise LookupError(name)
+            overrides = {k: v for k, v in self.overrides.items() if k != name}
+            if entry.enabled != enabled:
+                overrides[name] = enabled
+            effective = with_overrides(self.config, overrides)
+            if not any(p.enabled for p in effective.providers):
+                raise ValueError(f"disabling {name!r} would leave no provider enabled")
+            if effective.providers != self.current.config.providers:
+                await self._install(effective)
+            self.overrides = overrides
+
+    def reset_circuit(self, name: str) -> bool:
+        """Close a provider's circuit now; False when it has none (unknown, disabled)."""
+        return self.current.router.reset_circuit(name)
+
+    async def _install(self, config: RelayConfig) -> Runtime:
         old = self.current
         new = Runtime(config, previous=old, on_circuit_change=self._circuit_changed)
         await new.start()
         self.current = new
-        self.generation += 1
-        self.config_hash = config_hash(config)
         self.prober.interval = new.probe_interval
         task = asyncio.create_task(self._retire(old, new), name="runtime:retire")
         self._retiring[task] = old
         task.add_done_callback(self._retiring.pop)
-        self.reloaded(ok=True, changes=changes)
         return new
 
     def reloaded(self, *, ok: bool, error: str | None = None, changes: Sequence[str] = ()) -> None:
@@ -171,6 +261,7 @@ class RuntimeHolder:
             started_at=self.started_at,
             uptime=time.time() - self.started_at,
             listen=self.listen or runtime.config.server.listen,
+            grpc_listen=self.grpc_listen,
             config_path=str(self.config_path) if self.config_path else None,
             generation=self.generation,
             config_hash=self.config_hash,
@@ -180,6 +271,7 @@ class RuntimeHolder:
             in_flight=sum(s.in_flight for s in runtime.router.stats.values()),
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
+            cost_usd=round(totals.cost_usd, 6),
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
         )
-        return Snapshot(status, provider_views(runtime), routing_view(runtime))
+        return Snapshot(status, provider_views(runtime, self.overrides), routing_view(runtime))

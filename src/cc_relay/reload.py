@@ -32,6 +32,8 @@ class ReloadResult:
     generation: int
     changes: tuple[str, ...] = ()
     error: str | None = None
+    problems: tuple[tuple[str, str], ...] = ()
+    """Each validation problem of a refused file as (key path, message)."""
 
 
 def _unchanged(config: RelayConfig) -> RelayConfig:
@@ -58,37 +60,43 @@ class Reloader:
     ) -> None:
         self.holder = holder
         self.path = path
-        self._prepare = prepare or _unchanged
-        self._env = env
-        self._lock = asyncio.Lock()
+        self.prepare = prepare or _unchanged
+        self.env = env
+        self.lock = asyncio.Lock()
+        """Held for every reload; the admin service holds it to write the file and
+        reload as one step (``reload_held``)."""
 
     async def reload(self, trigger: str) -> ReloadResult:
         """Read, validate, diff and swap; never raises for a bad file."""
-        async with self._lock:
-            holder = self.holder
-            if self.path is None:
-                return ReloadResult(False, holder.generation, error="no config file")
-            try:
-                loaded = await asyncio.to_thread(read_config, self.path, self._env)
-            except ConfigError as exc:
-                return self._failed(str(exc))
-            for warning in loaded.warnings:
-                log.warning("config reload: %s", warning)
-            config = self._prepare(loaded.config)
-            lines = diff(holder.current.config, config)
-            if not lines:
-                log.info("config reload (%s): no changes", trigger)
-                return ReloadResult(True, holder.generation)
-            try:
-                await holder.swap(config, changes=lines)
-            except (RelayError, OSError) as exc:
-                return self._failed(f"{self.path}: the new config cannot start: {exc}")
-            logging.getLogger("cc_relay").setLevel(config.logging.level.upper())
-            return ReloadResult(True, holder.generation, tuple(lines))
+        async with self.lock:
+            return await self.reload_held(trigger)
 
-    def _failed(self, error: str) -> ReloadResult:
+    async def reload_held(self, trigger: str) -> ReloadResult:
+        """``reload`` for a caller that already holds ``lock``."""
+        holder = self.holder
+        if self.path is None:
+            return ReloadResult(False, holder.generation, error="no config file")
+        try:
+            loaded = await asyncio.to_thread(read_config, self.path, self.env)
+        except ConfigError as exc:
+            return self._failed(str(exc), exc.problems)
+        for warning in loaded.warnings:
+            log.warning("config reload: %s", warning)
+        config = self.prepare(loaded.config)
+        lines = diff(holder.config, config)
+        if not lines:
+            log.info("config reload (%s): no changes", trigger)
+            return ReloadResult(True, holder.generation)
+        try:
+            await holder.swap(config, changes=lines)
+        except (RelayError, OSError) as exc:
+            return self._failed(f"{self.path}: the new config cannot start: {exc}")
+        logging.getLogger("cc_relay").setLevel(config.logging.level.upper())
+        return ReloadResult(True, holder.generation, tuple(lines))
+
+    def _failed(self, error: str, problems: tuple[tuple[str, str], ...] = ()) -> ReloadResult:
         self.holder.reloaded(ok=False, error=error)
-        return ReloadResult(False, self.holder.generation, error=error)
+        return ReloadResult(False, self.holder.generation, error=error, problems=problems)
 
     async def watch(self) -> None:
         """Reload on every settled change of the file, until cancelled."""

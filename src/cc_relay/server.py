@@ -19,6 +19,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from cc_relay.admin import Admin
 from cc_relay.api import create_app
 from cc_relay.api.connection import ConnectionLimits, RelayConnection
 from cc_relay.api.drain import DRAIN_KEY, FINAL_WRITE_TIMEOUT
@@ -56,7 +57,8 @@ class RelayServer:
         self.port = address.port if port is None else port
         self.holder = RuntimeHolder(config, config_path=config_path)
         self.reloader = Reloader(self.holder, config_path, prepare=prepare)
-        self.app = create_app(self.holder, self.reloader)
+        self.admin = Admin(self.holder, self.reloader)
+        self.app = create_app(self.holder, self.reloader, admin=self.admin)
         self._limits = ConnectionLimits(config.server)
         self._runner = web.AppRunner(
             self.app, handler_cancellation=True, access_log=None, shutdown_timeout=CLOSE_TIMEOUT
@@ -69,6 +71,11 @@ class RelayServer:
     def runtime(self) -> Runtime:
         """The current Runtime (it changes on reload)."""
         return self.holder.current
+
+    @property
+    def grpc_target(self) -> str:
+        """The admin gRPC address bound (``host:port``); empty when it is off."""
+        return self.holder.grpc_listen
 
     @property
     def url(self) -> str:
@@ -101,6 +108,7 @@ class RelayServer:
             self.port = self._listener.sockets[0].getsockname()[1]
 
         self.holder.listen = self.url
+        await self.admin.start()
         if self._watch:
             self._watcher = asyncio.create_task(self.reloader.watch(), name="config:watch")
 
@@ -109,6 +117,7 @@ class RelayServer:
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
+        await self.admin.close()
         drain = self.app[DRAIN_KEY]
         drain.begin()
         if self._listener is not None:

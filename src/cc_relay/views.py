@@ -11,6 +11,7 @@ Health has one vocabulary everywhere: ``healthy`` (circuit closed), ``failing`` 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,8 @@ class ProviderView:
     type: str
     base_url: str
     enabled: bool
+    overridden: bool
+    """``enabled`` was set by the operator, not by the file."""
     health: str
     circuit: CircuitView | None
     """None for a disabled provider."""
@@ -119,6 +122,8 @@ class RelayStatus:
     started_at: float
     uptime: float
     listen: str
+    grpc_listen: str
+    """The admin gRPC address bound; empty when it is off."""
     config_path: str | None
     generation: int
     config_hash: str
@@ -128,6 +133,8 @@ class RelayStatus:
     in_flight: int
     input_tokens: int
     output_tokens: int
+    cost_usd: float
+    """From the providers' configured prices; 0 where none is."""
     events_dropped: int
     """Events some subscriber missed because it fell behind."""
 
@@ -139,14 +146,44 @@ class Snapshot:
     routing: RoutingView
 
 
-def provider_views(runtime: Runtime) -> tuple[ProviderView, ...]:
+def provider_views(
+    runtime: Runtime, overrides: Mapping[str, bool] | None = None
+) -> tuple[ProviderView, ...]:
     router = runtime.router
+    overridden = overrides or {}
     return tuple(
         _provider(
-            p, router.breakers.get(p.name), router.stats.get(p.name), router.pools.get(p.name)
+            p,
+            router.breakers.get(p.name),
+            router.stats.get(p.name),
+            router.pools.get(p.name),
+            overridden=p.name in overridden,
         )
         for p in runtime.providers
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    id: str
+    display_name: str
+    created_at: str
+    providers: tuple[str, ...]
+    """Enabled providers that would take a request for this id, in config order."""
+
+
+async def model_views(runtime: Runtime) -> tuple[ModelView, ...]:
+    """What ``/v1/models`` lists, each with the providers serving it."""
+    router = runtime.router
+    views = []
+    for info in await runtime.models():
+        found = router.candidates(info.id)
+        views.append(
+            ModelView(
+                info.id, info.display_name, info.created_at, tuple(p.name for p in found.serving)
+            )
+        )
+    return tuple(views)
 
 
 def routing_view(runtime: Runtime) -> RoutingView:
@@ -164,6 +201,8 @@ def _provider(
     breaker: CircuitBreaker | None,
     stats: ProviderStats | None,
     pool: KeyPool | None,
+    *,
+    overridden: bool,
 ) -> ProviderView:
     models = (
         *p.config.listed_models,
@@ -172,8 +211,8 @@ def _provider(
     if breaker is None or stats is None or pool is None:
         return ProviderView(
             name=p.name, type=p.config.type, base_url=p.base_url, enabled=False,
-            health="disabled", circuit=None, in_flight=0, requests=0, errors=0,
-            requests_per_second=0.0, latency=Percentiles(None, None),
+            overridden=overridden, health="disabled", circuit=None, in_flight=0, requests=0,
+            errors=0, requests_per_second=0.0, latency=Percentiles(None, None),
             ttfb=Percentiles(None, None), input_tokens=0, output_tokens=0,
             cache_read_tokens=0, affinity_hits=0, models=models,
             model_patterns=p.config.model_patterns, keys=(),
@@ -187,6 +226,7 @@ def _provider(
         type=p.config.type,
         base_url=p.base_url,
         enabled=True,
+        overridden=overridden,
         health=HEALTH[state],
         circuit=CircuitView(
             state=state.value,

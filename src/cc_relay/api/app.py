@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -10,14 +11,21 @@ from cc_relay.api import explain, info, messages, models, reload
 from cc_relay.api.connection import MAX_FIELD_SIZE
 from cc_relay.api.drain import DRAIN_KEY, Drain, drain_middleware
 from cc_relay.api.guard import GUARD_KEY, Guards, guard_middleware
-from cc_relay.api.keys import HOLDER_KEY, RELOADER_KEY
+from cc_relay.api.keys import HOLDER_KEY, OWN_AUTH_KEY, RELOADER_KEY
 from cc_relay.api.limits import limits_middleware
 from cc_relay.api.middleware import relay_middleware
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 
+if TYPE_CHECKING:
+    from cc_relay.admin import Admin
 
-def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
+
+def create_app(
+    holder: RuntimeHolder, reloader: Reloader, *, admin: Admin | None = None
+) -> web.Application:
+    """The relay's routes, and the admin service's when ``admin`` is given (its JSON
+    twin and ``/metrics``, which authenticate with admin keys)."""
     config = holder.current.config
     # Outermost first: ids and errors; then refuse what a web page sent; then refuse
     # new work while draining; then the connection's limits and the body read.
@@ -30,6 +38,7 @@ def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
     app[RELOADER_KEY] = reloader
     app[GUARD_KEY] = Guards()
     app[DRAIN_KEY] = Drain()
+    app[OWN_AUTH_KEY] = ()
     app.cleanup_ctx.append(_holder_ctx)
     app.router.add_get("/", info.root)
     app.router.add_get("/health", info.health)
@@ -41,6 +50,11 @@ def create_app(holder: RuntimeHolder, reloader: Reloader) -> web.Application:
     app.router.add_get(info.STATUS_PATH, info.status)
     app.router.add_post(explain.EXPLAIN_PATH, explain.explain)
     app.router.add_post(reload.RELOAD_PATH, reload.reload)
+    if admin is not None:
+        from cc_relay.admin import ADMIN_PATHS
+
+        admin.http.add_routes(app)
+        app[OWN_AUTH_KEY] = ADMIN_PATHS
     return app
 
 

@@ -10,26 +10,16 @@ With no keys configured the relay is open, and so only answers loopback clients.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 from collections.abc import Sequence
 
 from multidict import CIMultiDictProxy
 
 from cc_relay.errors import ApiError
 from cc_relay.headers import AUTHORIZATION, X_API_KEY
+from cc_relay.peers import is_loopback, is_one_of
 from cc_relay.types import Credential
 
 _BEARER = "bearer "
-
-
-def _is_relay_key(value: str, keys: Sequence[bytes]) -> bool:
-    # Compare against every key, always, so timing says nothing about which one is close.
-    candidate = value.encode()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(candidate, key)
-    return found
 
 
 def authenticate(
@@ -52,9 +42,9 @@ def authenticate(
                 "remote clients.",
             )
         return _credential(api_key, authorization)
-    if api_key is not None and _is_relay_key(api_key, keys):
+    if api_key is not None and is_one_of(api_key, keys):
         return _credential(None, authorization)
-    if token is not None and _is_relay_key(token, keys):
+    if token is not None and is_one_of(token, keys):
         return _credential(api_key, None)
     raise ApiError(
         401,
@@ -69,12 +59,3 @@ def _credential(api_key: str | None, authorization: str | None) -> Credential | 
     if authorization:
         return Credential(AUTHORIZATION, authorization)
     return None
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return host == "localhost"

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 HOLDER_KEY: web.AppKey[RuntimeHolder] = web.AppKey("holder")
 RELOADER_KEY: web.AppKey[Reloader] = web.AppKey("reloader")
+#: Path prefixes whose handlers authenticate callers themselves (the admin service, with
+#: admin keys), so the middleware does not ask them for a client key.
+OWN_AUTH_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("own_auth")
 #: The Runtime this request runs on, taken from the holder once, by the middleware.
 RUNTIME_KEY: web.RequestKey[Runtime] = web.RequestKey("runtime")
 #: Set by the middleware: every response and access-log line carries it.

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from cc_relay.api.auth import authenticate
 from cc_relay.api.errors import error_response
-from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, RUNTIME_KEY
+from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, OWN_AUTH_KEY, RUNTIME_KEY
 from cc_relay.dispatch import Exchange
 from cc_relay.errors import ApiError, InvalidRequest
 
@@ -66,7 +66,8 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def _answer(request: web.Request, handler: Handler, exchange: Exchange) -> web.StreamResponse:
     request_id = exchange.request_id
     try:
-        if request.path not in PUBLIC_ROUTES:
+        path = request.path
+        if path not in PUBLIC_ROUTES and not path.startswith(request.app[OWN_AUTH_KEY]):
             runtime = request[RUNTIME_KEY]
             request[CREDENTIAL_KEY] = authenticate(
                 request.headers, runtime.auth_keys, request.remote

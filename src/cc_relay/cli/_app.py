@@ -10,7 +10,18 @@ from typing import Annotated
 
 import typer
 
-from cc_relay.cli import config_cmd, explain, models, reload, serve, status, version
+from cc_relay.cli import (
+    circuit,
+    config_cmd,
+    explain,
+    models,
+    providers,
+    reload,
+    requests,
+    serve,
+    status,
+    version,
+)
 
 app = typer.Typer(
     name="cc-relay",
@@ -47,4 +58,7 @@ app.command("status")(status.status)
 app.command("models")(models.models)
 app.command("explain")(explain.explain)
 app.command("reload")(reload.reload)
+app.command("requests")(requests.requests)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(providers.app, name="providers")
+app.add_typer(circuit.app, name="circuit")

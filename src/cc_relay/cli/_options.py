@@ -30,4 +30,13 @@ KeyOpt = Annotated[
         "else the first of the config's server.auth).",
     ),
 ]
+AdminKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--admin-key",
+        metavar="KEY",
+        help="Admin key, when the relay has admin.keys (default: $CC_RELAY_ADMIN_KEY, "
+        "else the first of the config's admin.keys).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]

@@ -113,7 +113,7 @@ def _cannot_listen(listen: str, exc: OSError) -> None:
 
 def _say_hello(cfg: RelayConfig, loaded: LoadedConfig, server: RelayServer) -> None:
     from cc_relay import __version__
-    from cc_relay.api.auth import is_loopback
+    from cc_relay.peers import is_loopback
 
     source = str(loaded.path) if loaded.path else "built-in defaults (no config file found)"
     lines = [f"cc-relay {__version__} listening on {server.url}", f"  config: {source}"]

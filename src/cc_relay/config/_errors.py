@@ -23,6 +23,13 @@ EXAMPLE_HINT = "'cc-relay config example' prints every key"
 def format_errors(exc: ValidationError, source: str, refs: tuple[EnvRef, ...] = ()) -> str:
     """All problems at once, one line each."""
     lines = [f"{source}: {exc.error_count()} problem(s) in config:"]
+    lines += [f"  {path or '(top level)'}: {msg}" for path, msg in problems(exc, refs)]
+    return "\n".join(lines)
+
+
+def problems(exc: ValidationError, refs: tuple[EnvRef, ...] = ()) -> list[tuple[str, str]]:
+    """Each problem as (dotted key path, message)."""
+    found: list[tuple[str, str]] = []
     for err in exc.errors():
         loc: KeyPath = tuple(err["loc"])
         msg = err["msg"]
@@ -40,8 +47,8 @@ def format_errors(exc: ValidationError, source: str, refs: tuple[EnvRef, ...] = 
                 if ref.missing
                 else (f" (from ${{{ref.name}}})")
             )
-        lines.append(f"  {key_path(loc) or '(top level)'}: {msg}")
-    return "\n".join(lines)
+        found.append((key_path(loc), msg))
+    return found
 
 
 def _unknown_key(loc: KeyPath) -> str:

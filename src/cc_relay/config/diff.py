@@ -18,6 +18,7 @@ RESTART_FIELDS = {
     ("server", "max_connections"): "server.max_connections",
     ("server", "timeouts"): "server.timeouts",
     ("logging", "format"): "logging.format",
+    ("admin", "grpc_listen"): "admin.grpc_listen",
 }
 
 
@@ -41,7 +42,7 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
     lines += [f"provider removed: {name}" for name in before if name not in after]
     for name in after.keys() & before.keys():
         lines += _provider(before[name], after[name])
-    for section in ("routing", "logging", "server"):
+    for section in ("routing", "logging", "server", "admin"):
         old_part: BaseModel = getattr(old, section)
         new_part: BaseModel = getattr(new, section)
         for field in changed_fields(old_part, new_part):
@@ -50,6 +51,8 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
                 lines.append(f"{label} changed: takes effect only after a restart")
             elif field == "auth":
                 lines.append(f"server.auth changed: {len(new.server.auth)} relay key(s) now")
+            elif (section, field) == ("admin", "keys"):
+                lines.append(f"admin.keys changed: {len(new.admin.keys)} admin key(s) now")
             else:
                 lines.append(f"{section}.{field} changed")
     if old.aliases != new.aliases:

@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from cc_relay.config._env import EnvRef, expand_env, unset_warnings
-from cc_relay.config._errors import EXAMPLE_HINT, format_errors
+from cc_relay.config._errors import EXAMPLE_HINT, format_errors, problems
 from cc_relay.config.schema import ProviderConfig, RelayConfig
 from cc_relay.errors import ConfigError
 
@@ -89,6 +89,11 @@ def read_config(path: Path, env: Mapping[str, str] = os.environ) -> LoadedConfig
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return load_text(text, path, env)
+
+
+def load_text(text: str, path: Path, env: Mapping[str, str] = os.environ) -> LoadedConfig:
+    """Parse, expand and validate a config document as if it were the file ``path``."""
     data = parse_document(path, text)
     if data is None:
         data = {}
@@ -100,7 +105,10 @@ def read_config(path: Path, env: Mapping[str, str] = os.environ) -> LoadedConfig
     expanded, refs = expand_env(data, env)
     config = validate(expanded, source=str(path), refs=refs)
     if not config.providers:
-        raise ConfigError(f"{path}: providers: at least one provider is required ({EXAMPLE_HINT})")
+        raise ConfigError(
+            f"{path}: providers: at least one provider is required ({EXAMPLE_HINT})",
+            problems=[("providers", f"at least one provider is required ({EXAMPLE_HINT})")],
+        )
     return LoadedConfig(config, path, unset_warnings(config, refs, expanded, source=str(path)))
 
 
@@ -114,7 +122,7 @@ def validate(data: dict[str, Any], *, source: str, refs: tuple[EnvRef, ...] = ()
     try:
         return RelayConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc, source, refs)) from None
+        raise ConfigError(format_errors(exc, source, refs), problems=problems(exc, refs)) from None
 
 
 def default_config(env: Mapping[str, str] = os.environ) -> RelayConfig:

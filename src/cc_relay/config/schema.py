@@ -18,7 +18,11 @@ from pydantic import (
     model_validator,
 )
 
+from cc_relay.types import Usage
+
 DEFAULT_LISTEN = "127.0.0.1:8787"
+#: Where the management service's gRPC listener binds (``admin.grpc_listen``).
+DEFAULT_GRPC_LISTEN = "127.0.0.1:8788"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_BYTE_TIMEOUT = 600.0
@@ -164,6 +168,29 @@ class ServerConfig(_Frozen):
     @property
     def address(self) -> ListenAddress:
         return parse_listen(self.listen)
+
+
+class AdminConfig(_Frozen):
+    """The management service: gRPC on its own port, JSON and /metrics on the relay's."""
+
+    keys: tuple[Annotated[str, AfterValidator(_non_empty_relay_key)], ...] = Field((), repr=False)
+    """Admin bearer tokens (not the client keys of ``server.auth``); none means the
+    admin surface answers loopback clients only."""
+    grpc_listen: str | None = DEFAULT_GRPC_LISTEN
+    """``host:port`` for gRPC; port 0 picks a free one; null turns the listener off."""
+    metrics: bool = True
+    """Count Prometheus metrics and serve them at ``GET /metrics``."""
+
+    @field_validator("grpc_listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
+    @property
+    def grpc_address(self) -> ListenAddress | None:
+        return None if self.grpc_listen is None else parse_listen(self.grpc_listen)
 
 
 class LoggingConfig(_Frozen):
@@ -339,6 +366,21 @@ class ProviderConfig(_Frozen):
                 return price
         return self.pricing
 
+    def cost(self, model: str, usage: Usage) -> float:
+        """USD for ``usage`` at this provider's price for ``model``; 0 without a price.
+        Cache reads and writes without their own price cost what input does."""
+        price = self.price(model)
+        if price is None:
+            return 0.0
+        cache_read = price.input if price.cache_read is None else price.cache_read
+        cache_write = price.input if price.cache_write is None else price.cache_write
+        return (
+            (usage.input_tokens or 0) * price.input
+            + (usage.output_tokens or 0) * price.output
+            + (usage.cache_read_input_tokens or 0) * cache_read
+            + (usage.cache_creation_input_tokens or 0) * cache_write
+        ) / 1_000_000
+
     @property
     def model_patterns(self) -> tuple[str, ...]:
         return self.models or DEFAULT_MODEL_PATTERNS[self.type]
@@ -362,12 +404,16 @@ def model_matches(model: str, patterns: tuple[str, ...]) -> bool:
 
 class RelayConfig(_Frozen):
     server: ServerConfig = ServerConfig()
+    admin: AdminConfig = AdminConfig()
     logging: LoggingConfig = LoggingConfig()
     routing: RoutingConfig = RoutingConfig()
     aliases: dict[str, str] = Field(default_factory=dict)
     """Model names clients may use (exact, or globs such as ``claude-haiku-*``) -> the
     model to serve, optionally provider-qualified (``zai/glm-4.5-air``)."""
     providers: tuple[ProviderConfig, ...] = ()
+
+    def provider(self, name: str) -> ProviderConfig | None:
+        return next((p for p in self.providers if p.name == name), None)
 
     @field_validator("providers")
     @classmethod

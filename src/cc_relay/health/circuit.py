@@ -230,6 +230,15 @@ class CircuitBreaker:
         if self._state is CircuitState.HALF_OPEN and self._in_flight:
             self._in_flight -= 1
 
+    def reset(self, *, cause: str = "reset by the operator") -> None:
+        """Close the circuit now, whatever its state; outcomes of attempts that started
+        before are ignored (the generation moves)."""
+        self._cause = cause
+        if self._state is CircuitState.CLOSED:
+            self._failures = 0
+        else:
+            self._move(CircuitState.CLOSED)
+
     def retry_at(self) -> float | None:
         """Clock time from which an open circuit lets a trial through; ``None`` otherwise.
 

@@ -59,11 +59,16 @@ class Redactor:
 
 
 def config_secrets(config: RelayConfig) -> list[str]:
-    """Every secret a config holds: relay keys, provider keys, cloud credentials."""
+    """Every secret a config holds: relay and admin keys, provider keys, cloud credentials."""
     cloud = [
         s
         for p in config.providers
         for s in (p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id)
         if s
     ]
-    return [*config.server.auth, *(k.key for p in config.providers for k in p.keys), *cloud]
+    return [
+        *config.server.auth,
+        *config.admin.keys,
+        *(k.key for p in config.providers for k in p.keys),
+        *cloud,
+    ]

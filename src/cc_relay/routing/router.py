@@ -150,6 +150,14 @@ class Router:
         left_out = [p for p in found.serving if p not in ordered]
         return Route(ctx, ordered, placement, left_out, found.excluded)
 
+    def reset_circuit(self, name: str) -> bool:
+        """Close a provider's circuit now; False when the router has no such provider."""
+        breaker = self.breakers.get(name)
+        if breaker is None:
+            return False
+        breaker.reset()
+        return True
+
     def place(self, session: str, attempt: Attempt) -> None:
         """Remember where a session's request succeeded."""
         if self.config.session_affinity:

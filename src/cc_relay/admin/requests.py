@@ -1,0 +1,136 @@
+"""The live request log: the last settled requests, each with every attempt.
+
+An event subscriber: ``AttemptFinished`` events wait, by request id, for their
+request's ``RequestSettled``; together they become one ``RequestRecord`` at the front of
+a ring of ``capacity`` records (10,000 by default). Only the Messages API routes are
+kept; health checks, inventory and admin calls are not requests to a provider.
+
+Live tails (``StreamRequests``) get each new record through a bounded queue of their
+own; one that stops reading loses records (counted), it never slows the subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from cc_relay.events import AttemptFinished, Event, RequestSettled
+
+#: Records the ring keeps.
+DEFAULT_CAPACITY = 10_000
+#: Records a live tail may fall behind before it loses some.
+TAIL_QUEUE = 1_000
+#: The routes whose requests are recorded.
+RECORDED_PATHS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    seq: int
+    """Position in the log, increasing: the paging cursor."""
+    settled: RequestSettled
+    attempts: tuple[AttemptFinished, ...]
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """Which records a listing or a tail wants; empty fields match everything."""
+
+    provider: str = ""
+    model: str = ""
+    status_class: str = ""
+    key: str = ""
+    error_contains: str = ""
+    since: float | None = None
+    until: float | None = None
+
+    def matches(self, record: RequestRecord) -> bool:
+        s = record.settled
+        if self.provider and s.provider != self.provider:
+            return False
+        if self.model and self.model not in (s.client_model, s.upstream_model):
+            return False
+        if self.status_class and status_class(s.status) != self.status_class.lower():
+            return False
+        if self.key and s.key != self.key and all(a.key != self.key for a in record.attempts):
+            return False
+        if self.error_contains:
+            needle = self.error_contains.lower()
+            texts = [s.error or "", *(a.detail or a.error or "" for a in record.attempts)]
+            if not any(needle in t.lower() for t in texts):
+                return False
+        if self.since is not None and s.at < self.since:
+            return False
+        return self.until is None or s.at <= self.until
+
+
+def status_class(status: int) -> str:
+    """``2xx``, ``4xx``, ``5xx``, ..."""
+    return f"{status // 100}xx"
+
+
+class RequestLog:
+    """See the module docstring.
+
+    Args:
+        cost: USD of a settled request (the holder's ``cost_of``).
+    """
+
+    def __init__(
+        self, *, cost: Callable[[RequestSettled], float], capacity: int = DEFAULT_CAPACITY
+    ) -> None:
+        self._cost = cost
+        self._ring: deque[RequestRecord] = deque(maxlen=capacity)
+        self._by_id: dict[str, RequestRecord] = {}
+        self._attempts: dict[str, list[AttemptFinished]] = {}
+        self._tails: set[asyncio.Queue[RequestRecord]] = set()
+        self._seq = 0
+        self.tail_dropped = 0
+
+    def observe(self, batch: Sequence[Event]) -> None:
+        for event in batch:
+            if isinstance(event, AttemptFinished):
+                self._attempts.setdefault(event.request_id, []).append(event)
+            elif isinstance(event, RequestSettled):
+                attempts = tuple(self._attempts.pop(event.request_id, ()))
+                if event.path in RECORDED_PATHS:
+                    self._add(event, attempts)
+
+    def _add(self, event: RequestSettled, attempts: tuple[AttemptFinished, ...]) -> None:
+        self._seq += 1
+        cost = self._cost(event) if event.provider is not None else 0.0
+        record = RequestRecord(self._seq, event, attempts, cost)
+        if len(self._ring) == self._ring.maxlen:
+            self._by_id.pop(self._ring[0].settled.request_id, None)
+        self._ring.append(record)
+        self._by_id[event.request_id] = record
+        for queue in self._tails:
+            try:
+                queue.put_nowait(record)
+            except asyncio.QueueFull:
+                self.tail_dropped += 1
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        return self._by_id.get(request_id)
+
+    def newest(self, query: RequestQuery, *, before: int | None = None) -> Iterator[RequestRecord]:
+        """Matching records, newest first, only those older than the ``before`` cursor."""
+        for record in reversed(self._ring):
+            if before is not None and record.seq >= before:
+                continue
+            if query.matches(record):
+                yield record
+
+    @contextlib.contextmanager
+    def tail(self) -> Iterator[asyncio.Queue[RequestRecord]]:
+        """A queue that receives every record added while the block runs."""
+        queue: asyncio.Queue[RequestRecord] = asyncio.Queue(TAIL_QUEUE)
+        self._tails.add(queue)
+        try:
+            yield queue
+        finally:
+            self._tails.discard(queue)

@@ -1,0 +1,90 @@
+"""A relay with a config file (the config RPCs write it) and admin clients for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import grpc
+import pytest
+import yaml
+
+from cc_relay.admin.v1 import admin_pb2_grpc
+from cc_relay.config import load_config
+from cc_relay.server import RelayServer
+
+if TYPE_CHECKING:
+    # Only the type stubs name the stub a grpc.aio channel gives.
+    from cc_relay.admin.v1.admin_pb2_grpc import AdminAsyncStub
+
+Starter = Callable[..., Awaitable[RelayServer]]
+StubFactory = Callable[..., "AdminAsyncStub"]
+
+
+def write_config(path: Path, *providers: dict[str, Any], **sections: Any) -> None:
+    """Write like an editor: a temporary file renamed over the old one."""
+    document = {
+        "server": {"listen": "127.0.0.1:0", "watch_config": False, **sections.pop("server", {})},
+        "admin": {"grpc_listen": "127.0.0.1:0", **sections.pop("admin", {})},
+        "providers": list(providers),
+        **sections,
+    }
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(yaml.safe_dump(document), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return tmp_path / "cc-relay.yaml"
+
+
+@pytest.fixture
+async def start(config_path: Path) -> AsyncIterator[Starter]:
+    """Start a relay from a config file written with ``write_config``."""
+    servers: list[RelayServer] = []
+
+    async def make(*providers: dict[str, Any], **sections: Any) -> RelayServer:
+        write_config(config_path, *providers, **sections)
+        relay = RelayServer(load_config(config_path), config_path=config_path)
+        await relay.start()
+        servers.append(relay)
+        return relay
+
+    yield make
+    for relay in servers:
+        await relay.close()
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[StubFactory]:
+    """gRPC stubs on channels closed after the test."""
+    channels: list[grpc.aio.Channel] = []
+
+    def make(relay: RelayServer) -> AdminAsyncStub:
+        channel = grpc.aio.insecure_channel(relay.grpc_target)
+        channels.append(channel)
+        return admin_pb2_grpc.AdminStub(channel)
+
+    yield make
+    for channel in channels:
+        await channel.close()
+
+
+async def post_json(
+    relay: RelayServer, method: str, body: Any = None, *, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """POST a JSON-twin call; (HTTP status, decoded JSON)."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{relay.url}/cc_relay.admin.v1.Admin/{method}", json=body or {}, headers=headers
+        ) as resp:
+            return resp.status, await resp.json()
+
+
+async def settled(relay: RelayServer) -> None:
+    """Let every event subscriber catch up with what was published."""
+    await relay.holder.events.flush()
