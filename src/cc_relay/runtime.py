@@ -78,7 +78,7 @@ class Runtime:
             previous=previous.router if previous is not None else None,
             on_circuit_change=on_circuit_change,
         )
-        self.auth_keys = [key.encode() for key in config.server.auth]
+        self.auth_keys = [key.encode() for key in config.server.auth_keys]
         self._models_fetched: float = (
             previous._models_fetched if previous is not None and not self._fresh else 0.0
         )

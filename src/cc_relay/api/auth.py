@@ -23,19 +23,21 @@ from cc_relay.types import Credential
 _BEARER = "bearer "
 
 
-def _is_relay_key(value: str, keys: Sequence[bytes]) -> bool:
+def _relay_key_index(value: str, keys: Sequence[bytes]) -> int | None:
     # Compare against every key, always, so timing says nothing about which one is close.
     candidate = value.encode()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(candidate, key)
-    return found
+    found = -1
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(candidate, key) and found < 0:
+            found = index
+    return found if found >= 0 else None
 
 
 def authenticate(
     headers: CIMultiDictProxy[str], keys: Sequence[bytes], remote: str | None
-) -> Credential | None:
-    """Check the client; return the credential of its own to pass through, if any."""
+) -> tuple[Credential | None, int | None]:
+    """Check the client. Returns the credential of its own to pass through, if any, and
+    the index of the relay key it presented (None for an open relay)."""
     api_key = headers.get(X_API_KEY)
     authorization = headers.get(AUTHORIZATION)
     token = (
@@ -51,11 +53,13 @@ def authenticate(
                 "clients on this machine. Add keys to server.auth to allow "
                 "remote clients.",
             )
-        return _credential(api_key, authorization)
-    if api_key is not None and _is_relay_key(api_key, keys):
-        return _credential(None, authorization)
-    if token is not None and _is_relay_key(token, keys):
-        return _credential(api_key, None)
+        return _credential(api_key, authorization), None
+    index = _relay_key_index(api_key, keys) if api_key is not None else None
+    if index is not None:
+        return _credential(None, authorization), index
+    index = _relay_key_index(token, keys) if token is not None else None
+    if index is not None:
+        return _credential(api_key, None), index
     raise ApiError(
         401,
         "invalid x-api-key: send one of the relay's server.auth keys as "

@@ -34,7 +34,8 @@ def format_errors(exc: ValidationError, source: str, refs: tuple[EnvRef, ...] = 
             msg = msg.removeprefix("Value error, ")
         elif _may_echo(loc, err.get("input")):
             msg = f"{msg} (got {err['input']!r})"
-        for ref in variables_at(loc, refs):
+        # A string written as shorthand for an object ({key: ...}) fails at its ``key``.
+        for ref in variables_at(loc, refs) or variables_at(loc[:-1], refs):
             msg += (
                 f" (from ${{{ref.name}}}, which is not set)"
                 if ref.missing

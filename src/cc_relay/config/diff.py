@@ -16,6 +16,9 @@ RESTART_FIELDS = {
     ("server", "listen"): "server.listen",
     ("server", "max_body_bytes"): "server.max_body_bytes",
     ("logging", "format"): "logging.format",
+    ("ledger", "enabled"): "ledger.enabled",
+    ("ledger", "path"): "ledger.path",
+    ("ledger", "timezone"): "ledger.timezone",
 }
 
 
@@ -39,7 +42,7 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
     lines += [f"provider removed: {name}" for name in before if name not in after]
     for name in after.keys() & before.keys():
         lines += _provider(before[name], after[name])
-    for section in ("routing", "logging", "server"):
+    for section in ("routing", "logging", "server", "ledger"):
         old_part: BaseModel = getattr(old, section)
         new_part: BaseModel = getattr(new, section)
         for field in changed_fields(old_part, new_part):

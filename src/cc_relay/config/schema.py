@@ -33,6 +33,10 @@ DEFAULT_COOLDOWN = 30.0
 DEFAULT_HALF_OPEN_PROBES = 1
 #: Seconds between the prober's rounds over the open circuits.
 DEFAULT_PROBE_INTERVAL = 15.0
+#: Days of usage rows the ledger keeps; older rows are pruned once a day.
+DEFAULT_RETENTION_DAYS = 90
+#: The time zone budget periods (days, months) are aligned to.
+DEFAULT_LEDGER_TIMEZONE = "UTC"
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
 StrategyName = Literal[
@@ -112,11 +116,28 @@ def _non_empty_relay_key(key: str) -> str:
     return key
 
 
+class Budget(_Frozen):
+    """Spending limits in USD per calendar day and month (``ledger.timezone``)."""
+
+    daily_usd: float | None = Field(None, gt=0)
+    monthly_usd: float | None = Field(None, gt=0)
+
+
+class ClientKey(_Frozen):
+    """A relay key a client presents, with an optional name and budget."""
+
+    key: Annotated[str, AfterValidator(_non_empty_relay_key)] = Field(repr=False)
+    name: str | None = None
+    """Shown in usage reports and budget refusals instead of the key's fingerprint."""
+    budget: Budget | None = None
+
+
 class ServerConfig(_Frozen):
     listen: str = DEFAULT_LISTEN
     """``host:port`` to bind; port 0 picks a free one."""
-    auth: tuple[Annotated[str, AfterValidator(_non_empty_relay_key)], ...] = Field((), repr=False)
-    """Relay API keys clients must present; none means open (refused off loopback)."""
+    auth: tuple[ClientKey, ...] = Field((), repr=False)
+    """Relay API keys clients must present; none means open (refused off loopback).
+    Each is a string or ``{key, name, budget}``."""
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
     watch_config: bool = True
     """Reload when the config file changes; SIGHUP and ``cc-relay reload`` work anyway."""
@@ -126,6 +147,19 @@ class ServerConfig(_Frozen):
     def _check_listen(cls, value: str) -> str:
         parse_listen(value)
         return value
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth_as_objects(cls, value: object) -> object:
+        # A bare string is shorthand for {key: "..."}.
+        if isinstance(value, (list, tuple)):
+            return [{"key": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @property
+    def auth_keys(self) -> tuple[str, ...]:
+        """The relay keys alone, in config order."""
+        return tuple(client.key for client in self.auth)
 
     @property
     def address(self) -> ListenAddress:
@@ -174,6 +208,8 @@ class KeyConfig(_Frozen):
     otpm_limit: int | None = Field(None, gt=0)
     weight: float = Field(1.0, gt=0)
     priority: int = 0
+    budget: Budget | None = None
+    """When spent, the key is skipped like a rate-limited one until the period ends."""
 
 
 class TimeoutConfig(_Frozen):
@@ -326,6 +362,27 @@ def model_matches(model: str, patterns: tuple[str, ...]) -> bool:
     return any(model == p or (is_pattern(p) and fnmatch.fnmatchcase(model, p)) for p in patterns)
 
 
+def _check_zone(value: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'UTC'") from None
+    return value
+
+
+class LedgerConfig(_Frozen):
+    """The usage and cost ledger (SQLite); see ``cc_relay.ledger``."""
+
+    enabled: bool = True
+    path: str | None = None
+    """The database file; default ``$XDG_DATA_HOME/cc-relay/usage.db``."""
+    retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
+    timezone: Annotated[str, AfterValidator(_check_zone)] = DEFAULT_LEDGER_TIMEZONE
+    """Budget days and months begin at midnight in this zone."""
+
+
 class RelayConfig(_Frozen):
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -334,6 +391,7 @@ class RelayConfig(_Frozen):
     """Model names clients may use (exact, or globs such as ``claude-haiku-*``) -> the
     model to serve, optionally provider-qualified (``zai/glm-4.5-air``)."""
     providers: tuple[ProviderConfig, ...] = ()
+    ledger: LedgerConfig = LedgerConfig()
 
     @field_validator("providers")
     @classmethod

@@ -66,4 +66,4 @@ def config_secrets(config: RelayConfig) -> list[str]:
         for s in (p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id)
         if s
     ]
-    return [*config.server.auth, *(k.key for p in config.providers for k in p.keys), *cloud]
+    return [*config.server.auth_keys, *(k.key for p in config.providers for k in p.keys), *cloud]
