@@ -27,6 +27,7 @@ from cc_relay import __version__
 from cc_relay.config import RelayConfig
 from cc_relay.events import CircuitChanged, ConfigReloaded, Event, EventBus, RequestSettled, pump
 from cc_relay.health import CircuitState, HealthProber
+from cc_relay.ledger.service import Ledger
 from cc_relay.observability.access import log_events
 from cc_relay.routing.stats import observe
 from cc_relay.runtime import Runtime
@@ -87,6 +88,8 @@ class RuntimeHolder:
         self.listen = ""
         """The address actually bound (``server.listen`` may ask for port 0)."""
         self.totals = Totals()
+        self.ledger = Ledger(config, lambda: self.current)
+        """Usage rows, budgets and persisted signatures; outlives every Runtime."""
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
@@ -95,10 +98,12 @@ class RuntimeHolder:
 
     async def start(self) -> None:
         await self.current.start()
+        await self.ledger.start()
         for name, handler in (
             ("stats", lambda batch: observe(lambda: self.current.router.stats, batch)),
             ("totals", self.totals.observe),
             ("log", log_events),
+            ("ledger", self.ledger.observe),
         ):
             sub = self.events.subscribe(name)
             self._tasks.append(asyncio.create_task(pump(sub, handler), name=f"events:{name}"))
@@ -114,6 +119,7 @@ class RuntimeHolder:
         for task in list(self._retiring):
             task.cancel()
         await asyncio.gather(*self._retiring, return_exceptions=True)
+        await self.ledger.close()
         await self.current.close()
 
     @contextlib.contextmanager
@@ -132,6 +138,7 @@ class RuntimeHolder:
         old = self.current
         new = Runtime(config, previous=old, on_circuit_change=self._circuit_changed)
         await new.start()
+        self.ledger.attach(new)
         self.current = new
         self.generation += 1
         self.config_hash = config_hash(config)
@@ -178,5 +185,6 @@ class RuntimeHolder:
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
+            ledger=self.ledger.view(),
         )
         return Snapshot(status, provider_views(runtime), routing_view(runtime))

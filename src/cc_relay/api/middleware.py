@@ -65,9 +65,12 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
     try:
         if request.path not in PUBLIC_ROUTES:
             runtime = request[RUNTIME_KEY]
-            request[CREDENTIAL_KEY] = authenticate(
+            request[CREDENTIAL_KEY], index = authenticate(
                 request.headers, runtime.auth_keys, request.remote
             )
+            if index is not None:
+                exchange.client_key, client = runtime.clients[index]
+                request.app[HOLDER_KEY].ledger.check_client(exchange.client_key, client)
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message
