@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from cc_relay.cli import config_cmd, explain, models, reload, serve, status, version
+from cc_relay.cli import (
+    config_cmd,
+    explain,
+    models,
+    reload,
+    serve,
+    status,
+    statusline_cmd,
+    usage,
+    version,
+)
 
 app = typer.Typer(
     name="cc-relay",
@@ -47,4 +57,6 @@ app.command("status")(status.status)
 app.command("models")(models.models)
 app.command("explain")(explain.explain)
 app.command("reload")(reload.reload)
+app.command("usage")(usage.usage)
+app.command("statusline")(statusline_cmd.statusline)
 app.add_typer(config_cmd.app, name="config")

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Seconds a statement waits for a lock another process holds before failing.
 BUSY_TIMEOUT = 2.0
