@@ -80,6 +80,9 @@ class LedgerWriter:
         self._retry_rows = 0
         """Of the queued rows, those a failed write put back."""
         self._stop = False
+        self._flushes = 0
+        """Flushes asked for; the thread skips the interval while it is ahead of ``_flushed``."""
+        self._flushed = 0
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
         self._last_prune = 0.0
@@ -131,6 +134,21 @@ class LedgerWriter:
         self._thread.start()
         return loaded
 
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write what is queued now, without waiting for the interval; True once it is
+        written (False on a timeout, or while writes fail). Blocking."""
+        with self._cond:
+            self._flushes += 1
+            wanted = self._flushes
+            self._cond.notify_all()
+            deadline = time.monotonic() + timeout
+            while self._flushed < wanted and self._thread is not None and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return not self._rows and self.error is None
+
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (one last try) and stop the thread. Idempotent."""
         with self._cond:
@@ -149,22 +167,27 @@ class LedgerWriter:
         while True:
             with self._cond:
                 while not self._stop and not (self._rows or self._signatures):
+                    if self._flushes > self._flushed:
+                        break  # nothing to write: the flush is done once we report it
                     self._cond.wait(self._until_prune())
                     if not (self._rows or self._signatures):
-                        break  # woken to prune
+                        break  # woken to prune, or for a flush
                 deadline = last_commit + self.interval
                 while not self._stop and len(self._rows) < self.batch:
                     left = deadline - time.monotonic()
-                    if left <= 0:
+                    if left <= 0 or self._flushes > self._flushed:
                         break
                     self._cond.wait(left)
                 rows, self._rows = self._rows, []
                 signatures, self._signatures = self._signatures, []
-                stopping = self._stop
+                stopping, flushes = self._stop, self._flushes
             if rows or signatures:
                 self._write(rows, signatures)
                 last_commit = time.monotonic()
             self._maybe_prune()
+            with self._cond:
+                self._flushed = flushes
+                self._cond.notify_all()
             if stopping:
                 return
             if self.error is not None:
