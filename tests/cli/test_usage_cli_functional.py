@@ -87,8 +87,10 @@ def test_statusline_imports_nothing_heavy_and_is_fast(cli: Cli) -> None:
         "sys.argv[2]]\nfrom cc_relay.cli import main\ntry:\n    main()\nexcept SystemExit:\n"
         "    pass\nprint('IMPORTED', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    result = subprocess.run([sys.executable, "-c", probe, db, url], input="{}", cwd=cli.cwd,
-                            env=cli.env, capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", probe, db, url], input="{}", cwd=cli.cwd, env=cli.env,
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
     loaded = set(result.stdout.splitlines()[-1].split()[1:])
     assert not loaded & {*HEAVY, "typer", "rich", "orjson", "msgspec", "yaml"}, loaded
 
