@@ -37,6 +37,8 @@ async def test_client_budget_refuses_the_request_after_the_one_that_spent_it(
     assert "$24.0000 of $20.00" in message and "resets at" in message and "UTC" in message
     assert int(refused.value.response.headers["retry-after"]) > 0
     assert len(emu.messages_requests) == 2
+    # Only what costs money is refused: bob can still list models.
+    assert [m.id async for m in bob.models.list()]
     # Another key, without a budget, is not affected.
     await sdk(relay, api_key="k-open").messages.create(model=MODEL, max_tokens=5, messages=USER)
 

@@ -93,3 +93,15 @@ async def test_statusline_says_relay_down_and_falls_back(
     (tmp_path / "bad.db").write_text("this is not sqlite")
     line, _ = await statusline("--db", str(tmp_path / "bad.db"), stdin=stdin, home=tmp_path)
     assert line == "cc-relay"
+
+
+async def test_statusline_says_when_the_relay_refuses_its_key(
+    make_relay: RelayFactory, emu: AnthropicEmulator, tmp_path: Path
+) -> None:
+    relay = await make_relay(provider(emu), server={"auth": ["k-right"]})
+    stdin = json.dumps({"session_id": SESSION})
+
+    line, _ = await statusline("--url", relay.url, "--key", "k-wrong", stdin=stdin, home=tmp_path)
+    assert line == "cc-relay │ relay refused (401)"
+    line, _ = await statusline("--url", relay.url, "--key", "k-right", stdin=stdin, home=tmp_path)
+    assert line == "cc-relay"  # no session rows, keys without limits: nothing more to say

@@ -81,8 +81,8 @@ def line(options: Mapping[str, str], session: str | None, env: Mapping[str, str]
     parts = _from_ledger(options.get("db") or env.get(LEDGER_ENV) or default_location(env), session)
     providers = _providers(options.get("url") or env.get("ANTHROPIC_BASE_URL") or DEFAULT_URL,
                            options.get("key") or _key(env))  # fmt: skip
-    if providers is None:
-        parts.append("relay down")
+    if isinstance(providers, str):
+        parts.append(providers)
     else:
         headroom = tightest(providers)
         if headroom is not None:
@@ -142,10 +142,11 @@ def _key(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _providers(url: str, key: str | None) -> list[dict[str, Any]] | None:
-    """The relay's ``/v1/providers`` data, or None when it does not answer in time."""
+def _providers(url: str, key: str | None) -> list[dict[str, Any]] | str:
+    """The relay's ``/v1/providers`` data, or what to say instead: ``relay down`` when
+    it does not answer in time, ``relay refused (401)`` when it will not say."""
     if not url.startswith("http://"):
-        return None  # TLS would cost more than the whole budget; such relays show no limits
+        return []  # TLS would cost more than the whole budget; such relays show no limits
     import http.client
     import json
 
@@ -162,13 +163,13 @@ def _providers(url: str, key: str | None) -> list[dict[str, Any]] | None:
         response = conn.getresponse()
         body = response.read()
         if response.status != 200:
-            return None
+            return f"relay refused ({response.status})"
         data = json.loads(body).get("data")
-    except (OSError, ValueError, http.client.HTTPException):
-        return None
+    except (OSError, ValueError, AttributeError, http.client.HTTPException):
+        return "relay down"
     finally:
         conn.close()
-    return data if isinstance(data, list) else None
+    return data if isinstance(data, list) else "relay down"
 
 
 def tightest(providers: list[dict[str, Any]]) -> str | None:
