@@ -109,6 +109,8 @@ class Proc:
         env = dict(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            # The relay's usage ledger goes with the logs, never into the real HOME.
+            XDG_DATA_HOME=str(logdir / "data"),
         )
         self.popen = subprocess.Popen(
             [sys.executable, *argv],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -36,6 +38,19 @@ def body_of(error: anthropic.APIStatusError) -> dict[str, Any]:
     return error.body
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ledger_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every relay the suite starts writes its usage ledger under a temporary
+    XDG_DATA_HOME, never into the real HOME."""
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator[AnthropicEmulator]:
     async with AnthropicEmulator() as server:
@@ -55,13 +70,15 @@ async def ollama() -> AsyncIterator[OllamaEmulator]:
 
 
 @pytest.fixture
-async def make_relay() -> AsyncIterator[RelayFactory]:
-    """Start a relay from provider entries (and optional config sections)."""
+async def make_relay(tmp_path: Path) -> AsyncIterator[RelayFactory]:
+    """Start a relay from provider entries (and optional config sections); each test's
+    relays share one usage ledger in the test's tmp_path unless ``ledger`` says."""
     servers: list[RelayServer] = []
 
     async def make(*providers: dict[str, Any], **sections: Any) -> RelayServer:
         server_section = {"listen": "127.0.0.1:0", **sections.pop("server", {})}
         admin_section = {"grpc_listen": "127.0.0.1:0", **sections.pop("admin", {})}
+        sections["ledger"] = {"path": str(tmp_path / "usage.db"), **sections.get("ledger", {})}
         config = validate(
             {"server": server_section, "admin": admin_section, "providers": list(providers),
              **sections},

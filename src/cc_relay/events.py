@@ -74,6 +74,11 @@ class RequestSettled:
     provider: str | None = None
     upstream_model: str | None = None
     key: str | None = None
+    """The provider key's fingerprint."""
+    client_key: str | None = None
+    """The fingerprint of the relay key the client presented."""
+    session: str | None = None
+    """Claude Code's ``x-claude-code-session-id``, else ``metadata.user_id``."""
     stream: bool = False
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)

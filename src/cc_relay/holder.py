@@ -40,6 +40,7 @@ from cc_relay.events import (
     pump,
 )
 from cc_relay.health import CircuitState, HealthProber
+from cc_relay.ledger.service import Ledger
 from cc_relay.observability.access import log_events
 from cc_relay.routing.stats import observe
 from cc_relay.runtime import Runtime
@@ -130,6 +131,8 @@ class RuntimeHolder:
             ("log", log_events),
         ]
         self._swapping = asyncio.Lock()
+        self.ledger = Ledger(config, lambda: self.current)
+        """Usage rows, budgets and persisted signatures; outlives every Runtime."""
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
@@ -143,12 +146,14 @@ class RuntimeHolder:
         self._subscribers.append((name, handler))
 
     def cost_of(self, event: RequestSettled) -> float:
-        """USD for a settled request, from its provider's configured prices."""
-        entry = self.current.config.provider(event.provider) if event.provider else None
-        return 0.0 if entry is None else entry.cost(event.client_model or "", event.usage)
+        """USD for a settled request, priced as the ledger prices it (the config's prices,
+        then the built-in table); 0 when no price is known."""
+        return self.ledger.recorder.quote(event).cost or 0.0
 
     async def start(self) -> None:
         await self.current.start()
+        await self.ledger.start()
+        self._subscribers.append(("ledger", self.ledger.observe))
         for name, handler in self._subscribers:
             sub = self.events.subscribe(name)
             self._tasks.append(asyncio.create_task(pump(sub, handler), name=f"events:{name}"))
@@ -167,6 +172,7 @@ class RuntimeHolder:
         await asyncio.gather(*self._retiring, return_exceptions=True)
         for _, old in retiring:
             await old.close_orphans(self.current)
+        await self.ledger.close()
         await self.current.close()
 
     @contextlib.contextmanager
@@ -228,6 +234,7 @@ class RuntimeHolder:
         old = self.current
         new = Runtime(config, previous=old, on_circuit_change=self._circuit_changed)
         await new.start()
+        self.ledger.attach(new)
         self.current = new
         self.prober.interval = new.probe_interval
         task = asyncio.create_task(self._retire(old, new), name="runtime:retire")
@@ -273,5 +280,6 @@ class RuntimeHolder:
             output_tokens=totals.output_tokens,
             cost_usd=round(totals.cost_usd, 6),
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
+            ledger=self.ledger.view(),
         )
         return Snapshot(status, provider_views(runtime, self.overrides), routing_view(runtime))

@@ -46,8 +46,9 @@ class ExpiringLRU(Generic[K, V]):
             return None
         return entry[0]
 
-    def put(self, key: K, value: V) -> None:
-        self._entries[key] = (value, self._clock() + self._ttl)
+    def put(self, key: K, value: V, *, ttl: float | None = None) -> None:
+        """Write ``key``; it lives ``ttl`` seconds (default: the map's)."""
+        self._entries[key] = (value, self._clock() + (self._ttl if ttl is None else ttl))
         self._entries.move_to_end(key)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)

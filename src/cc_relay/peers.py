@@ -19,11 +19,17 @@ def is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def is_one_of(value: str, keys: Sequence[bytes]) -> bool:
-    """``value`` is one of ``keys``; every key is compared, always, so timing says
-    nothing about which one is close."""
+def key_index(value: str, keys: Sequence[bytes]) -> int | None:
+    """Which of ``keys`` ``value`` is, or None; every key is compared, always, so timing
+    says nothing about which one is close."""
     candidate = value.encode()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(candidate, key)
-    return found
+    found = -1
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(candidate, key) and found < 0:
+            found = index
+    return found if found >= 0 else None
+
+
+def is_one_of(value: str, keys: Sequence[bytes]) -> bool:
+    """``value`` is one of ``keys`` (see ``key_index``)."""
+    return key_index(value, keys) is not None

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 
 from cc_relay import providers as provider_types
 from cc_relay.catalog import known_models
-from cc_relay.config import RelayConfig, is_pattern
+from cc_relay.config import ClientKey, RelayConfig, is_pattern
 from cc_relay.health import DEFAULT_PROBE_INTERVAL, OnChange, ProbeTarget
+from cc_relay.observability.redact import fingerprint
 from cc_relay.providers import ModelInfo, Provider
 from cc_relay.providers.probe import probe, probe_model
 from cc_relay.routing import Router
@@ -78,13 +80,30 @@ class Runtime:
             previous=previous.router if previous is not None else None,
             on_circuit_change=on_circuit_change,
         )
-        self.auth_keys = [key.encode() for key in config.server.auth]
+        self.auth_keys = [key.encode() for key in config.server.auth_keys]
+        self.clients: tuple[tuple[str, ClientKey], ...] = tuple(
+            (fingerprint(client.key), client) for client in config.server.auth
+        )
+        """Each relay key's fingerprint and entry, by the index ``authenticate`` returns."""
         self._models_fetched: float = (
             previous._models_fetched if previous is not None and not self._fresh else 0.0
         )
         self.users = 0
         """Requests being served on this Runtime (see ``RuntimeHolder.using``)."""
         self._started = False
+
+    @staticmethod
+    def key_fingerprint(key: str) -> str:
+        return fingerprint(key)
+
+    def hold_key(self, provider: str, key: str, until: float | None) -> bool:
+        """Keep a provider key (by fingerprint) out of use until Unix time ``until``, its
+        spent budget's reset, or back in use with None. False when there is no such key."""
+        pool = self.router.pools.get(provider)
+        if pool is None:
+            return False
+        held = -math.inf if until is None else time.monotonic() + (until - time.time())
+        return pool.hold_until(key, held)
 
     def _reusable(self, config: RelayConfig) -> dict[str, Provider]:
         """This Runtime's providers that ``config`` keeps with the same connection."""

@@ -6,7 +6,7 @@ which the SDKs would fail to parse. Bytes after the last blank line at EOF are d
 as the SSE spec tells every client to do. Most chunks hold whole events, so the usual cost is
 one ``rfind`` per chunk. Events are parsed only where the relay must read them:
 ``message_start`` (input tokens, and the model name when the relay renamed it) and
-``message_delta`` (output tokens).
+``message_delta`` (output tokens, and the input and cache counts when it repeats them).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _MESSAGE_START = b"event: message_start"
 _MESSAGE_DELTA = b"event: message_delta"
 _SIGNATURE_DELTA = b'"signature_delta"'
 _STREAM_END = (b"event: message_stop", b"event: error")
+_DELTA_INPUT_COUNTS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 def _event_at(data: bytes, field: bytes) -> int:
@@ -142,8 +143,12 @@ class EventCutter:
                 usage = data.get("usage") if data else None
                 if isinstance(usage, dict):
                     self.usage.output_tokens = _int(usage.get("output_tokens"))
-                    if "input_tokens" in usage:
-                        self.usage.input_tokens = _int(usage.get("input_tokens"))
+                    # Counts here are cumulative and win over message_start's; translated
+                    # OpenAI streams report the input side only here.
+                    for name in _DELTA_INPUT_COUNTS:
+                        count = _int(usage.get(name))
+                        if count is not None:
+                            setattr(self.usage, name, count)
 
     @staticmethod
     def _read_signatures(out: bytes, on_signature: Callable[[str], None]) -> None:

@@ -51,6 +51,8 @@ class KeyView:
     cooldown_left: float
     """Seconds until a 429 cooldown ends; 0 when none."""
     buckets: tuple[BucketView, ...]
+    budget_held_for: float = 0.0
+    """Seconds until the key's spent budget starts over; 0 when it is not spent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,21 @@ class RelayStatus:
     """From the providers' configured prices; 0 where none is."""
     events_dropped: int
     """Events some subscriber missed because it fell behind."""
+    ledger: LedgerView | None = None
+    """The usage ledger's writer; None while it is off."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerView:
+    path: str
+    written: int
+    """Rows committed since start."""
+    unwritten: int
+    """Rows waiting for a retry because writes fail (disk full, file locked...)."""
+    dropped: int
+    """Rows lost because writes kept failing and the backlog filled up."""
+    error: str | None
+    """Why writes fail now; None while they work."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +274,7 @@ def _provider(
                     BucketView(name, b.limit, round(b.remaining, 3), b.learned)
                     for name, b in k.buckets.items()
                 ),
+                budget_held_for=round(k.budget_held_for, 3),
             )
             for k in pool.snapshot()
         ),

@@ -307,6 +307,8 @@ def test_status_shows_provider_table(cli: Cli) -> None:
     row = next(line for line in result.stdout.splitlines() if "https://api.anthropic.com" in line)
     assert "anthropic" in row
     assert "claude-*" in row
+    # The ledger defaults to the XDG data directory of the HOME the relay runs with.
+    assert f"ledger: {cli.home}/.local/share/cc-relay/usage.db, 0 rows" in result.stdout
     assert relay.stop() == 0
 
 

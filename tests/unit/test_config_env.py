@@ -93,7 +93,7 @@ def test_auth_entry_expanding_to_empty_is_an_error(tmp_path: Path, entry: str) -
 def test_auth_entry_literally_empty_is_an_error(tmp_path: Path) -> None:
     message = error(tmp_path, 'server:\n  auth: ["ok-key", ""]\n' + ZAI, {"ZAI_API_KEY": "z"})
 
-    assert "server.auth[1]: relay key is empty" in message
+    assert "server.auth[1].key: relay key is empty" in message
 
 
 def test_error_about_expanded_value_names_its_variable(tmp_path: Path) -> None:

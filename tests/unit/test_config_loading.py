@@ -127,7 +127,7 @@ providers:
         path, env={"RELAY_KEY": "relay-1", "MODEL_A": "gpt-oss:20b", "K2": "key-two"}
     )
 
-    assert config.server.auth == ("relay-1", "literal-key")
+    assert config.server.auth_keys == ("relay-1", "literal-key")
     provider = config.providers[0]
     assert provider.base_url == "http://127.0.0.1:11434"
     assert provider.models == ("gpt-oss:20b", "fixed", "qwen3-coder")

@@ -16,7 +16,7 @@ from multidict import CIMultiDictProxy
 
 from cc_relay.errors import ApiError
 from cc_relay.headers import AUTHORIZATION, X_API_KEY
-from cc_relay.peers import is_loopback, is_one_of
+from cc_relay.peers import is_loopback, key_index
 from cc_relay.types import Credential
 
 _BEARER = "bearer "
@@ -24,8 +24,9 @@ _BEARER = "bearer "
 
 def authenticate(
     headers: CIMultiDictProxy[str], keys: Sequence[bytes], remote: str | None
-) -> Credential | None:
-    """Check the client; return the credential of its own to pass through, if any."""
+) -> tuple[Credential | None, int | None]:
+    """Check the client. Returns the credential of its own to pass through, if any, and
+    the index of the relay key it presented (None for an open relay)."""
     api_key = headers.get(X_API_KEY)
     authorization = headers.get(AUTHORIZATION)
     token = (
@@ -41,11 +42,13 @@ def authenticate(
                 "clients on this machine. Add keys to server.auth to allow "
                 "remote clients.",
             )
-        return _credential(api_key, authorization)
-    if api_key is not None and is_one_of(api_key, keys):
-        return _credential(None, authorization)
-    if token is not None and is_one_of(token, keys):
-        return _credential(api_key, None)
+        return _credential(api_key, authorization), None
+    index = key_index(api_key, keys) if api_key is not None else None
+    if index is not None:
+        return _credential(None, authorization), index
+    index = key_index(token, keys) if token is not None else None
+    if index is not None:
+        return _credential(api_key, None), index
     raise ApiError(
         401,
         "invalid x-api-key: send one of the relay's server.auth keys as "

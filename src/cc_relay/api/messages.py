@@ -18,6 +18,7 @@ from cc_relay.dispatch import AttemptScope, Exchange, Outcome
 from cc_relay.errors import ApiError, NothingToTry, error_body
 from cc_relay.estimate import estimate_input_tokens
 from cc_relay.headers import REQUEST_ID
+from cc_relay.routing.affinity import SESSION_HEADER
 from cc_relay.runtime import Runtime
 from cc_relay.sse import error_event
 from cc_relay.types import RelayRequest, UpstreamAnswer
@@ -38,6 +39,7 @@ async def read_request(request: web.Request, path: str) -> RelayRequest:
     )
     exchange.model = relay_request.model
     exchange.stream = relay_request.stream
+    exchange.session = request.headers.get(SESSION_HEADER) or relay_request.user_id
     return relay_request
 
 

@@ -1,7 +1,8 @@
 """The one middleware: runtime, request id, authentication, and Anthropic errors.
 
 It takes the current Runtime from the holder once per request, authenticates every
-route but the public ones, and turns failures raised before the response started into
+route but the public ones (a relay key whose budget is spent may not use
+``/v1/messages``), and turns failures raised before the response started into
 Anthropic error bodies through one table. A request whose client went away is recorded
 as 499 and not answered. Every request ends as a ``RequestSettled`` event.
 """
@@ -18,6 +19,7 @@ from aiohttp import web
 from cc_relay.api.auth import authenticate
 from cc_relay.api.errors import error_response
 from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, OWN_AUTH_KEY, RUNTIME_KEY
+from cc_relay.api.parse import MESSAGES_PATH
 from cc_relay.dispatch import Exchange
 from cc_relay.errors import ApiError, InvalidRequest
 
@@ -69,9 +71,13 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         path = request.path
         if path not in PUBLIC_ROUTES and not path.startswith(request.app[OWN_AUTH_KEY]):
             runtime = request[RUNTIME_KEY]
-            request[CREDENTIAL_KEY] = authenticate(
+            request[CREDENTIAL_KEY], index = authenticate(
                 request.headers, runtime.auth_keys, request.remote
             )
+            if index is not None:
+                exchange.client_key, client = runtime.clients[index]
+                if request.path == MESSAGES_PATH:  # only what costs money is refused
+                    request.app[HOLDER_KEY].ledger.check_client(exchange.client_key, client)
         return await handler(request)
     except ApiError as exc:
         exchange.error = exc.message

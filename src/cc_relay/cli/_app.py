@@ -20,6 +20,8 @@ from cc_relay.cli import (
     requests,
     serve,
     status,
+    statusline_cmd,
+    usage,
     version,
 )
 
@@ -59,6 +61,8 @@ app.command("models")(models.models)
 app.command("explain")(explain.explain)
 app.command("reload")(reload.reload)
 app.command("requests")(requests.requests)
+app.command("usage")(usage.usage)
+app.command("statusline")(statusline_cmd.statusline)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
 app.add_typer(circuit.app, name="circuit")

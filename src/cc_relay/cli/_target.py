@@ -49,7 +49,7 @@ def relay_key(loaded: LoadedConfig, key: str | None = None) -> tuple[str | None,
     if os.environ.get(API_KEY_ENV):
         return os.environ[API_KEY_ENV], f"${API_KEY_ENV}"
     if loaded.config.server.auth:
-        return loaded.config.server.auth[0], f"server.auth in {loaded.path}"
+        return loaded.config.server.auth_keys[0], f"server.auth in {loaded.path}"
     return None, "none"
 
 

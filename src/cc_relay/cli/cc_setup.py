@@ -1,7 +1,8 @@
 """``cc-relay config cc init|remove``: point Claude Code at the relay, and undo it.
 
-``init`` merges ``env`` entries into ``~/.claude/settings.json`` and installs the
-models skill; it records exactly what it changed (and what was there before) in
+``init`` merges ``env`` entries into ``~/.claude/settings.json`` (with ``--statusline``
+also a ``statusLine`` running ``cc-relay statusline``) and installs the models skill;
+it records exactly what it changed (and what was there before) in
 ``~/.config/cc-relay/claude-code.json`` so that ``remove`` restores that and nothing
 else (see ``_claude_files``). Both are idempotent, and neither touches a settings file
 it cannot parse.
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from cc_relay.config import LoadedConfig
 
 app = typer.Typer(
     help="Set up Claude Code to use the relay.", no_args_is_help=True, rich_markup_mode=None
@@ -23,6 +27,20 @@ SKILL_NAME = "cc-relay-models"
 BASE_URL = "ANTHROPIC_BASE_URL"
 AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
 CUSTOM_HEADERS = "ANTHROPIC_CUSTOM_HEADERS"
+STATUS_LINE = "statusLine"
+
+
+def _statusline_command(url: str, db: str | None) -> str:
+    """The command Claude Code runs: this installation's cc-relay, asked about ``url``."""
+    import shlex
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "cc-relay"
+    found = str(beside) if beside.exists() else shutil.which("cc-relay")
+    base = shlex.quote(found) if found else f"{shlex.quote(sys.executable)} -m cc_relay"
+    command = f"{base} statusline --url {shlex.quote(url)}"
+    return command + (f" --db {shlex.quote(db)}" if db else "")
 
 
 def _claude_dir() -> Path:
@@ -70,6 +88,14 @@ def init(
     config: Annotated[
         str | None, typer.Option("--config", "-c", metavar="FILE", help="Relay config file.")
     ] = None,
+    statusline: Annotated[
+        bool,
+        typer.Option(
+            "--statusline",
+            help="Also show 'cc-relay statusline' in Claude Code's status line (provider, "
+            "model, today's cost, rate-limit headroom).",
+        ),
+    ] = False,
 ) -> None:
     """Point Claude Code at the relay and install the models skill."""
     import shutil
@@ -108,10 +134,14 @@ def init(
             {key: before_value} if before_value else {}
         )
     changes = [k for k, v in wanted.items() if env.get(k) != v] + stale
-    if changes and before is not None:
+    line_changed = statusline and _want_statusline(settings, record, loaded, url)
+    if (changes or line_changed) and before is not None:
         shutil.copy2(settings_path, backup)
     if changes:
         settings["env"] = {**env, **wanted}
+    if line_changed:
+        settings[STATUS_LINE] = record["statusline_set"]
+    if changes or line_changed:
         files.write_bytes(settings_path, files.dump(settings))
     skill = _install_skill(claude / "skills")
     record.update(
@@ -130,6 +160,8 @@ def init(
             else ("(set)" if key in wanted else "(restored)")
         )
         typer.echo(f"{settings_path}: env.{key} = {shown}")
+    if line_changed:
+        typer.echo(f"{settings_path}: statusLine = {record['statusline_set']['command']}")
     if not changes:
         typer.echo(f"{settings_path}: already points at {wanted[BASE_URL]}")
     typer.echo(f"installed the {SKILL_NAME} skill in {skill}")
@@ -162,6 +194,7 @@ def remove() -> None:
                 env[key] = before
         if env == {}:
             settings.pop("env")
+        _restore_statusline(settings, record)
         done = files.restore_settings(settings_path, record, settings)
         typer.echo(f"{settings_path}: {done}")
     backup = settings_path.with_name("settings.json.bak")
@@ -173,3 +206,30 @@ def remove() -> None:
         typer.echo(f"removed the skill at {skill}")
     record_path.unlink()
     files.remove_created_dirs(record.get("created", []))
+
+
+def _want_statusline(
+    settings: dict[str, Any], record: dict[str, Any], loaded: LoadedConfig, url: str | None
+) -> bool:
+    """Record the statusLine init wants (and, the first time, the one it replaces);
+    True when the settings file does not have it yet."""
+    from cc_relay.cli._target import relay_url
+
+    ledger = loaded.config.ledger
+    db = str(Path(ledger.path).expanduser()) if ledger.path else None
+    command = _statusline_command(relay_url(loaded.config, url), db)
+    if "statusline_set" not in record:  # what remove puts back
+        record["statusline_had"] = STATUS_LINE in settings
+        record["statusline_previous"] = settings.get(STATUS_LINE)
+    record["statusline_set"] = {"type": "command", "command": command, "padding": 0}
+    return bool(settings.get(STATUS_LINE) != record["statusline_set"])
+
+
+def _restore_statusline(settings: dict[str, Any], record: dict[str, Any]) -> None:
+    """Put back the statusLine init replaced, unless the user changed ours since."""
+    if "statusline_set" not in record or settings.get(STATUS_LINE) != record["statusline_set"]:
+        return
+    if record.get("statusline_had"):
+        settings[STATUS_LINE] = record.get("statusline_previous")
+    else:
+        settings.pop(STATUS_LINE)

@@ -91,7 +91,20 @@ def _summary(info: dict[str, Any]) -> str:
         f"generation {info['generation']}, {reloaded}; up {uptime // 3600}h"
         f"{uptime // 60 % 60:02d}m\n"
         f"{info['requests']} requests, {info['errors']} errors, {info['in_flight']} in flight"
+        f"{_ledger(info.get('ledger'))}"
     )
+
+
+def _ledger(ledger: dict[str, Any] | None) -> str:
+    if ledger is None:
+        return "\nledger: off"
+    line = f"\nledger: {ledger['path']}, {ledger['written']} rows written since start"
+    if ledger["error"]:
+        line += (
+            f"\n[red]ledger writes fail[/]: {ledger['error']} "
+            f"({ledger['unwritten']} rows waiting, {ledger['dropped']} dropped)"
+        )
+    return line
 
 
 def _ms(seconds: float | None) -> str:

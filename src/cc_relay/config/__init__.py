@@ -19,7 +19,10 @@ from cc_relay.config.loading import (
     resolve_config,
 )
 from cc_relay.config.schema import (
+    Budget,
+    ClientKey,
     KeyConfig,
+    LedgerConfig,
     LoggingConfig,
     ProviderConfig,
     RelayConfig,
@@ -31,8 +34,11 @@ from cc_relay.config.schema import (
 from cc_relay.errors import ConfigError
 
 __all__ = [
+    "Budget",
+    "ClientKey",
     "ConfigError",
     "KeyConfig",
+    "LedgerConfig",
     "LoadedConfig",
     "LoggingConfig",
     "ProviderConfig",

@@ -41,7 +41,8 @@ def problems(exc: ValidationError, refs: tuple[EnvRef, ...] = ()) -> list[tuple[
             msg = msg.removeprefix("Value error, ")
         elif _may_echo(loc, err.get("input")):
             msg = f"{msg} (got {err['input']!r})"
-        for ref in variables_at(loc, refs):
+        # A string written as shorthand for an object ({key: ...}) fails at its ``key``.
+        for ref in variables_at(loc, refs) or variables_at(loc[:-1], refs):
             msg += (
                 f" (from ${{{ref.name}}}, which is not set)"
                 if ref.missing

@@ -19,6 +19,9 @@ RESTART_FIELDS = {
     ("server", "timeouts"): "server.timeouts",
     ("logging", "format"): "logging.format",
     ("admin", "grpc_listen"): "admin.grpc_listen",
+    ("ledger", "enabled"): "ledger.enabled",
+    ("ledger", "path"): "ledger.path",
+    ("ledger", "timezone"): "ledger.timezone",
 }
 
 
@@ -42,7 +45,7 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
     lines += [f"provider removed: {name}" for name in before if name not in after]
     for name in after.keys() & before.keys():
         lines += _provider(before[name], after[name])
-    for section in ("routing", "logging", "server", "admin"):
+    for section in ("routing", "logging", "server", "admin", "ledger"):
         old_part: BaseModel = getattr(old, section)
         new_part: BaseModel = getattr(new, section)
         for field in changed_fields(old_part, new_part):

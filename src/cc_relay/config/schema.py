@@ -18,8 +18,6 @@ from pydantic import (
     model_validator,
 )
 
-from cc_relay.types import Usage
-
 DEFAULT_LISTEN = "127.0.0.1:8787"
 #: Where the management service's gRPC listener binds (``admin.grpc_listen``).
 DEFAULT_GRPC_LISTEN = "127.0.0.1:8788"
@@ -44,6 +42,10 @@ DEFAULT_BODY_TIMEOUT = 60.0
 #: 64 KiB/s: a 32 MiB body may take 60 s + 512 s, a trickle of a byte a second cannot.
 DEFAULT_BODY_MIN_RATE = 64 * 1024
 DEFAULT_KEEPALIVE_TIMEOUT = 75.0
+#: Days of usage rows the ledger keeps; older rows are pruned once a day.
+DEFAULT_RETENTION_DAYS = 90
+#: The time zone budget periods (days, months) are aligned to.
+DEFAULT_LEDGER_TIMEZONE = "UTC"
 
 ProviderType = Literal["anthropic", "zai", "ollama", "bedrock", "vertex", "azure", "openai"]
 StrategyName = Literal[
@@ -140,11 +142,28 @@ class ServerTimeouts(_Frozen):
     """Seconds an idle keep-alive connection stays open between requests."""
 
 
+class Budget(_Frozen):
+    """Spending limits in USD per calendar day and month (``ledger.timezone``)."""
+
+    daily_usd: float | None = Field(None, gt=0)
+    monthly_usd: float | None = Field(None, gt=0)
+
+
+class ClientKey(_Frozen):
+    """A relay key a client presents, with an optional name and budget."""
+
+    key: Annotated[str, AfterValidator(_non_empty_relay_key)] = Field(repr=False)
+    name: str | None = None
+    """Shown in usage reports and budget refusals instead of the key's fingerprint."""
+    budget: Budget | None = None
+
+
 class ServerConfig(_Frozen):
     listen: str = DEFAULT_LISTEN
     """``host:port`` to bind; port 0 picks a free one."""
-    auth: tuple[Annotated[str, AfterValidator(_non_empty_relay_key)], ...] = Field((), repr=False)
-    """Relay API keys clients must present; none means open (refused off loopback)."""
+    auth: tuple[ClientKey, ...] = Field((), repr=False)
+    """Relay API keys clients must present; none means open (refused off loopback).
+    Each is a string or ``{key, name, budget}``."""
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
     watch_config: bool = True
     """Reload when the config file changes; SIGHUP and ``cc-relay reload`` work anyway."""
@@ -164,6 +183,19 @@ class ServerConfig(_Frozen):
     def _check_listen(cls, value: str) -> str:
         parse_listen(value)
         return value
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth_as_objects(cls, value: object) -> object:
+        # A bare string is shorthand for {key: "..."}.
+        if isinstance(value, (list, tuple)):
+            return [{"key": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @property
+    def auth_keys(self) -> tuple[str, ...]:
+        """The relay keys alone, in config order."""
+        return tuple(client.key for client in self.auth)
 
     @property
     def address(self) -> ListenAddress:
@@ -235,6 +267,8 @@ class KeyConfig(_Frozen):
     otpm_limit: int | None = Field(None, gt=0)
     weight: float = Field(1.0, gt=0)
     priority: int = 0
+    budget: Budget | None = None
+    """When spent, the key is skipped like a rate-limited one until the period ends."""
 
 
 class TimeoutConfig(_Frozen):
@@ -366,21 +400,6 @@ class ProviderConfig(_Frozen):
                 return price
         return self.pricing
 
-    def cost(self, model: str, usage: Usage) -> float:
-        """USD for ``usage`` at this provider's price for ``model``; 0 without a price.
-        Cache reads and writes without their own price cost what input does."""
-        price = self.price(model)
-        if price is None:
-            return 0.0
-        cache_read = price.input if price.cache_read is None else price.cache_read
-        cache_write = price.input if price.cache_write is None else price.cache_write
-        return (
-            (usage.input_tokens or 0) * price.input
-            + (usage.output_tokens or 0) * price.output
-            + (usage.cache_read_input_tokens or 0) * cache_read
-            + (usage.cache_creation_input_tokens or 0) * cache_write
-        ) / 1_000_000
-
     @property
     def model_patterns(self) -> tuple[str, ...]:
         return self.models or DEFAULT_MODEL_PATTERNS[self.type]
@@ -402,6 +421,27 @@ def model_matches(model: str, patterns: tuple[str, ...]) -> bool:
     return any(model == p or (is_pattern(p) and fnmatch.fnmatchcase(model, p)) for p in patterns)
 
 
+def _check_zone(value: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'UTC'") from None
+    return value
+
+
+class LedgerConfig(_Frozen):
+    """The usage and cost ledger (SQLite); see ``cc_relay.ledger``."""
+
+    enabled: bool = True
+    path: str | None = None
+    """The database file; default ``$XDG_DATA_HOME/cc-relay/usage.db``."""
+    retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
+    timezone: Annotated[str, AfterValidator(_check_zone)] = DEFAULT_LEDGER_TIMEZONE
+    """Budget days and months begin at midnight in this zone."""
+
+
 class RelayConfig(_Frozen):
     server: ServerConfig = ServerConfig()
     admin: AdminConfig = AdminConfig()
@@ -411,6 +451,7 @@ class RelayConfig(_Frozen):
     """Model names clients may use (exact, or globs such as ``claude-haiku-*``) -> the
     model to serve, optionally provider-qualified (``zai/glm-4.5-air``)."""
     providers: tuple[ProviderConfig, ...] = ()
+    ledger: LedgerConfig = LedgerConfig()
 
     def provider(self, name: str) -> ProviderConfig | None:
         return next((p for p in self.providers if p.name == name), None)

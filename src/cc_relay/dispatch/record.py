@@ -27,6 +27,10 @@ class Exchange:
     upstream_model: str | None = None
     key: str | None = None
     """Fingerprint of the provider key used."""
+    client_key: str | None = None
+    """Fingerprint of the relay key the client presented (None on an open relay)."""
+    session: str | None = None
+    """Claude Code's session id header, else ``metadata.user_id``."""
     stream: bool = False
     attempts: int = 0
     first_byte: float | None = None
@@ -68,6 +72,8 @@ class Exchange:
                 provider=self.provider,
                 upstream_model=self.upstream_model,
                 key=self.key,
+                client_key=self.client_key,
+                session=self.session,
                 stream=self.stream,
                 attempts=self.attempts,
                 usage=self.usage,

@@ -31,6 +31,7 @@ class KeyState:
     """
 
     __slots__ = (
+        "budget_until",
         "config",
         "cooldown_until",
         "fingerprint",
@@ -52,6 +53,8 @@ class KeyState:
         self.output = _bucket(config.otpm_limit, now)
         self.total = _bucket(config.tpm_limit, now)
         self.cooldown_until = float("-inf")
+        self.budget_until = float("-inf")
+        """Clock time the key's spent budget (``keys[].budget``) starts over."""
         self.in_flight = 0
         self.last_used = 0
         """Sequence number of the last lease, so ties go to the least recently used key."""
@@ -89,6 +92,8 @@ class KeyState:
         one token.
         """
         ready = self.cooldown_until
+        if self.budget_until > ready:
+            ready = self.budget_until
         bucket = self.requests
         if bucket is not None:
             ready = max(ready, bucket.ready_at(1.0))

@@ -120,6 +120,15 @@ class KeyPool:
         state.last_used = self._leases
         return Lease(state, estimate, clock=self._clock, wall_clock=self._wall_clock)
 
+    def hold_until(self, fingerprint: str, until: float) -> bool:
+        """Keep a key out of use until clock time ``until`` (its budget is spent), or
+        back in use with ``-inf``. False when the pool has no such key."""
+        state = self._by_fingerprint.get(fingerprint)
+        if state is None:
+            return False
+        state.budget_until = until
+        return True
+
     def available_at(self) -> float:
         """Clock time at which some key can take a one-token request: now if one already
         can, ``math.inf`` for an empty pool. Waiting until then and calling ``acquire(1)``

@@ -32,6 +32,8 @@ class KeySnapshot:
     buckets: Mapping[str, BucketSnapshot]
     """By name (``requests``, ``input_tokens``, ``output_tokens``, ``tokens``); a missing
     name means no limit in that dimension."""
+    budget_held_for: float = 0.0
+    """Seconds until the key's spent budget starts over; 0 when it is not spent."""
 
 
 def snapshot(state: KeyState, now: float) -> KeySnapshot:
@@ -41,6 +43,7 @@ def snapshot(state: KeyState, now: float) -> KeySnapshot:
         weight=state.config.weight,
         in_flight=state.in_flight,
         cooldown_left=max(0.0, state.cooldown_until - now),
+        budget_held_for=max(0.0, state.budget_until - now),
         buckets={
             name: BucketSnapshot(
                 limit=int(bucket.capacity),

@@ -67,7 +67,7 @@ def config_secrets(config: RelayConfig) -> list[str]:
         if s
     ]
     return [
-        *config.server.auth,
+        *config.server.auth_keys,
         *config.admin.keys,
         *(k.key for p in config.providers for k in p.keys),
         *cloud,

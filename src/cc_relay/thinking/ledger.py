@@ -4,13 +4,17 @@ A signature is only valid at the family that issued it (Anthropic, Bedrock, Vert
 Azure share one; GLM, Ollama and OpenAI-compatible servers each are their own). The
 relay records every signature it relays, keyed by a hash so the ledger holds no
 conversation content, in bounded memory with expiry.
+
+Lookups stay in memory. With the usage ledger on, every new entry is also handed to
+``on_record`` (the ledger's writer thread persists it) and :meth:`SignatureLedger.restore`
+loads what the database kept at start-up, so a restart does not forget who signed what.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cc_relay.lru import ExpiringLRU
 
@@ -38,13 +42,26 @@ class SignatureLedger:
         self._entries: ExpiringLRU[bytes, str] = ExpiringLRU(
             capacity=capacity, ttl=ttl, clock=clock
         )
+        self._ttl = ttl
+        self.on_record: Callable[[tuple[bytes, str, float]], None] | None = None
+        """Told (hash, family, Unix expiry) of every signature recorded."""
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def record(self, signature: str, family: str) -> None:
         if signature:
-            self._entries.put(signature_key(signature), family)
+            key = signature_key(signature)
+            if self.on_record is not None and self._entries.get(key) != family:
+                self.on_record((key, family, time.time() + self._ttl))
+            self._entries.put(key, family)
+
+    def restore(self, entries: Iterable[tuple[bytes, str, float]]) -> None:
+        """Entries (hash, family, Unix expiry) kept from before a restart, oldest first."""
+        now = time.time()
+        for key, family, expires in entries:
+            if expires > now:
+                self._entries.put(key, family, ttl=expires - now)
 
     def family_of(self, signature: str) -> str:
         """The issuing family, or DEFAULT_FAMILY for a signature never seen (or expired)."""
