@@ -91,17 +91,20 @@ def _secret_slots(document: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     """(container, index or key) of every place a secret sits in a config document."""
     for section, field in (("server", "auth"), ("admin", "keys")):
         part = document.get(section)
-        values = part.get(field) if isinstance(part, dict) else None
-        if isinstance(values, list):
-            yield from ((values, i) for i in range(len(values)))
+        yield from _key_list(part.get(field) if isinstance(part, dict) else None)
     providers = document.get("providers")
     for entry in providers if isinstance(providers, list) else ():
         if not isinstance(entry, dict):
             continue
         yield from ((entry, f) for f in PROVIDER_SECRETS if f in entry)
-        keys = entry.get("keys")
-        for i, key in enumerate(keys if isinstance(keys, list) else ()):
-            if isinstance(key, dict) and "key" in key:
-                yield key, "key"
-            elif isinstance(key, str):
-                yield keys, i
+        yield from _key_list(entry.get("keys"))
+
+
+def _key_list(keys: object) -> Iterator[tuple[Any, Any]]:
+    """A list of keys, each a plain string or an object with a ``key`` (and limits,
+    a name, a budget)."""
+    for i, key in enumerate(keys if isinstance(keys, list) else ()):
+        if isinstance(key, dict) and "key" in key:
+            yield key, "key"
+        elif isinstance(key, str):
+            yield keys, i

@@ -112,6 +112,8 @@ class AttemptScope:
         self.plan.succeeded(self.attempt)
         self.exchange.error = None
         self._ttfb = time.monotonic() - self._started
+        # Routing state, like in-flight: latency-based routing must see it at once.
+        self._stats.observe_ttft(self._ttfb)
 
     def _failed(self, exc: UpstreamFailure | InvalidRequest) -> None:
         attempt, plan, lease = self.attempt, self.plan, self.attempt.lease

@@ -1,8 +1,9 @@
 """Per-provider counters that strategies and the read model read.
 
-``in_flight`` is kept by the attempt's own bookkeeping (``cc_relay.dispatch.attempt``),
-because least-loaded routing must see it move at once. Everything else is written by
-the event-stream subscriber ``observe`` below, off the request path.
+``in_flight`` and the time-to-first-token average are kept by the attempt's own
+bookkeeping (``cc_relay.dispatch.attempt``), because least-loaded and latency-based
+routing must see them move at once. Everything else is written by the event-stream
+subscriber ``observe`` below, off the request path.
 """
 
 from __future__ import annotations
@@ -94,8 +95,6 @@ def observe(stats: Callable[[], Mapping[str, ProviderStats]], batch: Sequence[Ev
                 continue
             if event.error is not None and event.error != "cancelled":
                 entry.errors += 1
-            elif event.ttfb is not None:
-                entry.observe_ttft(event.ttfb)
         elif isinstance(event, RequestSettled) and event.provider is not None:
             entry = by_name.get(event.provider)
             if entry is None or event.status >= 400:
