@@ -13,13 +13,14 @@ ones the Bedrock table (``providers/bedrock/models.py``) and the tests already u
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 from cc_relay.headers import ANTHROPIC_BETA
 from cc_relay.providers import ModelInfo, Provider
 from cc_relay.providers.anthropic import AnthropicProvider
+from cc_relay.providers.base import discover_all
 from cc_relay.types import Credential
 
 log = logging.getLogger("cc_relay.catalog")
@@ -62,13 +63,8 @@ async def learn_from_client(providers: Sequence[Provider], credential: Credentia
     auth = {credential.header: credential.value}
     if credential.is_oauth:
         auth[ANTHROPIC_BETA] = OAUTH_BETA
-    results = await asyncio.gather(*(p.list_models(auth) for p in asking), return_exceptions=True)
-    for provider, result in zip(asking, results, strict=True):
-        if isinstance(result, BaseException):
-            log.info(
-                "provider %r did not list its models for the client: %s",
-                provider.name,
-                type(result).__name__,
-            )
-        else:
-            provider.discovered = result
+    await discover_all(
+        asking,
+        lambda p: cast(AnthropicProvider, p).list_models(auth),
+        whose=" for the client",
+    )

@@ -25,6 +25,7 @@ from cc_relay.config import ClientKey, RelayConfig, is_pattern
 from cc_relay.health import DEFAULT_PROBE_INTERVAL, OnChange, ProbeTarget
 from cc_relay.observability.redact import fingerprint
 from cc_relay.providers import ModelInfo, Provider
+from cc_relay.providers.base import discover_all
 from cc_relay.providers.probe import probe, probe_model
 from cc_relay.routing import Router
 from cc_relay.routing.resolve import discovery_id
@@ -194,18 +195,7 @@ class Runtime:
         if not force and self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL:
             return
         self._models_fetched = now
-        results = await asyncio.gather(
-            *(p.discover() for p in self.enabled), return_exceptions=True
-        )
-        for provider, result in zip(self.enabled, results, strict=True):
-            if isinstance(result, BaseException):
-                log.info(
-                    "provider %r did not list its models: %s",
-                    provider.name,
-                    type(result).__name__,
-                )
-            else:
-                provider.discovered = result
+        await discover_all(self.enabled, Provider.discover, whose="")
 
 
 async def close_providers(providers: list[Provider]) -> None:

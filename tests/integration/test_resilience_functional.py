@@ -195,7 +195,9 @@ async def test_cost_based_picks_cheapest_and_honours_cap(
 async def test_latency_based_prefers_the_fast_provider(
     make_relay: RelayFactory, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
 ) -> None:
-    emu.script = lambda r: Reply(text("slow"), stall_before_headers=0.15)
+    # Slow enough that a loaded machine's noise on the fast one (its first request opens
+    # a connection) cannot make it look slower.
+    emu.script = lambda r: Reply(text("slow"), stall_before_headers=0.5)
     relay = await make_relay(
         provider(emu, name="slow"),
         provider(emu2, name="fast"),

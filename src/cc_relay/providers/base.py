@@ -7,8 +7,10 @@ list; it knows nothing about routing or key selection. Subclasses override the h
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -218,3 +220,24 @@ class Provider:
 
 def bearer(value: str) -> dict[str, str]:
     return {AUTHORIZATION: f"Bearer {value}"}
+
+
+async def discover_all(
+    providers: Sequence[Provider],
+    listing: Callable[[Provider], Awaitable[tuple[ModelInfo, ...]]],
+    *,
+    whose: str,
+) -> None:
+    """Ask each provider for its models at once; each that answers keeps its list as
+    ``discovered``, each that fails is logged (``whose`` says for whom it was asked)."""
+    results = await asyncio.gather(*(listing(p) for p in providers), return_exceptions=True)
+    for provider, result in zip(providers, results, strict=True):
+        if isinstance(result, BaseException):
+            log.info(
+                "provider %r did not list its models%s: %s",
+                provider.name,
+                whose,
+                type(result).__name__,
+            )
+        else:
+            provider.discovered = result
