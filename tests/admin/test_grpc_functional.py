@@ -322,3 +322,30 @@ async def test_admin_keys_are_required_when_configured(
         await call
     assert caught.value.code() == code
     assert "wrong" not in (caught.value.details() or "")
+
+
+async def test_requests_older_than_the_memory_log_come_from_the_ledger(
+    start: Starter, stub: StubFactory, emu: AnthropicEmulator, sdk: SdkFactory, tmp_path: Path
+) -> None:
+    ledger = {"path": str(tmp_path / "usage.db")}
+    entry = provider(emu, name="a", keys=["k1"])
+    relay = await start(entry, ledger=ledger)
+    for _ in range(3):
+        await _ask(sdk(relay))
+    await settled(relay)
+    before = (await stub(relay).ListRequests(pb.ListRequestsRequest())).requests
+    await relay.close()  # flushes the ledger; the next relay's memory log starts empty
+    again = await start(entry, ledger=ledger)
+    admin = stub(again)
+    first = await admin.ListRequests(pb.ListRequestsRequest(page_size=2))
+    assert first.next_page_token.startswith("ledger:")
+    second = await admin.ListRequests(
+        pb.ListRequestsRequest(page_size=2, page_token=first.next_page_token)
+    )
+    listed = [*first.requests, *second.requests]
+    assert [r.id for r in listed] == [r.id for r in before] and not second.next_page_token
+    assert all(r.provider == "a" and r.status == 200 for r in listed)
+    assert [r.usage.input_tokens for r in listed] == [r.usage.input_tokens for r in before]
+    one = await admin.GetRequest(pb.GetRequestRequest(id=before[-1].id))
+    assert one.request.id == before[-1].id and one.request.client_model == MODEL
+    assert not one.request.attempts, "the ledger keeps the attempt count, not each attempt"

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 
 from cc_relay.admin.grpc_server import AdminGrpcError, GrpcServer
+from cc_relay.admin.history import LedgerHistory
 from cc_relay.admin.http import ADMIN_PATHS, AdminHttp
 from cc_relay.admin.metrics import Metrics
 from cc_relay.admin.requests import RequestLog
@@ -39,7 +40,9 @@ class Admin:
         self.requests = RequestLog(cost=holder.cost_of)
         holder.add_subscriber("requests", self.requests.observe)
         self.metrics = Metrics(holder) if holder.config.admin.metrics else None
-        self.service = AdminService(holder, reloader, self.requests)
+        writer = holder.ledger.writer
+        history = LedgerHistory(writer.path if writer is not None else None)
+        self.service = AdminService(holder, reloader, self.requests, history)
         self.http = AdminHttp(self.service, self.metrics, self._keys)
         self.grpc = GrpcServer(self.service, self._keys)
 

@@ -114,6 +114,11 @@ class RequestLog:
             except asyncio.QueueFull:
                 self.tail_dropped += 1
 
+    @property
+    def oldest_at(self) -> float | None:
+        """When the oldest record kept settled; None while the log is empty."""
+        return self._ring[0].settled.at if self._ring else None
+
     def get(self, request_id: str) -> RequestRecord | None:
         return self._by_id.get(request_id)
 

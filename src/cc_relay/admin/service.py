@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from cc_relay.admin import convert
 from cc_relay.admin._config import ConfigMethods
 from cc_relay.admin.codes import FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND
+from cc_relay.admin.history import TOKEN_PREFIX, LedgerHistory
 from cc_relay.admin.requests import RequestLog, RequestRecord
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.errors import AdminError, UnknownModel
@@ -38,10 +39,17 @@ MUTATING = frozenset(
 class AdminService(ConfigMethods):
     """See the module docstring."""
 
-    def __init__(self, holder: RuntimeHolder, reloader: Reloader, requests: RequestLog) -> None:
+    def __init__(
+        self,
+        holder: RuntimeHolder,
+        reloader: Reloader,
+        requests: RequestLog,
+        history: LedgerHistory,
+    ) -> None:
         self.holder = holder
         self.reloader = reloader
         self.requests = requests
+        self.history = history
 
     async def GetStatus(self, request: pb.GetStatusRequest) -> pb.GetStatusResponse:
         return pb.GetStatusResponse(status=convert.status(self.holder.snapshot().status))
@@ -88,30 +96,45 @@ class AdminService(ConfigMethods):
         return convert.explanation(answer)
 
     async def ListRequests(self, request: pb.ListRequestsRequest) -> pb.ListRequestsResponse:
+        """The memory log first, newest first; past its oldest entry, the usage ledger
+        (page tokens ``ledger:<row>`` point there)."""
         size = request.page_size or DEFAULT_PAGE
         if not 1 <= size <= MAX_PAGE:
             raise AdminError(INVALID_ARGUMENT, f"requests: page_size must be 1 to {MAX_PAGE}")
-        before = None
-        if request.page_token:
-            if not request.page_token.isdigit():
-                raise AdminError(INVALID_ARGUMENT, "requests: page_token is not one we gave out")
-            before = int(request.page_token)
+        token = request.page_token
+        in_ledger = token.startswith(TOKEN_PREFIX)
+        cursor = token.removeprefix(TOKEN_PREFIX)
+        if token and not cursor.isdigit():
+            raise AdminError(INVALID_ARGUMENT, "requests: page_token is not one we gave out")
         query = convert.query(request.filter)
         page: list[RequestRecord] = []
-        for record in self.requests.newest(query, before=before):
-            if len(page) == size:
-                return pb.ListRequestsResponse(
-                    requests=[convert.request(r) for r in page], next_page_token=str(page[-1].seq)
-                )
-            page.append(record)
-        return pb.ListRequestsResponse(requests=[convert.request(r) for r in page])
+        if not in_ledger:
+            before = int(cursor) if cursor else None
+            for record in self.requests.newest(query, before=before):
+                if len(page) == size:
+                    return self._page(page, str(page[-1].seq))
+                page.append(record)
+        older, next_row = await self.history.page(
+            query,
+            before_id=int(cursor) if in_ledger else None,
+            before_at=None if in_ledger else self.requests.oldest_at,
+            size=size - len(page),
+        )
+        page += older
+        return self._page(page, f"{TOKEN_PREFIX}{next_row}" if next_row is not None else "")
+
+    @staticmethod
+    def _page(records: list[RequestRecord], token: str) -> pb.ListRequestsResponse:
+        return pb.ListRequestsResponse(
+            requests=[convert.request(r) for r in records], next_page_token=token
+        )
 
     async def GetRequest(self, request: pb.GetRequestRequest) -> pb.GetRequestResponse:
-        record = self.requests.get(request.id)
+        record = self.requests.get(request.id) or await self.history.get(request.id)
         if record is None:
             raise AdminError(
                 NOT_FOUND,
-                f"requests: no request {request.id!r} among the last ones kept",
+                f"requests: no request {request.id!r} in the recent log or the usage ledger",
             )
         return pb.GetRequestResponse(request=convert.request(record))
 

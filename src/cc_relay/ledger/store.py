@@ -236,3 +236,34 @@ def session_totals(
         int(tokens_in),
         int(tokens_out),
     )
+
+
+_SETTLED = (
+    "id, at, request_id, client_key, session, client_model, provider, upstream_model, key, "
+    "stream, status, error, attempts, latency, ttfb, input_tokens, output_tokens, "
+    "cache_read_tokens, cache_write_tokens, cost_usd"
+)
+
+
+def request_by_id(conn: sqlite3.Connection, request_id: str) -> tuple[object, ...] | None:
+    """One request's row (``_SETTLED``'s columns), the newest of that id."""
+    row: tuple[object, ...] | None = conn.execute(
+        f"SELECT {_SETTLED} FROM requests WHERE request_id = ? ORDER BY id DESC LIMIT 1",
+        (request_id,),
+    ).fetchone()
+    return row
+
+
+def requests_before(
+    conn: sqlite3.Connection, *, before_id: int | None, before_at: float | None, limit: int
+) -> list[tuple[object, ...]]:
+    """Rows newest first, older than row ``before_id`` and settled before ``before_at``."""
+    rows: list[tuple[object, ...]] = conn.execute(
+        f"SELECT {_SETTLED} FROM requests WHERE id < ? AND at < ? ORDER BY id DESC LIMIT ?",
+        (
+            before_id if before_id is not None else 2**62,
+            before_at if before_at is not None else float("inf"),
+            limit,
+        ),
+    ).fetchall()
+    return rows
