@@ -4,7 +4,11 @@ One shared ClientSession (raw bytes, no auto User-Agent, pooled keep-alive), the
 request body and end-to-end headers forwarded, the response streamed back chunk by
 chunk. No routing, no parsing, no logging.
 
-    python -m bench.passthrough --upstream http://127.0.0.1:PORT [--cpu N]
+    python -m bench.passthrough --upstream http://127.0.0.1:PORT [--cpu N] [--low-level]
+
+``--low-level`` serves the same proxy from aiohttp's low-level ``web.Server`` (no
+Application, router or middleware chain), which ``bench/server_side.py`` compares with
+the ``web.Application`` it uses by default: what the relay could save on the server side.
 """
 
 from __future__ import annotations
@@ -37,12 +41,16 @@ UPSTREAM = web.AppKey("upstream", str)
 
 
 async def proxy(request: web.Request) -> web.StreamResponse:
+    return await forward(request, request.app[SESSION], request.app[UPSTREAM])
+
+
+async def forward(
+    request: web.BaseRequest, session: aiohttp.ClientSession, base: str
+) -> web.StreamResponse:
     body = await request.read()
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _UP_DROP}
-    url = request.app[UPSTREAM] + request.path_qs
-    async with request.app[SESSION].request(
-        request.method, url, data=body, headers=headers
-    ) as upstream:
+    url = base + request.path_qs
+    async with session.request(request.method, url, data=body, headers=headers) as upstream:
         response = web.StreamResponse(
             status=upstream.status,
             headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DOWN_DROP},
@@ -54,17 +62,30 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         return response
 
 
-async def serve(stop: asyncio.Event, upstream: str, port: int) -> None:
-    app = web.Application(client_max_size=64 * 1024 * 1024)
-    app[UPSTREAM] = upstream.rstrip("/")
-    app[SESSION] = aiohttp.ClientSession(
+def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0),
         auto_decompress=False,
         timeout=aiohttp.ClientTimeout(total=None),
         skip_auto_headers=("User-Agent",),
     )
-    app.router.add_route("*", "/{tail:.*}", proxy)
-    runner = web.AppRunner(app, access_log=None)
+
+
+async def serve(stop: asyncio.Event, upstream: str, port: int, *, low_level: bool) -> None:
+    session = _session()
+    base = upstream.rstrip("/")
+    runner: web.BaseRunner[web.BaseRequest]
+    if low_level:
+        server = web.Server(
+            lambda request: forward(request, session, base), client_max_size=64 * 1024 * 1024
+        )
+        runner = web.ServerRunner(server, access_log=None)
+    else:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app[UPSTREAM] = base
+        app[SESSION] = session
+        app.router.add_route("*", "/{tail:.*}", proxy)
+        runner = web.AppRunner(app, access_log=None)  # type: ignore[assignment]
     await runner.setup()
     site = web.TCPSite(runner, HOST, port, reuse_address=True)
     await site.start()
@@ -73,7 +94,7 @@ async def serve(stop: asyncio.Event, upstream: str, port: int) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
-        await app[SESSION].close()
+        await session.close()
 
 
 def main() -> None:
@@ -81,9 +102,12 @@ def main() -> None:
     parser.add_argument("--upstream", required=True, help="base URL of the upstream")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--low-level", action="store_true", help="aiohttp's web.Server, no Application"
+    )
     args = parser.parse_args()
     pin(args.cpu)
-    run_loop(lambda stop: serve(stop, args.upstream, args.port))
+    run_loop(lambda stop: serve(stop, args.upstream, args.port, low_level=args.low_level))
 
 
 if __name__ == "__main__":
