@@ -37,7 +37,7 @@ async def _ask(sdk: SdkFactory, relay: RelayServer) -> None:
 
 
 async def test_dashboard_sign_in_sets_a_strict_session_cookie(
-    start: Starter, emu: AnthropicEmulator, page: Page
+    start: Starter, emu: AnthropicEmulator, page: Page, sdk: SdkFactory
 ) -> None:
     relay = await start(provider(emu, name="a", keys=["sk-up-1"]), admin={"keys": [ADMIN_KEY]})
     await page.goto(f"{relay.url}/ui/")
@@ -49,7 +49,20 @@ async def test_dashboard_sign_in_sets_a_strict_session_cookie(
     await _signed_in(page, relay)
     await expect(page.locator("#overview-cards .card")).to_have_count(6)
     await expect(page.locator("#overview-table tbody th")).to_have_text(["a"])
+    emu.enqueue(Reply(text("counted")))
+    await _ask(sdk, relay)
+    spark = page.get_by_role("img", name="Requests/s, last 60 seconds").locator("polyline")
+    await expect(spark).to_have_attribute("points", re.compile(r"^\S+ \S+ \S+"))
+    await expect(page.locator("#overview-table tbody td").nth(5)).to_have_text("12 / 1")
     await screenshot(page, "1-overview")
+    # Keyboard: the view switcher is reachable and works without a mouse.
+    await page.get_by_role("button", name="Providers").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Providers")).to_be_visible()
+    # A narrow window, dark theme (prefers-color-scheme).
+    await page.emulate_media(color_scheme="dark")
+    await page.set_viewport_size({"width": 420, "height": 800})
+    await screenshot(page, "1-providers-narrow-dark")
     (cookie,) = await page.context.cookies()
     assert cookie["name"] == COOKIE and cookie["value"] != ADMIN_KEY
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"

@@ -3,7 +3,9 @@ const NS = "http://www.w3.org/2000/svg";
 const W = 160;
 const H = 36;
 
-export function sparkline(values, label) {
+export function sparkline(series, label) {
+  // One sample draws as a flat line, not as nothing.
+  const values = series.length === 1 ? [series[0], series[0]] : series;
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("class", "spark");
