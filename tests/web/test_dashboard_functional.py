@@ -231,3 +231,29 @@ async def test_dashboard_refuses_cross_site_posts_and_calls_without_a_session(
             assert allowed.status == 200
     await settled(relay)
     assert not relay.holder.snapshot().providers[0].enabled
+
+
+async def test_dashboard_without_admin_keys_needs_no_sign_in_and_refuses_a_stale_apply(
+    start: Starter, emu: AnthropicEmulator, page: Page, config_path: Path
+) -> None:
+    relay = await start(provider(emu, name="a", keys=["sk-up-1"]))
+    await page.goto(f"{relay.url}/ui/#/config")
+    await expect(page.get_by_role("heading", name="Config", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    editor = page.get_by_label("Config YAML")
+    await expect(editor).to_have_value(re.compile("name: a"))
+    original = await editor.input_value()
+    await editor.fill(original.replace("  type: anthropic\n", "  type: anthropic\n  weight: 2\n"))
+    await expect(page.get_by_role("button", name="Apply")).to_be_enabled()
+    # Someone else changes the config meanwhile.
+    _, running = await post_json(relay, "GetConfig")
+    theirs = original.replace("  type: anthropic\n", "  type: anthropic\n  weight: 5\n")
+    status, _ = await post_json(relay, "ApplyConfig", {"yaml": theirs, "baseHash": running["hash"]})
+    assert status == 200
+    await page.get_by_role("button", name="Apply").click()
+    await expect(page.get_by_role("status")).to_contain_text("someone changed the config")
+    assert relay.holder.config.providers[0].weight == 5 and "weight: 5" in config_path.read_text()
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{relay.url}/ui/session", json={"key": "x"}) as sign_in:
+            assert sign_in.status == 400
+            assert "no admin.keys" in (await sign_in.json())["message"]

@@ -49,11 +49,11 @@ class Sessions:
         entry = self._open.get(token)
         if entry is None:
             return None
-        print_, expires = entry
-        if expires <= self._clock() or print_ not in {fingerprint(k) for k in keys}:
+        owner, expires = entry
+        if expires <= self._clock() or owner not in {fingerprint(k) for k in keys}:
             self._open.pop(token, None)
             return None
-        return print_
+        return owner
 
     def close(self, token: str | None) -> None:
         if token:
