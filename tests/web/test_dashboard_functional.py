@@ -131,6 +131,7 @@ async def test_dashboard_live_log_shows_a_request_within_a_second(
     await screenshot(page, "3-requests")
     await page.keyboard.press("Escape")
     await expect(drawer).to_be_hidden()
+    await expect(row.get_by_role("button", name="Details")).to_be_focused()
 
 
 async def test_dashboard_config_edit_validates_applies_and_rolls_back(

@@ -73,6 +73,7 @@ export class RequestsView {
   }
 
   async detail(id) {
+    this.opener = document.activeElement;
     let request;
     try {
       request = (await call("GetRequest", { id })).request;
@@ -121,5 +122,7 @@ export class RequestsView {
 
   hideDrawer() {
     this.drawer.hidden = true;
+    // Keyboard users land back on the row they opened.
+    if (this.opener && this.opener.isConnected) this.opener.focus();
   }
 }
