@@ -42,6 +42,7 @@ async def test_dashboard_sign_in_sets_a_strict_session_cookie(
     relay = await start(provider(emu, name="a", keys=["sk-up-1"]), admin={"keys": [ADMIN_KEY]})
     await page.goto(f"{relay.url}/ui/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Views")).to_be_hidden()
     await screenshot(page, "0-sign-in")
     await page.get_by_label("Admin key").fill("wrong")
     await page.get_by_role("button", name="Sign in").click()
