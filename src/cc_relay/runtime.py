@@ -88,6 +88,9 @@ class Runtime:
         self._models_fetched: float = (
             previous._models_fetched if previous is not None and not self._fresh else 0.0
         )
+        # Callers that arrive while the providers are being asked wait for that answer
+        # instead of taking the lists as they were before it.
+        self._models_lock = asyncio.Lock()
         self.users = 0
         """Requests being served on this Runtime (see ``RuntimeHolder.using``)."""
         self._started = False
@@ -190,22 +193,24 @@ class Runtime:
 
     async def refresh_models(self, *, force: bool = False) -> None:
         """Ask providers that can list models, at most once per MODEL_LIST_TTL."""
-        now = time.monotonic()
-        if not force and self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL:
-            return
-        self._models_fetched = now
-        results = await asyncio.gather(
-            *(p.discover() for p in self.enabled), return_exceptions=True
-        )
-        for provider, result in zip(self.enabled, results, strict=True):
-            if isinstance(result, BaseException):
-                log.info(
-                    "provider %r did not list its models: %s",
-                    provider.name,
-                    type(result).__name__,
-                )
-            else:
-                provider.discovered = result
+        async with self._models_lock:
+            now = time.monotonic()
+            fresh = self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL
+            if fresh and not force:
+                return
+            self._models_fetched = now
+            results = await asyncio.gather(
+                *(p.discover() for p in self.enabled), return_exceptions=True
+            )
+            for provider, result in zip(self.enabled, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.info(
+                        "provider %r did not list its models: %s",
+                        provider.name,
+                        type(result).__name__,
+                    )
+                else:
+                    provider.discovered = result
 
 
 async def close_providers(providers: list[Provider]) -> None:
