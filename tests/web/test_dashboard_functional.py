@@ -133,6 +133,11 @@ async def test_dashboard_live_log_shows_a_request_within_a_second(
     await page.keyboard.press("Escape")
     await expect(drawer).to_be_hidden()
     await expect(row.get_by_role("button", name="Details")).to_be_focused()
+    # A filter no request matches empties the log; the live tail restarts with it.
+    await page.get_by_role("textbox", name="Provider").fill("nobody")
+    await page.get_by_role("button", name="Apply filter").click()
+    await expect(row).to_have_count(0)
+    await expect(page.locator("#live-state")).to_have_text("Live")
 
 
 async def test_dashboard_config_edit_validates_applies_and_rolls_back(
@@ -176,6 +181,7 @@ async def test_dashboard_models_and_explain(
 ) -> None:
     relay = await start(provider(emu, name="a", keys=["sk-up-1"]), admin={"keys": [ADMIN_KEY]})
     await _signed_in(page, relay, "models")
+    await expect(page.locator("#models-table tbody th").first).to_be_visible()
     _, listed = await post_json(relay, "ListModels", headers=BEARER)
     await expect(page.locator("#models-table tbody th")).to_have_text(
         [m["id"] for m in listed["models"]]
