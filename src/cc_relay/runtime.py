@@ -89,6 +89,9 @@ class Runtime:
         self._models_fetched: float = (
             previous._models_fetched if previous is not None and not self._fresh else 0.0
         )
+        # Callers that arrive while the providers are being asked wait for that answer
+        # instead of taking the lists as they were before it.
+        self._models_lock = asyncio.Lock()
         self.users = 0
         """Requests being served on this Runtime (see ``RuntimeHolder.using``)."""
         self._started = False
@@ -191,11 +194,13 @@ class Runtime:
 
     async def refresh_models(self, *, force: bool = False) -> None:
         """Ask providers that can list models, at most once per MODEL_LIST_TTL."""
-        now = time.monotonic()
-        if not force and self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL:
-            return
-        self._models_fetched = now
-        await discover_all(self.enabled, Provider.discover, whose="")
+        async with self._models_lock:
+            now = time.monotonic()
+            fresh = self._models_fetched and now - self._models_fetched < MODEL_LIST_TTL
+            if fresh and not force:
+                return
+            self._models_fetched = now
+            await discover_all(self.enabled, Provider.discover, whose="")
 
 
 async def close_providers(providers: list[Provider]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -137,3 +138,19 @@ async def test_keyless_anthropic_asks_upstream_with_client_credential(
         again = [m.id async for m in await sdk(relay, api_key=client_key).models.list(limit=1000)]
 
     assert ids == expected and again == ids
+
+
+async def test_models_callers_during_discovery_get_the_discovered_list(
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
+    # The second caller arrives while the first is still asking the provider: it waits
+    # for that answer instead of getting the list as it was before discovery.
+    relay = await make_relay(provider(emu, name="a", keys=["sk-up-1"]))
+    async with aiohttp.ClientSession() as session:
+
+        async def ids() -> list[str]:
+            async with session.get(f"{relay.url}/v1/models", params={"limit": "1000"}) as resp:
+                return [m["id"] for m in (await resp.json())["data"]]
+
+        first, second = await asyncio.gather(ids(), ids())
+    assert first == second == list(emu.models)

@@ -8,6 +8,7 @@
   convention, SSE for streams) and ``GET /metrics``.
 - :mod:`~cc_relay.admin.auth`: admin keys, loopback-only without them, the browser rule,
   the audit log line. :mod:`~cc_relay.admin.codes`: one error table for both transports.
+- :mod:`~cc_relay.admin.sessions`: the web dashboard's sign-in sessions (cookie tokens).
 - :mod:`~cc_relay.admin.requests`: the ring of settled requests with their attempts.
 - :mod:`~cc_relay.admin.metrics`: Prometheus, from events and the read model.
 - :mod:`~cc_relay.admin.convert`: read model -> messages.
@@ -25,6 +26,7 @@ from cc_relay.admin.http import ADMIN_PATHS, AdminHttp
 from cc_relay.admin.metrics import Metrics
 from cc_relay.admin.requests import RequestLog
 from cc_relay.admin.service import AdminService
+from cc_relay.admin.sessions import Sessions
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 
@@ -43,8 +45,13 @@ class Admin:
         writer = holder.ledger.writer
         history = LedgerHistory(writer.path if writer is not None else None)
         self.service = AdminService(holder, reloader, self.requests, history)
-        self.http = AdminHttp(self.service, self.metrics, self._keys)
+        self.sessions = Sessions()
+        self.http = AdminHttp(self.service, self.metrics, self._keys, self.sessions)
         self.grpc = GrpcServer(self.service, self._keys)
+
+    def keys(self) -> Sequence[str]:
+        """The admin keys in force now."""
+        return self._keys()
 
     def _keys(self) -> Sequence[str]:
         return self._holder.config.admin.keys

@@ -32,6 +32,7 @@ from cc_relay.admin.auth import audit, authorize, log, refuse_cross_site
 from cc_relay.admin.codes import INVALID_ARGUMENT, NOT_FOUND, http_status
 from cc_relay.admin.metrics import Metrics
 from cc_relay.admin.service import MUTATING, AdminService
+from cc_relay.admin.sessions import COOKIE, Sessions
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.errors import AdminError
 from cc_relay.headers import AUTHORIZATION, HOST, ORIGIN, SEC_FETCH_SITE
@@ -55,11 +56,16 @@ class AdminHttp:
     """The HTTP handlers; ``keys`` gives the admin keys in force now."""
 
     def __init__(
-        self, service: AdminService, metrics: Metrics | None, keys: Callable[[], Sequence[str]]
+        self,
+        service: AdminService,
+        metrics: Metrics | None,
+        keys: Callable[[], Sequence[str]],
+        sessions: Sessions,
     ) -> None:
         self._service = service
         self._metrics = metrics
         self._keys = keys
+        self._sessions = sessions
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", PREFIX + "{method}", self.rpc)
@@ -68,7 +74,13 @@ class AdminHttp:
     def _check(self, request: web.Request, name: str) -> None:
         headers = request.headers
         refuse_cross_site(headers.get(ORIGIN), headers.get(SEC_FETCH_SITE), headers.get(HOST))
-        who = authorize(self._keys(), headers.get(AUTHORIZATION), request.remote)
+        who = authorize(
+            self._keys(),
+            headers.get(AUTHORIZATION),
+            request.remote,
+            sessions=self._sessions,
+            cookie=request.cookies.get(COOKIE),
+        )
         if name in MUTATING:
             audit(name, who, "http")
         else:

@@ -25,7 +25,8 @@ def create_app(
     holder: RuntimeHolder, reloader: Reloader, *, admin: Admin | None = None
 ) -> web.Application:
     """The relay's routes, and the admin service's when ``admin`` is given (its JSON
-    twin and ``/metrics``, which authenticate with admin keys)."""
+    twin, ``/metrics`` and the web dashboard at ``/ui/``, which authenticate with
+    admin keys)."""
     config = holder.current.config
     # Outermost first: ids and errors; then refuse what a web page sent; then refuse
     # new work while draining; then the connection's limits and the body read.
@@ -52,9 +53,11 @@ def create_app(
     app.router.add_post(reload.RELOAD_PATH, reload.reload)
     if admin is not None:
         from cc_relay.admin import ADMIN_PATHS
+        from cc_relay.web import UI_PREFIX, Dashboard
 
         admin.http.add_routes(app)
-        app[OWN_AUTH_KEY] = ADMIN_PATHS
+        Dashboard(admin).add_routes(app)
+        app[OWN_AUTH_KEY] = (*ADMIN_PATHS, UI_PREFIX)
     return app
 
 

@@ -1,0 +1,85 @@
+// Overview: live req/s, latency, TTFB, errors, tokens and cost from StreamStats.
+import { num, stream } from "./api.js";
+import { el, integer, rows, seconds } from "./dom.js";
+import { sparkline } from "./spark.js";
+
+const POINTS = 60;
+
+const worst = (providers, pick) =>
+  providers.reduce((top, p) => Math.max(top, (p[pick] && p[pick].p50Seconds) || 0), 0);
+
+export class OverviewView {
+  constructor() {
+    this.cards = document.getElementById("overview-cards");
+    this.tbody = document.querySelector("#overview-table tbody");
+    this.series = { rps: [], latency: [], ttfb: [], errors: [], tokens: [], cost: [] };
+    this.last = null;
+    this.close = null;
+  }
+
+  show() {
+    this.hide();
+    this.close = stream("StreamStats", { intervalSeconds: 1 }, (m) => this.update(m));
+  }
+
+  hide() {
+    if (this.close) this.close();
+    this.close = null;
+  }
+
+  push(name, value) {
+    const series = this.series[name];
+    series.push(value);
+    if (series.length > POINTS) series.shift();
+  }
+
+  update(message) {
+    const totals = (message.status && message.status.totals) || {};
+    const providers = message.providers || [];
+    const now = {
+      requests: num(totals.requests),
+      errors: num(totals.errors),
+      tokens: num(totals.inputTokens) + num(totals.outputTokens),
+      cost: totals.costUsd || 0,
+    };
+    const rps = providers.reduce((sum, p) => sum + (p.requestsPerSecond || 0), 0);
+    const prev = this.last || now;
+    this.push("rps", rps);
+    this.push("latency", worst(providers, "latency"));
+    this.push("ttfb", worst(providers, "ttfb"));
+    this.push("errors", now.errors - prev.errors);
+    this.push("tokens", now.tokens - prev.tokens);
+    this.push("cost", now.cost - prev.cost);
+    this.last = now;
+    const cards = [
+      ["Requests/s", rps.toFixed(2), "rps", `${integer(now.requests)} total, ${integer(num(totals.inFlight))} in flight`],
+      ["Latency p50", seconds(this.series.latency.at(-1) || null), "latency", "slowest provider, last minute"],
+      ["TTFB p50", seconds(this.series.ttfb.at(-1) || null), "ttfb", "slowest provider, last minute"],
+      ["Errors", integer(now.errors), "errors", "new per second"],
+      ["Tokens", integer(now.tokens), "tokens", `${integer(num(totals.inputTokens))} in, ${integer(num(totals.outputTokens))} out`],
+      ["Cost", `$${now.cost.toFixed(4)}`, "cost", "from configured prices"],
+    ];
+    this.cards.replaceChildren(
+      ...cards.map(([title, value, series, note]) =>
+        el("figure", { class: "card" }, el("figcaption", { text: title }), el("p", { class: "big", text: value }), sparkline(this.series[series], `${title}, last ${POINTS} seconds`), el("p", { class: "small muted", text: note })),
+      ),
+    );
+    rows(
+      this.tbody,
+      providers,
+      (p) =>
+        el(
+          "tr",
+          {},
+          el("th", { scope: "row", text: p.name }),
+          el("td", { text: (p.requestsPerSecond || 0).toFixed(2) }),
+          el("td", { text: seconds(p.latency && p.latency.p50Seconds) }),
+          el("td", { text: seconds(p.latency && p.latency.p95Seconds) }),
+          el("td", { text: seconds(p.ttfb && p.ttfb.p50Seconds) }),
+          el("td", { text: integer(p.errors) }),
+          el("td", { text: `${integer(p.inputTokens)} / ${integer(p.outputTokens)}` }),
+        ),
+      "No providers.",
+    );
+  }
+}
