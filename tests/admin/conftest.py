@@ -29,6 +29,8 @@ def write_config(path: Path, *providers: dict[str, Any], **sections: Any) -> Non
     document = {
         "server": {"listen": "127.0.0.1:0", "watch_config": False, **sections.pop("server", {})},
         "admin": {"grpc_listen": "127.0.0.1:0", **sections.pop("admin", {})},
+        # A ledger of this test's own: requests past the memory log are read from it.
+        "ledger": {"path": str(path.with_name("usage.db")), **sections.pop("ledger", {})},
         "providers": list(providers),
         **sections,
     }
