@@ -200,7 +200,7 @@ class Runtime:
             if fresh and not force:
                 return
             self._models_fetched = now
-            await discover_all(self.enabled, Provider.discover, whose="")
+            await discover_all(self.enabled, lambda p: p.discover(), whose="")
 
 
 async def close_providers(providers: list[Provider]) -> None:
