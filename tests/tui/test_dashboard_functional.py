@@ -1,0 +1,135 @@
+"""The dashboard (a Textual pilot) against a real relay with emulators behind it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import anthropic
+from anthropic.types import MessageParam
+from textual.widgets import DataTable, Static
+
+from cc_relay.admin.v1 import admin_pb2 as pb
+from cc_relay.config import load_config
+from cc_relay.server import RelayServer
+from cc_relay.tui import Dashboard, GrpcSource
+from cc_relay.tui.dialogs import MessageScreen
+from tests.admin.conftest import Starter, StubFactory, write_config
+from tests.conftest import SdkFactory, provider
+from tests.emulators import AnthropicEmulator
+from tests.tui.conftest import SIZE, text_of, until
+
+USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
+MODEL = "claude-opus-4-8"
+
+
+def _dashboard(relay: RelayServer) -> Dashboard:
+    return Dashboard(GrpcSource(relay.grpc_target))
+
+
+def _rows(app: Dashboard, table_id: str) -> list[list[str]]:
+    table: DataTable[object] = app.query_one(table_id, DataTable)
+    return [[str(c) for c in table.get_row_at(n)] for n in range(table.row_count)]
+
+
+async def _ask(client: anthropic.AsyncAnthropic) -> None:
+    await client.messages.create(model=MODEL, max_tokens=5, messages=USER)
+
+
+async def test_providers_view_shows_what_list_providers_says(
+    start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, stub: StubFactory
+) -> None:
+    relay = await start(
+        provider(emu, name="a", keys=[{"key": "sk-up-1", "rpm_limit": 50}]),
+        provider(emu2, name="b"),
+    )
+    listed = (await stub(relay).ListProviders(pb.ListProvidersRequest())).providers
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: len(_rows(app, "#providers-table")) == 2)
+        rows = _rows(app, "#providers-table")
+        assert [r[0] for r in rows] == [p.name for p in listed]
+        assert [r[1:4] for r in rows] == [["yes", "closed", p.health] for p in listed]
+        keys = text_of(app.query_one("#keys", Static))
+        assert listed[0].keys[0].fingerprint in keys and "requests" in keys
+        assert "configured" in keys and "50/50" in keys
+
+
+async def test_a_request_through_the_relay_appears_in_the_log_within_a_second(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory
+) -> None:
+    relay = await start(provider(emu, name="a"))
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: app.connected)
+        await asyncio.sleep(0.2)  # the request stream is open
+        await _ask(sdk(relay))
+        await until(pilot, lambda: len(_rows(app, "#requests-table")) == 1, timeout=1.0)
+        (row,) = _rows(app, "#requests-table")
+        assert row[1:4] == ["200", "a", MODEL]
+        await until(pilot, lambda: "1. a key" in text_of(app.query_one("#detail", Static)))
+        detail = text_of(app.query_one("#detail", Static))
+        assert "tokens in 12" in detail and "→ 200" in detail
+
+
+async def test_e_then_confirm_disables_the_provider(
+    start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, stub: StubFactory
+) -> None:
+    relay = await start(provider(emu, name="a"), provider(emu2, name="b"))
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: len(_rows(app, "#providers-table")) == 2)
+        await pilot.press("e")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: _rows(app, "#providers-table")[0][1] == "no")
+        a, b = (await stub(relay).ListProviders(pb.ListProvidersRequest())).providers
+        assert (a.name, a.enabled, a.enabled_overridden) == ("a", False, True) and b.enabled
+
+
+async def test_reload_key_reports_an_invalid_files_error(
+    start: Starter, emu: AnthropicEmulator, config_path: Path
+) -> None:
+    relay = await start(provider(emu, name="a"))
+    config_path.write_text("providers: [{name: a, type: nope}]\n", encoding="utf-8")
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connected)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, MessageScreen))
+        shown = " ".join(text_of(s) for s in app.screen.query(Static))
+        assert "reload failed" in shown and "cc-relay.yaml" in shown and "type" in shown
+
+
+async def test_the_dashboard_survives_the_relay_restarting(
+    start: Starter, emu: AnthropicEmulator, config_path: Path, sdk: SdkFactory
+) -> None:
+    relay = await start(provider(emu, name="a"))
+    port = relay.grpc_target.rpartition(":")[2]
+    app = Dashboard(GrpcSource(relay.grpc_target))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connected)
+        await relay.close()
+        status = app.query_one("#status", Static)
+        await until(pilot, lambda: "unreachable" in text_of(status), timeout=5.0)
+        assert not app.connected
+        write_config(
+            config_path, provider(emu, name="a"), admin={"grpc_listen": f"127.0.0.1:{port}"}
+        )
+        again = RelayServer(load_config(config_path), config_path=config_path)
+        await again.start()
+        try:
+            await until(pilot, lambda: app.connected, timeout=5.0)
+            await pilot.press("3")
+            await asyncio.sleep(RETRY_SETTLE)
+            await _ask(sdk(again))
+            await until(pilot, lambda: len(_rows(app, "#requests-table")) == 1, timeout=3.0)
+        finally:
+            await again.close()
+
+
+#: Seconds for the request stream to reopen after the stats one did.
+RETRY_SETTLE = 1.2
