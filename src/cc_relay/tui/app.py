@@ -9,13 +9,14 @@ explain, a request's detail) is a call in its own exclusive worker group.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import ClassVar
 
 from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, DataTable, Footer, Static
 
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.tui._source import Disconnected, Source, TuiError
@@ -29,6 +30,7 @@ from cc_relay.tui.usage import UsageView
 RETRY = 1.0
 
 VIEWS = ("overview", "providers", "requests", "usage")
+_VIEWS = Binding.Group("views", compact=True)
 
 KEYS = """\
 1 2 3 4   overview, providers, requests, usage
@@ -45,16 +47,18 @@ Mouse: click a row to select it, a view's key in the footer to switch."""
 class Dashboard(App[None]):
     """``cc-relay tui``: the relay's live state from its admin service."""
 
-    CSS_PATH = "app.tcss"
+    # Beside this module, whichever module a subclass lives in.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "cc-relay"
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "view('overview')", "overview"),
-        Binding("2", "view('providers')", "providers"),
-        Binding("3", "view('requests')", "requests"),
-        Binding("4", "view('usage')", "usage"),
+        Binding("1", "view('overview')", "overview", group=_VIEWS),
+        Binding("2", "view('providers')", "providers", group=_VIEWS),
+        Binding("3", "view('requests')", "requests", group=_VIEWS),
+        Binding("4", "view('usage')", "usage", group=_VIEWS),
         Binding("slash", "filter", "filter"),
-        Binding("e", "toggle_enabled", "enable/disable"),
-        Binding("c", "reset_circuit", "reset circuit"),
+        Binding("e", "toggle_enabled", "on/off"),
+        Binding("c", "reset_circuit", "reset"),
         Binding("r", "reload", "reload"),
         Binding("x", "explain", "explain"),
         Binding("question_mark", "help", "keys"),
@@ -143,6 +147,11 @@ class Dashboard(App[None]):
 
     def action_view(self, name: str) -> None:
         self.query_one("#views", ContentSwitcher).current = name
+        # Arrows and the mouse wheel move through the view on screen, not a hidden one.
+        for table in self.query_one(f"#{name}").query(DataTable):
+            if table.cursor_type != "none":
+                table.focus()
+                break
         if name == "usage":
             self.query_one(UsageView).redraw()
 
