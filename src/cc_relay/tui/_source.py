@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Seconds a unary call may take before the dashboard reports it failed.
 CALL_TIMEOUT = 10.0
+#: Recent requests listed on connecting, before the live ones.
+BACKFILL = 200
 #: Seconds between the snapshots StreamStats sends.
 STATS_INTERVAL = 1.0
 
@@ -57,11 +59,11 @@ class Source(Protocol):
     async def close(self) -> None: ...
 
 
-def _translate(exc: grpc.aio.AioRpcError) -> TuiError:
+def _translate(exc: grpc.aio.AioRpcError, address: str) -> TuiError:
     code = exc.code()
     details = exc.details() or code.name.lower()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return Disconnected(f"tui: no relay answering ({details})")
+        return Disconnected(f"tui: no relay answering at {address}")
     return TuiError(f"tui: the relay answered {code.name.lower()}: {details}")
 
 
@@ -90,7 +92,7 @@ class GrpcSource:
             await channel.close()
 
     async def _failed(self, exc: grpc.aio.AioRpcError) -> TuiError:
-        error = _translate(exc)
+        error = _translate(exc, self._address)
         if isinstance(error, Disconnected):
             await self._drop()
         return error
@@ -106,18 +108,30 @@ class GrpcSource:
             raise await self._failed(exc) from exc
         finally:
             call.cancel()
-        raise Disconnected("tui: the relay ended the stats stream")
+        raise Disconnected(f"tui: the relay at {self._address} ended the stats stream")
 
     async def requests(self) -> AsyncIterator[pb.Request]:
-        call = self._admin().StreamRequests(pb.StreamRequestsRequest(), metadata=self._metadata)
+        """The recent requests (oldest first), then each new one as it settles."""
+        admin = self._admin()
+        # The stream opens first so nothing settling during the listing is missed; what
+        # both carry is given once.
+        call = admin.StreamRequests(pb.StreamRequestsRequest(), metadata=self._metadata)
         try:
+            listed = await admin.ListRequests(
+                pb.ListRequestsRequest(page_size=BACKFILL), metadata=self._metadata,
+                timeout=CALL_TIMEOUT,
+            )  # fmt: skip
+            seen = {r.id for r in listed.requests}
+            for request in reversed(listed.requests):
+                yield request
             async for message in call:
-                yield message.request
+                if message.request.id not in seen:
+                    yield message.request
         except grpc.aio.AioRpcError as exc:
             raise await self._failed(exc) from exc
         finally:
             call.cancel()
-        raise Disconnected("tui: the relay ended the request stream")
+        raise Disconnected(f"tui: the relay at {self._address} ended the request stream")
 
     async def get_request(self, request_id: str) -> pb.Request:
         try:

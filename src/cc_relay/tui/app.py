@@ -99,6 +99,8 @@ class Dashboard(App[None]):
 
     def apply_stats(self, stats: pb.StreamStatsResponse) -> None:
         """One StreamStats snapshot into every view that shows it."""
+        if not self.is_running:
+            return  # a snapshot that arrived while the app closes
         self.query_one(OverviewView).update_stats(stats)
         self.query_one(ProvidersView).update_providers(list(stats.providers))
         self.query_one(UsageView).update_stats(stats)
@@ -109,8 +111,10 @@ class Dashboard(App[None]):
         )
 
     def apply_request(self, request: pb.Request) -> None:
-        self.query_one(RequestsView).add(request)
-        self.query_one(UsageView).add(request)
+        if not self.is_running:
+            return
+        if self.query_one(RequestsView).add(request):
+            self.query_one(UsageView).add(request)
 
     @work(exclusive=True, group="stats")
     async def follow_stats(self) -> None:
@@ -123,7 +127,7 @@ class Dashboard(App[None]):
                 raise
             except TuiError as exc:
                 self._stats_up = False
-                self._set_status(f"[red]● relay unreachable[/] ({escape(str(exc))}); retrying")
+                self._set_status(f"[red]● {escape(str(exc))}[/], retrying every {RETRY:.0f}s")
             await asyncio.sleep(RETRY)
 
     @work(exclusive=True, group="requests")
@@ -141,6 +145,8 @@ class Dashboard(App[None]):
 
     def _set_status(self, markup: str) -> None:
         self.connected = self._stats_up
+        if not self.is_running:
+            return
         self.query_one("#status", Static).update(markup)
 
     # ------------------------------------------------------------------ actions
@@ -233,7 +239,8 @@ class Dashboard(App[None]):
         except TuiError as exc:
             self.query_one("#detail", Static).update(escape(str(exc)))
             return
-        self.query_one(RequestsView).show_detail(request)
+        if self.is_running:
+            self.query_one(RequestsView).show_detail(request)
 
 
 def reload_report(answer: pb.ReloadConfigResponse) -> tuple[str, str]:

@@ -42,6 +42,7 @@ class RequestsView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kept: deque[pb.Request] = deque(maxlen=KEEP)
+        self._ids: set[str] = set()
         self.filter = RequestFilter()
         self._dirty = False
         self._shown: list[str] = []
@@ -57,9 +58,16 @@ class RequestsView(Vertical):
         self.query_one("#filter", Input).display = False
         self.set_interval(REFRESH, self.redraw)
 
-    def add(self, request: pb.Request) -> None:
+    def add(self, request: pb.Request) -> bool:
+        """Keep a request; False if it is already kept (a reconnect lists it again)."""
+        if request.id in self._ids:
+            return False
+        if len(self.kept) == KEEP:
+            self._ids.discard(self.kept[0].id)
         self.kept.append(request)
+        self._ids.add(request.id)
         self._dirty = True
+        return True
 
     def open_filter(self) -> None:
         line = self.query_one("#filter", Input)
