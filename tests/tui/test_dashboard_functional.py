@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import anthropic
+import pytest
 from anthropic.types import MessageParam
 from textual.widgets import DataTable, Static
 
@@ -13,10 +14,10 @@ from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.config import load_config
 from cc_relay.server import RelayServer
 from cc_relay.tui import Dashboard, GrpcSource
-from cc_relay.tui.dialogs import MessageScreen
+from cc_relay.tui.dialogs import MessageScreen, PromptScreen
 from tests.admin.conftest import Starter, StubFactory, write_config
 from tests.conftest import SdkFactory, provider
-from tests.emulators import AnthropicEmulator
+from tests.emulators import AnthropicEmulator, Fail, Reply, text
 from tests.tui.conftest import SIZE, text_of, until
 
 USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
@@ -133,3 +134,62 @@ async def test_the_dashboard_survives_the_relay_restarting(
 
 #: Seconds for the request stream to reopen after the stats one did.
 RETRY_SETTLE = 1.2
+
+
+async def test_c_resets_an_open_circuit(
+    start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory,
+    stub: StubFactory,
+) -> None:  # fmt: skip
+    relay = await start(
+        provider(emu, name="a", circuit={"failure_threshold": 1, "cooldown": 600},
+                 health_probe={"enabled": False}),
+        provider(emu2, name="b"),
+        routing={"strategy": "failover"},
+    )  # fmt: skip
+    emu.enqueue(Fail(500))
+    emu2.enqueue(Reply(text("from b")))
+    await _ask(sdk(relay))
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: [r[2] for r in _rows(app, "#providers-table")][:1] == ["open"])
+        await pilot.press("c")
+        await until(pilot, lambda: _rows(app, "#providers-table")[0][2] == "closed")
+    (a, _) = (await stub(relay).ListProviders(pb.ListProvidersRequest())).providers
+    assert a.circuit.state == pb.CIRCUIT_STATE_CLOSED
+
+
+async def test_x_explains_the_routing_for_a_typed_model(
+    start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator
+) -> None:
+    relay = await start(
+        provider(emu, name="a", models=["claude-opus-4-8"]),
+        provider(emu2, name="b", models=["claude-haiku-4-5"]),
+    )
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*MODEL, "enter")
+        await until(pilot, lambda: isinstance(app.screen, MessageScreen))
+        shown = " ".join(text_of(s) for s in app.screen.query(Static))
+        assert f"routing for {MODEL}" in shown and "1. a (anthropic)" in shown
+        assert "skipped b" in shown
+
+
+async def test_slash_filters_the_log(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory
+) -> None:
+    relay = await start(provider(emu, name="a"))
+    client = sdk(relay)
+    await _ask(client)
+    emu.enqueue(Fail(400))
+    with pytest.raises(anthropic.BadRequestError):
+        await _ask(client)
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(_rows(app, "#requests-table")) == 2)
+        await pilot.press("slash", *"status:4xx", "enter")
+        await until(pilot, lambda: len(_rows(app, "#requests-table")) == 1)
+        assert _rows(app, "#requests-table")[0][1] == "400"
