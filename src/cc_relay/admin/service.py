@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from cc_relay.admin import convert
 from cc_relay.admin._config import ConfigMethods
+from cc_relay.admin._usage import UsageMethods
 from cc_relay.admin.codes import FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND
 from cc_relay.admin.requests import RequestLog, RequestRecord
 from cc_relay.admin.v1 import admin_pb2 as pb
@@ -35,7 +36,7 @@ MUTATING = frozenset(
 )
 
 
-class AdminService(ConfigMethods):
+class AdminService(ConfigMethods, UsageMethods):
     """See the module docstring."""
 
     def __init__(self, holder: RuntimeHolder, reloader: Reloader, requests: RequestLog) -> None:
