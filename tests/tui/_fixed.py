@@ -115,5 +115,24 @@ class FixedSource:
     async def explain(self, model: str) -> pb.ExplainResponse:
         return pb.ExplainResponse(model=model, resolved_model=model, strategy="failover")
 
+    async def usage(self, group_by: str, since: float) -> pb.GetUsageResponse:
+        names = ("anthropic", "bedrock") if group_by == "provider" else ("claude-opus-4-8",)
+        return pb.GetUsageResponse(
+            timezone="Europe/Berlin",
+            groups=[
+                pb.UsageGroup(
+                    group=name,
+                    requests=120 * (n + 1),
+                    errors=n,
+                    input_tokens=1_500_000,
+                    output_tokens=80_000 * (n + 1),
+                    cache_read_tokens=900_000,
+                    cost_usd=4.5 * (n + 1),
+                    unpriced=n,
+                )
+                for n, name in enumerate(names)
+            ],
+        )
+
     async def close(self) -> None:
         pass

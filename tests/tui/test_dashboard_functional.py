@@ -18,6 +18,7 @@ from cc_relay.tui.dialogs import MessageScreen, PromptScreen
 from tests.admin.conftest import Starter, StubFactory, write_config
 from tests.conftest import SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Fail, Reply, text
+from tests.integration._ledger import ledger_rows
 from tests.tui.conftest import SIZE, text_of, until
 
 USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
@@ -193,3 +194,19 @@ async def test_slash_filters_the_log(
         await pilot.press("slash", *"status:4xx", "enter")
         await until(pilot, lambda: len(_rows(app, "#requests-table")) == 1)
         assert _rows(app, "#requests-table")[0][1] == "400"
+
+
+async def test_usage_view_shows_the_ledger_by_provider_and_model(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory, tmp_path: Path
+) -> None:
+    relay = await start(provider(emu, name="a"), ledger={"path": str(tmp_path / "usage.db")})
+    await _ask(sdk(relay))
+    await _ask(sdk(relay))
+    assert len(await ledger_rows(relay)) == 2
+    app = _dashboard(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await until(pilot, lambda: len(_rows(app, "#usage-models")) == 1)
+        assert [r[:2] for r in _rows(app, "#usage-providers")] == [["a", "2"]]
+        assert [r[:2] for r in _rows(app, "#usage-models")] == [[MODEL, "2"]]
+        assert "days in UTC" in text_of(app.query_one("#usage-note", Static))

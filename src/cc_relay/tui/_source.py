@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.admin.v1 import admin_pb2_grpc
@@ -55,6 +56,8 @@ class Source(Protocol):
     async def reload(self) -> pb.ReloadConfigResponse: ...
 
     async def explain(self, model: str) -> pb.ExplainResponse: ...
+
+    async def usage(self, group_by: str, since: float) -> pb.GetUsageResponse: ...
 
     async def close(self) -> None: ...
 
@@ -176,6 +179,17 @@ class GrpcSource:
             return await self._admin().Explain(
                 pb.ExplainRequest(model=model), metadata=self._metadata, timeout=CALL_TIMEOUT
             )
+        except grpc.aio.AioRpcError as exc:
+            raise await self._failed(exc) from exc
+
+    async def usage(self, group_by: str, since: float) -> pb.GetUsageResponse:
+        start = Timestamp()
+        start.FromMilliseconds(round(since * 1000))
+        try:
+            return await self._admin().GetUsage(
+                pb.GetUsageRequest(group_by=group_by, since=start), metadata=self._metadata,
+                timeout=CALL_TIMEOUT,
+            )  # fmt: skip
         except grpc.aio.AioRpcError as exc:
             raise await self._failed(exc) from exc
 

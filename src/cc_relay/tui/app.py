@@ -28,6 +28,8 @@ from cc_relay.tui.usage import UsageView
 
 #: Seconds between attempts to reach a relay that went away.
 RETRY = 1.0
+#: Seconds between GetUsage calls while the usage view is shown.
+USAGE_EVERY = 10.0
 
 VIEWS = ("overview", "providers", "requests", "usage")
 _VIEWS = Binding.Group("views", compact=True)
@@ -91,6 +93,28 @@ class Dashboard(App[None]):
         if self._follow:
             self.follow_stats()
             self.follow_requests()
+            self.set_interval(USAGE_EVERY, self._poll_usage)
+
+    def _poll_usage(self) -> None:
+        if self.query_one("#views", ContentSwitcher).current == "usage":
+            self.refresh_usage()
+
+    def on_usage_view_period_changed(self, event: UsageView.PeriodChanged) -> None:
+        self.refresh_usage()
+
+    @work(exclusive=True, group="usage")
+    async def refresh_usage(self) -> None:
+        view = self.query_one(UsageView)
+        start = view.since
+        try:
+            by_provider = await self.source.usage("provider", start)
+            by_model = await self.source.usage("model", start)
+        except TuiError as exc:
+            if self.is_running:
+                view.show_error(str(exc))
+            return
+        if self.is_running:
+            view.show(by_provider, by_model)
 
     async def on_unmount(self) -> None:
         await self.source.close()
@@ -103,7 +127,6 @@ class Dashboard(App[None]):
             return  # a snapshot that arrived while the app closes
         self.query_one(OverviewView).update_stats(stats)
         self.query_one(ProvidersView).update_providers(list(stats.providers))
-        self.query_one(UsageView).update_stats(stats)
         status = stats.status
         self._set_status(
             f"[green]●[/] {escape(self.source.address)}  cc-relay {escape(status.version)}"
@@ -113,8 +136,7 @@ class Dashboard(App[None]):
     def apply_request(self, request: pb.Request) -> None:
         if not self.is_running:
             return
-        if self.query_one(RequestsView).add(request):
-            self.query_one(UsageView).add(request)
+        self.query_one(RequestsView).add(request)
 
     @work(exclusive=True, group="stats")
     async def follow_stats(self) -> None:
@@ -159,7 +181,7 @@ class Dashboard(App[None]):
                 table.focus()
                 break
         if name == "usage":
-            self.query_one(UsageView).redraw()
+            self.refresh_usage()
 
     def action_filter(self) -> None:
         self.action_view("requests")
