@@ -9,8 +9,8 @@ at once instead of after gRPC's own reconnect backoff.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -27,6 +27,16 @@ CALL_TIMEOUT = 10.0
 BACKFILL = 200
 #: Seconds between the snapshots StreamStats sends.
 STATS_INTERVAL = 1.0
+
+
+_T = TypeVar("_T")
+
+
+class _Options(TypedDict):
+    """What every unary call is given."""
+
+    metadata: tuple[tuple[str, str], ...]
+    timeout: float
 
 
 class TuiError(Exception):
@@ -76,6 +86,7 @@ class GrpcSource:
     def __init__(self, address: str, key: str | None = None) -> None:
         self._address = address
         self._metadata = (("authorization", f"Bearer {key}"),) if key else ()
+        self._options = _Options(metadata=self._metadata, timeout=CALL_TIMEOUT)
         self._channel: grpc.aio.Channel | None = None
         self._stub: AdminAsyncStub | None = None
 
@@ -121,9 +132,8 @@ class GrpcSource:
         call = admin.StreamRequests(pb.StreamRequestsRequest(), metadata=self._metadata)
         try:
             listed = await admin.ListRequests(
-                pb.ListRequestsRequest(page_size=BACKFILL), metadata=self._metadata,
-                timeout=CALL_TIMEOUT,
-            )  # fmt: skip
+                pb.ListRequestsRequest(page_size=BACKFILL), **self._options
+            )
             seen = {r.id for r in listed.requests}
             for request in reversed(listed.requests):
                 yield request
@@ -136,62 +146,41 @@ class GrpcSource:
             call.cancel()
         raise Disconnected(f"tui: the relay at {self._address} ended the request stream")
 
-    async def get_request(self, request_id: str) -> pb.Request:
+    async def _unary(self, call: Callable[[AdminAsyncStub], Awaitable[_T]]) -> _T:
+        """``call(stub)``, with a refusal or a lost relay translated."""
         try:
-            answer = await self._admin().GetRequest(
-                pb.GetRequestRequest(id=request_id), metadata=self._metadata,
-                timeout=CALL_TIMEOUT,
-            )  # fmt: skip
+            return await call(self._admin())
         except grpc.aio.AioRpcError as exc:
             raise await self._failed(exc) from exc
+
+    async def get_request(self, request_id: str) -> pb.Request:
+        asked = pb.GetRequestRequest(id=request_id)
+        answer = await self._unary(lambda a: a.GetRequest(asked, **self._options))
         return answer.request
 
     async def set_enabled(self, name: str, enabled: bool) -> pb.Provider:
-        try:
-            answer = await self._admin().SetProviderEnabled(
-                pb.SetProviderEnabledRequest(name=name, enabled=enabled),
-                metadata=self._metadata, timeout=CALL_TIMEOUT,
-            )  # fmt: skip
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+        asked = pb.SetProviderEnabledRequest(name=name, enabled=enabled)
+        answer = await self._unary(lambda a: a.SetProviderEnabled(asked, **self._options))
         return answer.provider
 
     async def reset_circuit(self, name: str) -> pb.Provider:
-        try:
-            answer = await self._admin().ResetCircuit(
-                pb.ResetCircuitRequest(name=name), metadata=self._metadata,
-                timeout=CALL_TIMEOUT,
-            )  # fmt: skip
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+        asked = pb.ResetCircuitRequest(name=name)
+        answer = await self._unary(lambda a: a.ResetCircuit(asked, **self._options))
         return answer.provider
 
     async def reload(self) -> pb.ReloadConfigResponse:
-        try:
-            return await self._admin().ReloadConfig(
-                pb.ReloadConfigRequest(), metadata=self._metadata, timeout=CALL_TIMEOUT
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+        asked = pb.ReloadConfigRequest()
+        return await self._unary(lambda a: a.ReloadConfig(asked, **self._options))
 
     async def explain(self, model: str) -> pb.ExplainResponse:
-        try:
-            return await self._admin().Explain(
-                pb.ExplainRequest(model=model), metadata=self._metadata, timeout=CALL_TIMEOUT
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+        asked = pb.ExplainRequest(model=model)
+        return await self._unary(lambda a: a.Explain(asked, **self._options))
 
     async def usage(self, group_by: str, since: float) -> pb.GetUsageResponse:
         start = Timestamp()
         start.FromMilliseconds(round(since * 1000))
-        try:
-            return await self._admin().GetUsage(
-                pb.GetUsageRequest(group_by=group_by, since=start), metadata=self._metadata,
-                timeout=CALL_TIMEOUT,
-            )  # fmt: skip
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+        asked = pb.GetUsageRequest(group_by=group_by, since=start)
+        return await self._unary(lambda a: a.GetUsage(asked, **self._options))
 
     async def close(self) -> None:
         await self._drop()

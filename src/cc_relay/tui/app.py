@@ -9,8 +9,9 @@ explain, a request's detail) is a call in its own exclusive worker group.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.markup import escape
 from textual import work
@@ -25,6 +26,8 @@ from cc_relay.tui.overview import OverviewView
 from cc_relay.tui.providers import ProvidersView
 from cc_relay.tui.requests import RequestsView
 from cc_relay.tui.usage import UsageView
+
+_T = TypeVar("_T")
 
 #: Seconds between attempts to reach a relay that went away.
 RETRY = 1.0
@@ -190,6 +193,14 @@ class Dashboard(App[None]):
     def action_help(self) -> None:
         self.push_screen(MessageScreen("keys", KEYS))
 
+    async def _answer(self, call: Awaitable[_T]) -> _T | None:
+        """The call's answer, or None once the user has been told why there is none."""
+        try:
+            return await call
+        except TuiError as exc:
+            self.notify(str(exc), severity="error")
+            return None
+
     def _selected_provider(self) -> str | None:
         name = self.query_one(ProvidersView).selected
         if name is None:
@@ -205,33 +216,23 @@ class Dashboard(App[None]):
         verb = "Disable" if provider.enabled else "Enable"
         if not await self.push_screen_wait(ConfirmScreen(f"{verb} provider {name}?")):
             return
-        try:
-            answer = await self.source.set_enabled(name, not provider.enabled)
-        except TuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"{name} {'enabled' if answer.enabled else 'disabled'}")
+        answer = await self._answer(self.source.set_enabled(name, not provider.enabled))
+        if answer is not None:
+            self.notify(f"{name} {'enabled' if answer.enabled else 'disabled'}")
 
     @work(exclusive=True, group="action")
     async def action_reset_circuit(self) -> None:
         name = self._selected_provider()
         if name is None:
             return
-        try:
-            await self.source.reset_circuit(name)
-        except TuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"{name}: circuit closed")
+        if await self._answer(self.source.reset_circuit(name)) is not None:
+            self.notify(f"{name}: circuit closed")
 
     @work(exclusive=True, group="action")
     async def action_reload(self) -> None:
-        try:
-            answer = await self.source.reload()
-        except TuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        await self.push_screen_wait(MessageScreen(*reload_report(answer)))
+        answer = await self._answer(self.source.reload())
+        if answer is not None:
+            await self.push_screen_wait(MessageScreen(*reload_report(answer)))
 
     @work(exclusive=True, group="action")
     async def action_explain(self) -> None:
@@ -240,12 +241,11 @@ class Dashboard(App[None]):
         )
         if model is None:
             return
-        try:
-            answer = await self.source.explain(model)
-        except TuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        await self.push_screen_wait(MessageScreen(f"routing for {model}", explain_report(answer)))
+        answer = await self._answer(self.source.explain(model))
+        if answer is not None:
+            await self.push_screen_wait(
+                MessageScreen(f"routing for {model}", explain_report(answer))
+            )
 
     def on_requests_view_selected(self, event: RequestsView.Selected) -> None:
         if event.request_id != self._detail_id:
