@@ -15,14 +15,16 @@ from cc_relay.config import load_config
 from cc_relay.server import RelayServer
 from cc_relay.tui import Dashboard, GrpcSource
 from cc_relay.tui.dialogs import MessageScreen, PromptScreen
-from tests.admin.conftest import Starter, StubFactory, write_config
+from tests.admin.conftest import Starter, StubFactory, open_circuit, write_config
 from tests.conftest import SdkFactory, provider
-from tests.emulators import AnthropicEmulator, Fail, Reply, text
+from tests.emulators import AnthropicEmulator, Fail
 from tests.integration._ledger import ledger_rows
 from tests.tui.conftest import SIZE, text_of, until
 
 USER: list[MessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "claude-opus-4-8"
+#: Seconds for the request stream to reopen after the stats one did.
+RETRY_SETTLE = 1.2
 
 
 def _dashboard(relay: RelayServer) -> Dashboard:
@@ -133,23 +135,11 @@ async def test_the_dashboard_survives_the_relay_restarting(
             await again.close()
 
 
-#: Seconds for the request stream to reopen after the stats one did.
-RETRY_SETTLE = 1.2
-
-
 async def test_c_resets_an_open_circuit(
     start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory,
     stub: StubFactory,
 ) -> None:  # fmt: skip
-    relay = await start(
-        provider(emu, name="a", circuit={"failure_threshold": 1, "cooldown": 600},
-                 health_probe={"enabled": False}),
-        provider(emu2, name="b"),
-        routing={"strategy": "failover"},
-    )  # fmt: skip
-    emu.enqueue(Fail(500))
-    emu2.enqueue(Reply(text("from b")))
-    await _ask(sdk(relay))
+    relay = await open_circuit(start, emu, emu2, sdk)
     app = _dashboard(relay)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
