@@ -45,3 +45,10 @@ async def _feed(pilot: Pilot[None]) -> None:
 )
 def test_view_snapshot(snap_compare: SnapCompare, size: tuple[int, int], keys: list[str]) -> None:
     assert snap_compare(_dashboard(), press=[*keys, "_"], terminal_size=size, run_before=_feed)
+
+
+def test_no_color_turns_the_colours_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _dashboard().no_color
+    monkeypatch.delenv("NO_COLOR")
+    assert not _dashboard().no_color
