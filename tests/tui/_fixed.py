@@ -101,7 +101,7 @@ class FixedSource:
         yield request(0)
 
     async def get_request(self, request_id: str) -> pb.Request:
-        return self.requests_by_id[request_id]
+        return self.requests_by_id.get(request_id) or pb.Request(id=request_id)
 
     async def set_enabled(self, name: str, enabled: bool) -> pb.Provider:
         return pb.Provider(name=name, enabled=enabled)
