@@ -14,7 +14,7 @@ from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.config import load_config
 from cc_relay.server import RelayServer
 from cc_relay.tui import Dashboard, GrpcSource
-from cc_relay.tui.dialogs import MessageScreen, PromptScreen
+from cc_relay.tui.dialogs import ConfirmScreen, MessageScreen, PromptScreen
 from tests.admin.conftest import Starter, StubFactory, open_circuit, write_config
 from tests.conftest import SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Fail
@@ -86,8 +86,14 @@ async def test_e_then_confirm_disables_the_provider(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await until(pilot, lambda: len(_rows(app, "#providers-table")) == 2)
+        # Enter answers no: the focus starts there.
         await pilot.press("e")
-        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert relay.holder.overrides == {}
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: _rows(app, "#providers-table")[0][1] == "no")
         a, b = (await stub(relay).ListProviders(pb.ListProvidersRequest())).providers

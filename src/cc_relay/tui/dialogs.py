@@ -12,7 +12,10 @@ from textual.widgets import Button, Input, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A question answered yes (``y``, Enter on Yes) or no (``n``, Escape)."""
+    """A question answered yes (``y``, Enter on Yes) or no (``n``, Escape, Enter on No,
+    where the focus starts: a stray Enter changes nothing)."""
+
+    AUTO_FOCUS = "#no"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "yes"),
@@ -25,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._question, classes="question")
+            yield Static(f"{self._question}  [dim](y/n)[/]", classes="question")
             with Horizontal(classes="buttons"):
                 yield Button("Yes", variant="warning", id="yes")
                 yield Button("No", id="no")
