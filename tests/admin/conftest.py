@@ -11,10 +11,13 @@ import aiohttp
 import grpc
 import pytest
 import yaml
+from anthropic.types import MessageParam
 
 from cc_relay.admin.v1 import admin_pb2_grpc
 from cc_relay.config import load_config
 from cc_relay.server import RelayServer
+from tests.conftest import SdkFactory, provider
+from tests.emulators import AnthropicEmulator, Fail, Reply, text
 
 if TYPE_CHECKING:
     # Only the type stubs name the stub a grpc.aio channel gives.
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 Starter = Callable[..., Awaitable[RelayServer]]
 StubFactory = Callable[..., "AdminAsyncStub"]
+_HI: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 
 def write_config(path: Path, *providers: dict[str, Any], **sections: Any) -> None:
@@ -85,6 +89,23 @@ async def post_json(
             f"{relay.url}/cc_relay.admin.v1.Admin/{method}", json=body or {}, headers=headers
         ) as resp:
             return resp.status, await resp.json()
+
+
+async def open_circuit(
+    start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, sdk: SdkFactory
+) -> RelayServer:
+    """A relay where provider ``a`` (in front of ``emu``) failed once and so has an open
+    circuit for ten minutes, with no prober to close it; ``b`` answered instead."""
+    relay = await start(
+        provider(emu, name="a", circuit={"failure_threshold": 1, "cooldown": 600},
+                 health_probe={"enabled": False}),
+        provider(emu2, name="b"),
+        routing={"strategy": "failover"},
+    )  # fmt: skip
+    emu.enqueue(Fail(500))
+    emu2.enqueue(Reply(text("from b")))
+    await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=_HI)
+    return relay
 
 
 async def settled(relay: RelayServer) -> None:

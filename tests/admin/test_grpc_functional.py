@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cc_relay.admin.v1 import admin_pb2 as pb
-from tests.admin.conftest import Starter, StubFactory, settled, write_config
+from tests.admin.conftest import Starter, StubFactory, open_circuit, settled, write_config
 from tests.conftest import SdkFactory, provider, text_of
 from tests.emulators import AnthropicEmulator, Fail, Reply, text
 
@@ -125,15 +125,7 @@ async def test_reset_circuit_closes_an_open_circuit(
     start: Starter, emu: AnthropicEmulator, emu2: AnthropicEmulator, stub: StubFactory,
     sdk: SdkFactory,
 ) -> None:  # fmt: skip
-    relay = await start(
-        provider(emu, name="a", circuit={"failure_threshold": 1, "cooldown": 600},
-                 health_probe={"enabled": False}),
-        provider(emu2, name="b"),
-        routing={"strategy": "failover"},
-    )  # fmt: skip
-    emu.enqueue(Fail(500))
-    emu2.enqueue(Reply(text("from b")))
-    assert await _ask(sdk(relay)) == "from b"
+    relay = await open_circuit(start, emu, emu2, sdk)
     admin = stub(relay)
     before = (await admin.ListProviders(pb.ListProvidersRequest())).providers[0]
     assert before.circuit.state == pb.CIRCUIT_STATE_OPEN and before.health == "failing"

@@ -15,7 +15,7 @@ from cc_relay import __version__
 from tests.cli._process import Cli, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("aiohttp", "pydantic", "botocore")
+HEAVY = ("aiohttp", "pydantic", "botocore", "grpc", "textual")
 
 _IMPORTED = """
 import sys

@@ -1,7 +1,8 @@
 """The management service: one implementation, served over gRPC and as JSON.
 
 - :mod:`~cc_relay.admin.service`: ``AdminService``, every RPC as a method taking the
-  request message and returning the response (config RPCs in ``_config``).
+  request message and returning the response (config RPCs in ``_config``, GetUsage in
+  ``_usage``).
 - :mod:`~cc_relay.admin.grpc_server`: ``grpc.aio`` on ``admin.grpc_listen``, handlers
   built from the service descriptor, health and reflection.
 - :mod:`~cc_relay.admin.http`: the JSON twin on the relay's port (Connect unary

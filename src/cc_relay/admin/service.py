@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from cc_relay.admin import convert
 from cc_relay.admin._config import ConfigMethods
+from cc_relay.admin._usage import UsageMethods
 from cc_relay.admin.codes import FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND
 from cc_relay.admin.history import TOKEN_PREFIX, LedgerHistory
 from cc_relay.admin.requests import RequestLog, RequestRecord
@@ -36,7 +37,7 @@ MUTATING = frozenset(
 )
 
 
-class AdminService(ConfigMethods):
+class AdminService(ConfigMethods, UsageMethods):
     """See the module docstring."""
 
     def __init__(

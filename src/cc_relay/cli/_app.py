@@ -21,6 +21,7 @@ from cc_relay.cli import (
     serve,
     status,
     statusline_cmd,
+    tui,
     usage,
     version,
 )
@@ -63,6 +64,7 @@ app.command("reload")(reload.reload)
 app.command("requests")(requests.requests)
 app.command("usage")(usage.usage)
 app.command("statusline")(statusline_cmd.statusline)
+app.command("tui")(tui.tui)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
 app.add_typer(circuit.app, name="circuit")

@@ -114,6 +114,11 @@ class AdminStub:
                 request_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsRequest.SerializeToString,
                 response_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsResponse.FromString,
                 _registered_method=True)
+        self.GetUsage = channel.unary_unary(
+                '/cc_relay.admin.v1.Admin/GetUsage',
+                request_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
+                response_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -233,6 +238,13 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsage(self, request, context):
+        """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -315,6 +327,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.StreamStats,
                     request_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsRequest.FromString,
                     response_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsResponse.SerializeToString,
+            ),
+            'GetUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsage,
+                    request_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.FromString,
+                    response_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -749,6 +766,33 @@ class Admin:
             '/cc_relay.admin.v1.Admin/StreamStats',
             cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsRequest.SerializeToString,
             cc__relay_dot_admin_dot_v1_dot_admin__pb2.StreamStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cc_relay.admin.v1.Admin/GetUsage',
+            cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
+            cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,8 +8,7 @@ on the relay's HTTP port as JSON: unary RPCs as POST /cc_relay.admin.v1.Admin/<M
 (the Connect unary convention, proto3 JSON mapping), server-streaming RPCs as
 Server-Sent Events at the same paths (GET, request fields as query parameters).
 
-Evolution: fields and RPCs are only ever added. A usage ledger RPC (GetUsage) will be
-added beside these without changing any existing message.
+Evolution: fields and RPCs are only ever added.
 """
 
 from cc_relay.admin.v1 import admin_pb2 as _admin_pb2
@@ -76,6 +75,8 @@ class AdminStub:
     """Each request as it settles, with the same filter as ListRequests."""
     StreamStats: _grpc.UnaryStreamMultiCallable[_admin_pb2.StreamStatsRequest, _admin_pb2.StreamStatsResponse]
     """A status and providers snapshot every interval."""
+    GetUsage: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]
+    """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -116,6 +117,8 @@ class AdminAsyncStub(AdminStub):
     """Each request as it settles, with the same filter as ListRequests."""
     StreamStats: _aio.UnaryStreamMultiCallable[_admin_pb2.StreamStatsRequest, _admin_pb2.StreamStatsResponse]  # type: ignore[assignment]
     """A status and providers snapshot every interval."""
+    GetUsage: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]  # type: ignore[assignment]
+    """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -249,5 +252,13 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_admin_pb2.StreamStatsResponse], _abc.AsyncIterator[_admin_pb2.StreamStatsResponse]]:
         """A status and providers snapshot every interval."""
+
+    @_abc_1.abstractmethod
+    def GetUsage(
+        self,
+        request: _admin_pb2.GetUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetUsageResponse, _abc.Awaitable[_admin_pb2.GetUsageResponse]]:
+        """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
