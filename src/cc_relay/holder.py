@@ -44,6 +44,8 @@ from cc_relay.ledger.service import Ledger
 from cc_relay.observability.access import log_events
 from cc_relay.routing.stats import observe
 from cc_relay.runtime import Runtime
+from cc_relay.state import SharedState
+from cc_relay.state import create as create_state
 from cc_relay.views import (
     RelayStatus,
     ReloadView,
@@ -116,6 +118,9 @@ class RuntimeHolder:
         self.overrides: dict[str, bool] = {}
         """Provider name -> enabled, set by the operator (``set_enabled``)."""
         self.current = Runtime(config, on_circuit_change=self._circuit_changed)
+        self.state: SharedState = create_state(config.state)
+        """Shared with other replicas (or not); outlives every Runtime, read at start."""
+        self.current.router.shared_keys = self.state.keys
         self.generation = 1
         self.config_hash = config_hash(config)
         self.last_reload: ReloadView | None = None
@@ -151,6 +156,7 @@ class RuntimeHolder:
         return self.ledger.recorder.quote(event).cost or 0.0
 
     async def start(self) -> None:
+        await self.state.start()
         await self.current.start()
         await self.ledger.start()
         self._subscribers.append(("ledger", self.ledger.observe))
@@ -174,6 +180,7 @@ class RuntimeHolder:
             await old.close_orphans(self.current)
         await self.ledger.close()
         await self.current.close()
+        await self.state.close()
 
     @contextlib.contextmanager
     def using(self) -> Iterator[Runtime]:
@@ -281,5 +288,6 @@ class RuntimeHolder:
             cost_usd=round(totals.cost_usd, 6),
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
             ledger=self.ledger.view(),
+            state=self.state.view(),
         )
         return Snapshot(status, provider_views(runtime, self.overrides), routing_view(runtime))

@@ -121,6 +121,12 @@ async def first_success(
         if plan.attempts > retry.max_attempts or time.monotonic() > deadline:
             plan.abandoned(attempt)
             break
+        shared = plan.router.shared_keys
+        if shared is not None and attempt.lease is not None:
+            wait = await shared.admit(attempt.lease)
+            if wait is not None:
+                plan.refused(attempt, wait)
+                continue
         scope = AttemptScope(plan, attempt, exchange)
         async with scope:
             scope.opened = await open_attempt(attempt, request, client_model=client_model)

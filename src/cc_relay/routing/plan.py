@@ -115,6 +115,21 @@ class Plan:
         slot.keys_tried.append(lease.fingerprint)
         return Attempt(slot.provider, lease.key, slot.upstream_model, lease)
 
+    def refused(self, attempt: Attempt, wait: float) -> None:
+        """The fleet's shared buckets refused the attempt's key for ``wait`` seconds: the
+        key rests locally that long, the next key (or provider) is tried, nobody is
+        blamed, and the attempt does not count against the retry budget."""
+        slot = self._current()
+        lease = attempt.lease
+        until = time.monotonic() + wait
+        if lease is not None:
+            lease.release()
+            lease.hold(until)
+        self._release_breaker(slot)
+        self.attempts -= 1
+        self.last_failure_was_key = True
+        self.skipped.append(Skip(slot.provider.name, "key at its shared rate limit", until))
+
     def _release_breaker(self, slot: _Slot) -> None:
         if slot.breaker_generation is not None:
             self.router.breakers[slot.provider.name].cancelled(generation=slot.breaker_generation)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cc_relay.config import RoutingConfig
 from cc_relay.errors import UnknownModel
@@ -23,6 +23,9 @@ from cc_relay.routing.plan import Plan, Skip
 from cc_relay.routing.resolve import ModelResolver
 from cc_relay.routing.stats import ProviderStats
 from cc_relay.types import Attempt
+
+if TYPE_CHECKING:
+    from cc_relay.state.base import KeyLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,9 @@ class Router:
             previous.affinity if previous is not None else Affinity(clock=clock)
         )
         self._clock = clock
+        self.shared_keys: KeyLimiter | None = previous.shared_keys if previous else None
+        """The fleet's shared key buckets (``cc_relay.state``); None with the memory
+        backend, when the pools alone decide."""
 
     def candidates(self, model: str) -> Candidates:
         """The model id after aliases and prefixes, the providers serving it, and why

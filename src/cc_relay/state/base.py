@@ -1,0 +1,79 @@
+"""The interface every state backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from cc_relay.keypool.lease import Lease
+
+__all__ = ["KeyLimiter", "SharedLease", "SharedState", "StateView"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateView:
+    """The state backend as the read model shows it."""
+
+    backend: str
+    """``memory`` or ``redis``."""
+    connected: bool
+    """Redis answers (always True for memory)."""
+    replicas: int
+    """Replicas seen alive through the shared state (1 for memory)."""
+    fallbacks: int = 0
+    """Times this replica fell back to local limits because Redis was unavailable."""
+    error: str | None = None
+    """Why Redis is unavailable, while it is."""
+
+
+class SharedLease(Protocol):
+    """The shared side of one lease: what ``Lease`` reports after local bookkeeping.
+
+    Calls never wait and never raise: they are queued to the backend.
+    """
+
+    def charge(
+        self, requests: float, input: float, output: float, total: float, *, cool: float = 0.0
+    ) -> None:
+        """Take these amounts from the key's shared buckets (negative gives back) and,
+        when ``cool`` is positive, rest the key that many seconds for everyone."""
+
+
+class KeyLimiter(Protocol):
+    """Key buckets and cooldowns shared by every replica."""
+
+    async def admit(self, lease: Lease) -> float | None:
+        """Reserve the lease's request and estimate in the shared buckets.
+
+        Returns None when admitted (``lease.shared`` is then set), or the seconds until
+        the key could take it. Never raises: an unavailable backend admits locally.
+        """
+
+
+class SharedState:
+    """A state backend. The base class is the memory backend: it shares nothing.
+
+    Attributes:
+        keys: The shared key limiter, or None when nothing is shared (the request
+            path then skips it with one comparison).
+    """
+
+    backend = "memory"
+    keys: KeyLimiter | None = None
+
+    async def start(self) -> None:
+        """Connect; never fails because the backend is unavailable."""
+
+    async def close(self) -> None:
+        """Idempotent."""
+
+    def view(self) -> StateView:
+        return StateView(self.backend, connected=True, replicas=1)
+
+    async def __aenter__(self) -> SharedState:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

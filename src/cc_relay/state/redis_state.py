@@ -1,0 +1,185 @@
+"""The Redis backend: one client, a heartbeat, and what to do when Redis goes away.
+
+Every call that reaches Redis is bounded by :data:`OP_TIMEOUT` and never raises: a
+failure marks the backend down (logged once), the limiter answers from
+:class:`~cc_relay.state._fallback.Fallback`, and a background task retries every
+:data:`RETRY_INTERVAL`. When Redis answers again, what this replica took locally in the
+last minute is charged to the shared buckets (so they count the outage) and the shared
+state is used again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from cc_relay.config.schema import StateConfig
+from cc_relay.state import _scripts
+from cc_relay.state._fallback import Fallback, Levels
+from cc_relay.state.base import SharedState, StateView
+from cc_relay.state.limiter import RedisKeyLimiter
+
+__all__ = ["HEARTBEAT_INTERVAL", "OP_TIMEOUT", "RETRY_INTERVAL", "RedisState"]
+
+log = logging.getLogger("cc_relay.state")
+
+OP_TIMEOUT = 0.25
+"""Seconds one Redis call may take before the replica falls back to local state."""
+HEARTBEAT_INTERVAL = 2.0
+"""Seconds between a replica's heartbeats; a replica silent for 5 beats is gone."""
+RETRY_INTERVAL = 0.5
+"""Seconds between reconnection attempts while Redis is down."""
+
+_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+
+
+class RedisState(SharedState):
+    """See the module docstring.
+
+    Args:
+        config: ``state`` from the relay's config.
+    """
+
+    backend = "redis"
+
+    def __init__(self, config: StateConfig) -> None:
+        self.config = config
+        self.replica = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.client: Redis = Redis.from_url(
+            config.url,
+            socket_timeout=OP_TIMEOUT,
+            socket_connect_timeout=OP_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._reserve = self.client.register_script(_scripts.RESERVE)
+        self._charge = self.client.register_script(_scripts.CHARGE)
+        self._heartbeat = self.client.register_script(_scripts.HEARTBEAT)
+        self.fallback = Fallback()
+        self.keys = RedisKeyLimiter(self)
+        self.up = False
+        self.replicas = 1
+        """Replicas seen by the last heartbeat; the fallback divides limits by it."""
+        self.fallbacks = 0
+        self.error: str | None = "not connected yet"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._monitor: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.config.prefix, *parts))
+
+    async def start(self) -> None:
+        if self._monitor is not None or self._closed:
+            raise RuntimeError("state: a backend starts once")
+        await self._beat()
+        if not self.up:
+            log.warning(
+                "state: redis at %s is unavailable (%s); limits are local until it answers",
+                self.config.url,
+                self.error,
+            )
+        self._monitor = asyncio.create_task(self._watch(), name="state:redis")
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._monitor is not None:
+            self._monitor.cancel()
+            await asyncio.gather(self._monitor, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=1.0)
+        if self.up:
+            try:
+                await self.client.zrem(self.key("replicas"), self.replica)
+            except _FAILURES:
+                pass
+        await self.client.aclose()
+
+    def view(self) -> StateView:
+        return StateView(
+            "redis",
+            connected=self.up,
+            replicas=self.replicas,
+            fallbacks=self.fallbacks,
+            error=None if self.up else self.error,
+        )
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` off the request path, kept referenced until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- calls the limiter makes; None or False means "use the fallback" ------------
+
+    async def reserve(self, fp: str, caps: Levels, estimate: float) -> list[Any] | None:
+        try:
+            key = self.key("key", fp)
+            reply: list[Any] = await self._reserve(keys=[key], args=[*caps, estimate])
+        except _FAILURES as exc:
+            self._down(exc)
+            return None
+        return reply
+
+    async def charge(self, fp: str, caps: Levels, amounts: Levels, cool: float) -> bool:
+        try:
+            await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, cool])
+        except _FAILURES as exc:
+            self._down(exc)
+            return False
+        return True
+
+    # -- up and down ----------------------------------------------------------------
+
+    def _down(self, exc: BaseException) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
+        if not self.up:
+            return
+        self.up = False
+        self.fallbacks += 1
+        self.fallback.reset()
+        log.warning(
+            "state: redis unavailable (%s); limits are local, divided by %d replicas, "
+            "until it answers",
+            self.error,
+            self.replicas,
+        )
+
+    async def _beat(self) -> None:
+        try:
+            count = await self._heartbeat(
+                keys=[self.key("replicas")],
+                args=[self.replica, int(HEARTBEAT_INTERVAL * 5)],
+            )
+            if not self.up:
+                await self._resync()
+        except _FAILURES as exc:
+            self._down(exc)
+            return
+        self.replicas = max(1, int(count))
+        if not self.up:
+            self.up = True
+            self.error = None
+            if self.fallbacks:
+                log.warning("state: redis is back; limits are shared again")
+
+    async def _resync(self) -> None:
+        """Charge the shared buckets with what this replica took while Redis was away."""
+        for fp, caps, amounts in self.fallback.recent():
+            await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, 0.0])
+        self.fallback.reset()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL if self.up else RETRY_INTERVAL)
+            await self._beat()
