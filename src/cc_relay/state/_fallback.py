@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from cc_relay.keypool.bucket import SECONDS_PER_WINDOW, TokenBucket
 
-__all__ = ["Fallback", "Levels"]
+__all__ = ["Fallback", "Levels", "Taken"]
 
 Levels = tuple[float, float, float, float]
 """Per dimension: requests, input, output, total tokens."""
@@ -37,17 +37,47 @@ class _Share:
             self.buckets.append(bucket)
 
 
+class Taken:
+    """What one replica took from some buckets over the last minute, per key."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._log: deque[tuple[float, str, Levels, Levels]] = deque()
+
+    def clear(self) -> None:
+        self._log.clear()
+
+    def add(self, fp: str, caps: Levels, amounts: Levels) -> None:
+        now = self._clock()
+        log = self._log
+        log.append((now, fp, caps, amounts))
+        while log[0][0] < now - SECONDS_PER_WINDOW:
+            log.popleft()
+
+    def recent(self) -> Iterator[tuple[str, Levels, Levels]]:
+        """Per key: its capacities and the sums taken in the last minute."""
+        since = self._clock() - SECONDS_PER_WINDOW
+        sums: dict[str, tuple[Levels, list[float]]] = {}
+        for at, fp, caps, amounts in self._log:
+            if at >= since:
+                acc = sums.setdefault(fp, (caps, [0.0, 0.0, 0.0, 0.0]))[1]
+                for d in range(4):
+                    acc[d] += amounts[d]
+        for fp, (caps, acc) in sums.items():
+            yield fp, caps, (acc[0], acc[1], acc[2], acc[3])
+
+
 class Fallback:
     """Per key fingerprint, this replica's share of the key's limits."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._shares: dict[str, _Share] = {}
-        self._taken: deque[tuple[float, str, Levels]] = deque()
+        self.taken = Taken(clock)
 
     def reset(self) -> None:
         self._shares.clear()
-        self._taken.clear()
+        self.taken.clear()
 
     def admit(
         self, fp: str, caps: Levels, estimate: float, *, replicas: int, last: Levels | None
@@ -76,16 +106,8 @@ class Fallback:
                 bucket.take(amount, now)
         if cool > 0:
             share.cool = max(share.cool, now + cool)
-        self._taken.append((now, fp, amounts))
+        self.taken.add(fp, share.caps, amounts)
 
     def recent(self) -> Iterator[tuple[str, Levels, Levels]]:
-        """Per key: its capacities and what this replica took in the last minute."""
-        since = self._clock() - SECONDS_PER_WINDOW
-        sums: dict[str, list[float]] = {}
-        for at, fp, amounts in self._taken:
-            if at >= since:
-                acc = sums.setdefault(fp, [0.0, 0.0, 0.0, 0.0])
-                for d in range(4):
-                    acc[d] += amounts[d]
-        for fp, acc in sums.items():
-            yield fp, self._shares[fp].caps, (acc[0], acc[1], acc[2], acc[3])
+        """Per key: its capacities and what this replica took locally in the last minute."""
+        return self.taken.recent()

@@ -49,6 +49,7 @@ class RedisKeyLimiter:
                 self._last[fp] = (levels[0], levels[1], levels[2], levels[3])
                 if not admitted:
                     return wait
+                state.taken.add(fp, caps, (1.0, estimate, 0.0, estimate))
                 lease.shared = RedisLease(self, fp, caps)
                 return None
         refused = state.fallback.admit(
@@ -66,5 +67,8 @@ class RedisKeyLimiter:
             state.fallback.charge(fp, amounts, cool=cool)
 
     async def _charge(self, fp: str, caps: Levels, amounts: Levels, cool: float) -> None:
-        if not await self._state.charge(fp, caps, amounts, cool):
-            self._state.fallback.charge(fp, amounts, cool=cool)
+        state = self._state
+        if await state.charge(fp, caps, amounts, cool):
+            state.taken.add(fp, caps, amounts)
+        else:
+            state.fallback.charge(fp, amounts, cool=cool)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import uuid
 from collections.abc import Coroutine
@@ -24,7 +25,7 @@ from redis.exceptions import RedisError
 
 from cc_relay.config.schema import StateConfig
 from cc_relay.state import _scripts
-from cc_relay.state._fallback import Fallback, Levels
+from cc_relay.state._fallback import Fallback, Levels, Taken
 from cc_relay.state.base import SharedState, StateView
 from cc_relay.state.limiter import RedisKeyLimiter
 
@@ -64,6 +65,10 @@ class RedisState(SharedState):
         self._charge = self.client.register_script(_scripts.CHARGE)
         self._heartbeat = self.client.register_script(_scripts.HEARTBEAT)
         self.fallback = Fallback()
+        self.taken = Taken()
+        """What this replica took through Redis in the last minute: charged again to a
+        server that restarted empty."""
+        self._run_id: str | None = None
         self.keys = RedisKeyLimiter(self)
         self.up = False
         self.replicas = 1
@@ -159,7 +164,7 @@ class RedisState(SharedState):
         try:
             count = await self._heartbeat(
                 keys=[self.key("replicas")],
-                args=[self.replica, int(HEARTBEAT_INTERVAL * 5)],
+                args=[self.replica, max(2, math.ceil(HEARTBEAT_INTERVAL * 5))],
             )
             if not self.up:
                 await self._resync()
@@ -174,9 +179,17 @@ class RedisState(SharedState):
                 log.warning("state: redis is back; limits are shared again")
 
     async def _resync(self) -> None:
-        """Charge the shared buckets with what this replica took while Redis was away."""
-        for fp, caps, amounts in self.fallback.recent():
-            await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, 0.0])
+        """Charge the shared buckets with what this replica took while Redis was away,
+        and, when the server restarted (empty: its run id changed), with what it took
+        through the previous one in the last minute too."""
+        info = await self.client.info("server")
+        run_id = str(info.get("run_id", ""))
+        restarted = self._run_id is not None and run_id != self._run_id
+        self._run_id = run_id
+        logs = [self.fallback.taken, self.taken] if restarted else [self.fallback.taken]
+        for taken in logs:
+            for fp, caps, amounts in taken.recent():
+                await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, 0.0])
         self.fallback.reset()
 
     async def _watch(self) -> None:
