@@ -121,6 +121,8 @@ class RuntimeHolder:
         self.state: SharedState = create_state(config.state)
         """Shared with other replicas (or not); outlives every Runtime, read at start."""
         self.current.router.shared_keys = self.state.keys
+        self.current.router.shared_circuits = self.state.circuits
+        self.state.bind(lambda: self.current.router.breakers)
         self.generation = 1
         self.config_hash = config_hash(config)
         self.last_reload: ReloadView | None = None
@@ -264,6 +266,7 @@ class RuntimeHolder:
         breaker = self.current.router.breakers.get(name)
         cause = breaker.cause if breaker is not None else None
         self.events.publish(CircuitChanged(name, old.value, new.value, cause))
+        self.state.circuit_changed(name, old, new)
 
     def snapshot(self) -> Snapshot:
         """The read model: status, providers, routing, as frozen values."""

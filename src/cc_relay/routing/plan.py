@@ -130,6 +130,21 @@ class Plan:
         self.last_failure_was_key = True
         self.skipped.append(Skip(slot.provider.name, "key at its shared rate limit", until))
 
+    def trial_elsewhere(self, attempt: Attempt) -> None:
+        """Another replica sends this provider's half-open trial: give the slot and the
+        key back and move on to the next provider; nobody is blamed."""
+        slot = self._current()
+        if attempt.lease is not None:
+            attempt.lease.release()
+        self._release_breaker(slot)
+        self.attempts -= 1
+        self.last_failure_was_key = False
+        self.skipped.append(
+            Skip(slot.provider.name, "circuit half_open (trial on another replica)",
+                 time.monotonic() + 1.0)
+        )  # fmt: skip
+        self._index += 1
+
     def _release_breaker(self, slot: _Slot) -> None:
         if slot.breaker_generation is not None:
             self.router.breakers[slot.provider.name].cancelled(generation=slot.breaker_generation)

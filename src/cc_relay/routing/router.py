@@ -25,7 +25,7 @@ from cc_relay.routing.stats import ProviderStats
 from cc_relay.types import Attempt
 
 if TYPE_CHECKING:
-    from cc_relay.state.base import KeyLimiter
+    from cc_relay.state.base import CircuitShare, KeyLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,8 @@ class Router:
         self.shared_keys: KeyLimiter | None = previous.shared_keys if previous else None
         """The fleet's shared key buckets (``cc_relay.state``); None with the memory
         backend, when the pools alone decide."""
+        self.shared_circuits: CircuitShare | None = previous.shared_circuits if previous else None
+        """Who sends a half-open trial when replicas share circuits; None alone."""
 
     def candidates(self, model: str) -> Candidates:
         """The model id after aliases and prefixes, the providers serving it, and why

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from cc_relay.health import CircuitBreaker, CircuitState
     from cc_relay.keypool.lease import Lease
 
-__all__ = ["KeyLimiter", "SharedLease", "SharedState", "StateView"]
+__all__ = ["CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
+
+Breakers = Callable[[], "Mapping[str, CircuitBreaker]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +55,32 @@ class KeyLimiter(Protocol):
         """
 
 
+class CircuitShare(Protocol):
+    """Circuit transitions shared by every replica."""
+
+    async def claim_trial(self, name: str) -> bool:
+        """Whether this replica may send the half-open trial to provider ``name``."""
+
+
 class SharedState:
     """A state backend. The base class is the memory backend: it shares nothing.
 
     Attributes:
         keys: The shared key limiter, or None when nothing is shared (the request
             path then skips it with one comparison).
+        circuits: Likewise for the half-open trial.
     """
 
     backend = "memory"
     keys: KeyLimiter | None = None
+    circuits: CircuitShare | None = None
+    """Shared circuit transitions, or None when each breaker decides alone."""
+
+    def bind(self, breakers: Breakers) -> None:
+        """Where this process's breakers are (they change with every reload)."""
+
+    def circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
+        """This process's breaker for ``name`` moved; called on the loop, never waits."""
 
     async def start(self) -> None:
         """Connect; never fails because the backend is unavailable."""

@@ -15,8 +15,8 @@ import logging
 import math
 import os
 import uuid
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -26,8 +26,14 @@ from redis.exceptions import RedisError
 from cc_relay.config.schema import StateConfig
 from cc_relay.state import _scripts
 from cc_relay.state._fallback import Fallback, Levels, Taken
-from cc_relay.state.base import SharedState, StateView
+from cc_relay.state.base import Breakers, SharedState, StateView
+from cc_relay.state.circuits import RedisCircuits
 from cc_relay.state.limiter import RedisKeyLimiter
+
+if TYPE_CHECKING:
+    from cc_relay.health import CircuitState
+
+T = TypeVar("T")
 
 __all__ = ["HEARTBEAT_INTERVAL", "OP_TIMEOUT", "RETRY_INTERVAL", "RedisState"]
 
@@ -70,6 +76,8 @@ class RedisState(SharedState):
         server that restarted empty."""
         self._run_id: str | None = None
         self.keys = RedisKeyLimiter(self)
+        self.circuits: RedisCircuits = RedisCircuits(self)
+        self._listener: asyncio.Task[None] | None = None
         self.up = False
         self.replicas = 1
         """Replicas seen by the last heartbeat; the fallback divides limits by it."""
@@ -93,14 +101,18 @@ class RedisState(SharedState):
                 self.error,
             )
         self._monitor = asyncio.create_task(self._watch(), name="state:redis")
+        self._listener = asyncio.create_task(
+            self.circuits.listen(self.config.url), name="state:circuits"
+        )
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._monitor is not None:
-            self._monitor.cancel()
-            await asyncio.gather(self._monitor, return_exceptions=True)
+        for task in (self._monitor, self._listener):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=1.0)
         if self.up:
@@ -124,6 +136,20 @@ class RedisState(SharedState):
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def bind(self, breakers: Breakers) -> None:
+        self.circuits.bind(breakers)
+
+    def circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
+        self.circuits.changed(name, old, new)
+
+    async def guard(self, call: Awaitable[T]) -> T | None:
+        """``await call``, or None (and the backend marked down) when Redis fails."""
+        try:
+            return await call
+        except _FAILURES as exc:
+            self._down(exc)
+            return None
 
     # -- calls the limiter makes; None or False means "use the fallback" ------------
 
