@@ -122,6 +122,7 @@ class RuntimeHolder:
         """Shared with other replicas (or not); outlives every Runtime, read at start."""
         self.current.router.shared_keys = self.state.keys
         self.current.router.shared_circuits = self.state.circuits
+        self.current.router.shared_affinity = self.state.affinity
         self.state.bind(lambda: self.current.router.breakers)
         self.generation = 1
         self.config_hash = config_hash(config)

@@ -83,6 +83,8 @@ async def answer(
         ApiError: nothing could answer (429 with retry-after, 529, or the last failure).
     """
     give_up = time.monotonic() + queue_timeout
+    if router.shared_affinity is not None:
+        await router.recall(request.headers.get(SESSION_HEADER) or request.user_id)
     while True:
         plan = make_plan(router, request)
         try:

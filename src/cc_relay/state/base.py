@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from cc_relay.health import CircuitBreaker, CircuitState
     from cc_relay.keypool.lease import Lease
 
-__all__ = ["CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
+__all__ = ["AffinityShare", "CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
 
 Breakers = Callable[[], "Mapping[str, CircuitBreaker]"]
 
@@ -62,6 +62,16 @@ class CircuitShare(Protocol):
         """Whether this replica may send the half-open trial to provider ``name``."""
 
 
+class AffinityShare(Protocol):
+    """Where sessions were placed, shared by every replica, with expiry."""
+
+    async def fetch(self, session: str) -> tuple[str, str | None] | None:
+        """The provider and key fingerprint ``session`` last succeeded on, if known."""
+
+    def remember(self, session: str, provider: str, key: str | None) -> None:
+        """Record a new placement; never waits."""
+
+
 class SharedState:
     """A state backend. The base class is the memory backend: it shares nothing.
 
@@ -69,11 +79,13 @@ class SharedState:
         keys: The shared key limiter, or None when nothing is shared (the request
             path then skips it with one comparison).
         circuits: Likewise for the half-open trial.
+        affinity: Likewise for session placements.
     """
 
     backend = "memory"
     keys: KeyLimiter | None = None
     circuits: CircuitShare | None = None
+    affinity: AffinityShare | None = None
     """Shared circuit transitions, or None when each breaker decides alone."""
 
     def bind(self, breakers: Breakers) -> None:

@@ -26,7 +26,7 @@ from cc_relay.health import CircuitBreaker, CircuitState
 if TYPE_CHECKING:
     from cc_relay.state.redis_state import RedisState
 
-__all__ = ["TRIAL_LEASE", "RedisCircuits"]
+__all__ = ["RedisCircuits", "TRIAL_LEASE"]
 
 log = logging.getLogger("cc_relay.state")
 

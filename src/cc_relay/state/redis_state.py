@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from cc_relay.config.schema import StateConfig
 from cc_relay.state import _scripts
 from cc_relay.state._fallback import Fallback, Levels, Taken
+from cc_relay.state.affinity import RedisAffinity
 from cc_relay.state.base import Breakers, SharedState, StateView
 from cc_relay.state.circuits import RedisCircuits
 from cc_relay.state.limiter import RedisKeyLimiter
@@ -77,6 +78,7 @@ class RedisState(SharedState):
         self._run_id: str | None = None
         self.keys = RedisKeyLimiter(self)
         self.circuits: RedisCircuits = RedisCircuits(self)
+        self.affinity: RedisAffinity = RedisAffinity(self)
         self._listener: asyncio.Task[None] | None = None
         self.up = False
         self.replicas = 1
