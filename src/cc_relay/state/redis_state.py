@@ -11,6 +11,7 @@ state is used again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import os
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from cc_relay.config.schema import StateConfig
 from cc_relay.state import _scripts
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from cc_relay.health import CircuitState
 
 T = TypeVar("T")
+Call = tuple[str, str, list[Any]]
+"""A script's source, its one key and its arguments."""
 
 __all__ = ["HEARTBEAT_INTERVAL", "OP_TIMEOUT", "RETRY_INTERVAL", "RedisState"]
 
@@ -68,15 +71,17 @@ class RedisState(SharedState):
             socket_connect_timeout=OP_TIMEOUT,
             retry=Retry(NoBackoff(), 0),
         )
-        self._reserve = self.client.register_script(_scripts.RESERVE)
-        self._charge = self.client.register_script(_scripts.CHARGE)
+        self._shas = {
+            script: hashlib.sha1(script.encode()).hexdigest()
+            for script in (_scripts.RESERVE, _scripts.CHARGE)
+        }
         self._heartbeat = self.client.register_script(_scripts.HEARTBEAT)
         self.fallback = Fallback()
         self.taken = Taken()
         """What this replica took through Redis in the last minute: charged again to a
         server that restarted empty."""
         self._run_id: str | None = None
-        self.keys = RedisKeyLimiter(self)
+        self.keys: RedisKeyLimiter = RedisKeyLimiter(self)
         self.circuits: RedisCircuits = RedisCircuits(self)
         self.affinity: RedisAffinity = RedisAffinity(self)
         self._listener: asyncio.Task[None] | None = None
@@ -115,6 +120,8 @@ class RedisState(SharedState):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        if self.up:
+            await self.keys.drain()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=1.0)
         if self.up:
@@ -153,20 +160,40 @@ class RedisState(SharedState):
             self._down(exc)
             return None
 
-    # -- calls the limiter makes; None or False means "use the fallback" ------------
+    # -- calls the limiter makes; None means "use the fallback" ---------------------
 
-    async def reserve(self, fp: str, caps: Levels, estimate: float) -> list[Any] | None:
-        try:
-            key = self.key("key", fp)
-            reply: list[Any] = await self._reserve(keys=[key], args=[*caps, estimate])
-        except _FAILURES as exc:
-            self._down(exc)
-            return None
-        return reply
+    def reserve_call(self, fp: str, caps: Levels, estimate: float) -> Call:
+        return (_scripts.RESERVE, self.key("key", fp), [*caps, estimate])
 
-    async def charge(self, fp: str, caps: Levels, amounts: Levels, cool: float) -> bool:
+    def charge_call(self, fp: str, caps: Levels, amounts: Levels, cool: float) -> Call:
+        return (_scripts.CHARGE, self.key("key", fp), [*caps, *amounts, cool])
+
+    async def run(self, calls: list[Call]) -> list[Any] | None:
+        """Run scripts on one key each in one pipelined round trip; None when Redis
+        fails. A server that lost the scripts (a restart) gets them loaded again."""
+        for again in (False, True):
+            pipe = self.client.pipeline(transaction=False)
+            for script, key, args in calls:
+                pipe.execute_command("EVALSHA", self._shas[script], 1, key, *args)
+            try:
+                replies: list[Any] = await pipe.execute()
+            except NoScriptError as exc:
+                if again:
+                    self._down(exc)
+                    return None
+                if not await self._load_scripts():
+                    return None
+            except _FAILURES as exc:
+                self._down(exc)
+                return None
+            else:
+                return replies
+        return None
+
+    async def _load_scripts(self) -> bool:
         try:
-            await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, cool])
+            for script in self._shas:
+                await self.client.script_load(script)
         except _FAILURES as exc:
             self._down(exc)
             return False
@@ -216,8 +243,11 @@ class RedisState(SharedState):
         self._run_id = run_id
         logs = [self.fallback.taken, self.taken] if restarted else [self.fallback.taken]
         for taken in logs:
-            for fp, caps, amounts in taken.recent():
-                await self._charge(keys=[self.key("key", fp)], args=[*caps, *amounts, 0.0])
+            calls = [
+                self.charge_call(fp, caps, amounts, 0.0) for fp, caps, amounts in taken.recent()
+            ]
+            if calls and await self.run(calls) is None:
+                raise ConnectionError("state: redis failed during the resync")
         self.fallback.reset()
 
     async def _watch(self) -> None:
