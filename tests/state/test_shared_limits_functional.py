@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import anthropic
 
 from cc_relay.server import RelayServer
@@ -65,3 +66,14 @@ async def test_shared_status_reports_redis_and_replicas(
     assert view is not None
     assert view.backend == "redis" and view.connected
     assert view.replicas >= 1
+
+
+async def test_shared_state_in_metrics(
+    make_relay: RelayFactory, emu: AnthropicEmulator, redis_server: RedisServer
+) -> None:
+    first, _ = await two_relays(make_relay, emu, redis_server, rpm=10)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{first.url}/metrics") as resp:
+            text = await resp.text()
+    assert 'cc_relay_state_connected{backend="redis"} 1.0' in text
+    assert "cc_relay_state_fallbacks_total 0.0" in text
