@@ -124,6 +124,7 @@ class RuntimeHolder:
         self.current.router.shared_circuits = self.state.circuits
         self.current.router.shared_affinity = self.state.affinity
         self.state.bind(lambda: self.current.router.breakers)
+        self.state.share_signatures(self.current.signatures)  # every Runtime inherits it
         self.generation = 1
         self.config_hash = config_hash(config)
         self.last_reload: ReloadView | None = None

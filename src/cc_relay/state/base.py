@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from cc_relay.health import CircuitBreaker, CircuitState
     from cc_relay.keypool.lease import Lease
+    from cc_relay.thinking.ledger import SignatureLedger
 
 __all__ = ["AffinityShare", "CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
 
@@ -90,6 +91,9 @@ class SharedState:
 
     def bind(self, breakers: Breakers) -> None:
         """Where this process's breakers are (they change with every reload)."""
+
+    def share_signatures(self, ledger: SignatureLedger) -> None:
+        """Share what ``ledger`` records (it lives as long as the process)."""
 
     def circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
         """This process's breaker for ``name`` moved; called on the loop, never waits."""

@@ -13,13 +13,11 @@ A replica that starts, or sees Redis come back, reads the open circuits it misse
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from redis.asyncio import Redis
 
 from cc_relay.health import CircuitBreaker, CircuitState
 
@@ -143,23 +141,3 @@ class RedisCircuits:
             message = orjson.loads(reply[0])
             message["remaining"] = reply[1] / 1000
             self.apply(orjson.dumps(message))
-
-    async def listen(self, url: str) -> None:
-        """Apply published transitions until cancelled, reconnecting as needed."""
-        from cc_relay.state.redis_state import RETRY_INTERVAL
-
-        while True:
-            client: Redis = Redis.from_url(url, socket_connect_timeout=1.0)
-            try:
-                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    await self.catch_up()
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self.apply(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(RETRY_INTERVAL)
-            finally:
-                await client.aclose()

@@ -27,13 +27,16 @@ from redis.exceptions import NoScriptError, RedisError
 from cc_relay.config.schema import StateConfig
 from cc_relay.state import _scripts
 from cc_relay.state._fallback import Fallback, Levels, Taken
+from cc_relay.state._listener import listen
 from cc_relay.state.affinity import RedisAffinity
 from cc_relay.state.base import Breakers, SharedState, StateView
 from cc_relay.state.circuits import RedisCircuits
 from cc_relay.state.limiter import RedisKeyLimiter
+from cc_relay.state.signatures import RedisSignatures
 
 if TYPE_CHECKING:
     from cc_relay.health import CircuitState
+    from cc_relay.thinking.ledger import SignatureLedger
 
 T = TypeVar("T")
 Call = tuple[str, str, list[Any]]
@@ -84,6 +87,7 @@ class RedisState(SharedState):
         self.keys: RedisKeyLimiter = RedisKeyLimiter(self)
         self.circuits: RedisCircuits = RedisCircuits(self)
         self.affinity: RedisAffinity = RedisAffinity(self)
+        self.signatures: RedisSignatures = RedisSignatures(self)
         self._listener: asyncio.Task[None] | None = None
         self.up = False
         self.replicas = 1
@@ -108,8 +112,13 @@ class RedisState(SharedState):
                 self.error,
             )
         self._monitor = asyncio.create_task(self._watch(), name="state:redis")
+        handlers = {
+            self.circuits.channel: self.circuits.apply,
+            self.signatures.channel: self.signatures.apply,
+        }
         self._listener = asyncio.create_task(
-            self.circuits.listen(self.config.url), name="state:circuits"
+            listen(self.config.url, handlers, self._catch_up, retry=RETRY_INTERVAL),
+            name="state:listen",
         )
 
     async def close(self) -> None:
@@ -148,6 +157,14 @@ class RedisState(SharedState):
 
     def bind(self, breakers: Breakers) -> None:
         self.circuits.bind(breakers)
+
+    def share_signatures(self, ledger: SignatureLedger) -> None:
+        ledger.shared = self.signatures.recorded
+        self.signatures.bind(lambda: ledger)
+
+    async def _catch_up(self) -> None:
+        await self.circuits.catch_up()
+        await self.signatures.catch_up()
 
     def circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
         self.circuits.changed(name, old, new)
