@@ -33,20 +33,31 @@ async def until(relay: RelayServer, *, connected: bool, replicas: int = 1) -> No
             await asyncio.sleep(0.02)
 
 
+async def seen_pair(
+    make_relay: RelayFactory, emu: AnthropicEmulator, server: RedisServer
+) -> tuple[RelayServer, RelayServer]:
+    """Two relays sharing a 10 RPM key, each having seen the other's heartbeat."""
+    relays = await two_relays(make_relay, emu, server, rpm=10)
+    for relay in relays:
+        await until(relay, connected=True, replicas=2)
+    return relays
+
+
+async def alternate(sdk: SdkFactory, relays: tuple[RelayServer, RelayServer], n: int) -> list[int]:
+    return [await send(sdk, relays[i % 2]) for i in range(n)]
+
+
 async def test_redis_down_loses_no_request_and_limits_hold_locally(
     make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
 ) -> None:
-    relays = await two_relays(make_relay, emu, redis_server, rpm=10)
-    for relay in relays:
-        await until(relay, connected=True, replicas=2)
-    before = [await send(sdk, relays[i % 2]) for i in range(4)]
-    assert before == [200] * 4
+    relays = await seen_pair(make_relay, emu, redis_server)
+    assert await alternate(sdk, relays, 4) == [200] * 4
     # One request is upstream when Redis dies; it must still be answered.
     emu.enqueue(Reply(text("slow"), stall_before_headers=0.5))
     slow = asyncio.create_task(send(sdk, relays[0]))
     await asyncio.sleep(0.2)
     redis_server.stop()
-    during = [await send(sdk, relays[i % 2]) for i in range(20)]
+    during = await alternate(sdk, relays, 20)
     assert await slow == 200
     assert set(during) <= {200, 429}, during  # never a 5xx because Redis is gone
     # Each relay keeps to half of what Redis last said was left: the fleet stays under 10.
@@ -60,12 +71,10 @@ async def test_redis_down_loses_no_request_and_limits_hold_locally(
 async def test_redis_restart_resynchronises(
     make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
 ) -> None:
-    relays = await two_relays(make_relay, emu, redis_server, rpm=10)
-    for relay in relays:
-        await until(relay, connected=True, replicas=2)
-    assert [await send(sdk, relays[i % 2]) for i in range(2)] == [200, 200]
+    relays = await seen_pair(make_relay, emu, redis_server)
+    assert await alternate(sdk, relays, 2) == [200, 200]
     redis_server.stop()
-    during = [await send(sdk, relays[i % 2]) for i in range(6)]
+    during = await alternate(sdk, relays, 6)
     local = during.count(200)
     assert local >= 2
     redis_server.start()  # empty: it lost every bucket
@@ -75,6 +84,6 @@ async def test_redis_restart_resynchronises(
     level = redis_server.command("HGET", f"t:key:{fingerprint('sk-shared')}", "r_l")
     left = float(level.split(b"\r\n")[1])
     assert left <= 10 - local + 1, (level, local)
-    after = [await send(sdk, relays[i % 2]) for i in range(12)]
+    after = await alternate(sdk, relays, 12)
     assert after.count(200) <= int(left) + 1, (after, left)
     assert 2 + local + after.count(200) <= 10 + 1

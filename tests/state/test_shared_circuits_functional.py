@@ -51,14 +51,22 @@ async def pair(
     return relays
 
 
-async def test_circuit_opened_by_one_relay_is_open_in_the_other(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
-) -> None:
-    first, second = await pair(make_relay, emu, redis_server)
+async def opened_by_first(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, server: RedisServer
+) -> tuple[RelayServer, RelayServer]:
+    """Two relays whose shared circuit one failure through the first opened."""
+    first, second = await pair(make_relay, emu, server)
     emu.enqueue(Fail(500))
     assert await send(sdk, first) == 500
     await circuit(first, "open")
     await circuit(second, "open")
+    return first, second
+
+
+async def test_circuit_opened_by_one_relay_is_open_in_the_other(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
+) -> None:
+    _, second = await opened_by_first(make_relay, emu, sdk, redis_server)
     before = len(emu.messages_requests)
     assert await send(sdk, second) == 529  # never sent to the provider the fleet found dead
     assert len(emu.messages_requests) == before
@@ -67,10 +75,7 @@ async def test_circuit_opened_by_one_relay_is_open_in_the_other(
 async def test_only_one_relay_sends_the_half_open_trial(
     make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
 ) -> None:
-    first, second = await pair(make_relay, emu, redis_server)
-    emu.enqueue(Fail(500))
-    assert await send(sdk, first) == 500
-    await circuit(second, "open")
+    first, second = await opened_by_first(make_relay, emu, sdk, redis_server)
     await asyncio.sleep(COOLDOWN + 0.1)
     emu.enqueue(Reply(text("trial"), stall_before_headers=0.5))
     before = len(emu.messages_requests)
