@@ -99,6 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the memory backend (to compare a tree without state/ at all)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cc-relay-bench-") as tmp:
         logdir = Path(tmp)
@@ -106,6 +111,9 @@ def main() -> None:
         upstream = Proc("upstream", ["-m", "bench.upstream"], logdir)
         try:
             memory = measure(upstream.url, logdir, args.requests, "")
+            if args.memory_only:
+                print(f"memory: p50 {memory['p50']:.3f} ms, p90 {memory['p90']:.3f} ms")
+                return
             shared = measure(upstream.url, logdir, args.requests, url)
         finally:
             upstream.stop()
