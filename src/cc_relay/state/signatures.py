@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from cc_relay.state.redis_state import RedisState
     from cc_relay.thinking.ledger import SignatureLedger
 
-__all__ = ["SCAN_BATCH", "RedisSignatures"]
+__all__ = ["RedisSignatures", "SCAN_BATCH"]
 
 SCAN_BATCH = 1000
 """Keys read per round trip when a replica catches up."""
