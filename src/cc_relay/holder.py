@@ -145,6 +145,8 @@ class RuntimeHolder:
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
+        if self.state.circuits is not None:
+            self.prober.claim = self.state.circuits.claim_trial
         self._tasks: list[asyncio.Task[None]] = []
         self._retiring: dict[asyncio.Task[None], Runtime] = {}
 

@@ -31,13 +31,13 @@ async def circuit(relay: RelayServer, want: str) -> None:
 
 
 async def pair(
-    make_relay: RelayFactory, emu: AnthropicEmulator, server: RedisServer
+    make_relay: RelayFactory, emu: AnthropicEmulator, server: RedisServer, *, probe: bool = False
 ) -> tuple[RelayServer, RelayServer]:
     entry = provider(
         emu,
         keys=["sk-up-1"],
         circuit={"failure_threshold": 1, "cooldown": COOLDOWN},
-        health_probe={"enabled": False},
+        health_probe={"enabled": probe, "interval": 0.1},
     )
     relays = (
         await make_relay(entry, state=state_section(server)),
@@ -52,10 +52,15 @@ async def pair(
 
 
 async def opened_by_first(
-    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, server: RedisServer
+    make_relay: RelayFactory,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
+    server: RedisServer,
+    *,
+    probe: bool = False,
 ) -> tuple[RelayServer, RelayServer]:
     """Two relays whose shared circuit one failure through the first opened."""
-    first, second = await pair(make_relay, emu, server)
+    first, second = await pair(make_relay, emu, server, probe=probe)
     emu.enqueue(Fail(500))
     assert await send(sdk, first) == 500
     await circuit(first, "open")
@@ -86,3 +91,14 @@ async def test_only_one_relay_sends_the_half_open_trial(
     assert len(emu.messages_requests) == before + 1
     await circuit(second, "closed")  # the trial's success closed it for everyone
     assert await send(sdk, second) == 200
+
+
+async def test_only_one_relay_probes_a_half_open_circuit(
+    make_relay: RelayFactory, emu: AnthropicEmulator, sdk: SdkFactory, redis_server: RedisServer
+) -> None:
+    first, second = await opened_by_first(make_relay, emu, sdk, redis_server, probe=True)
+    before = len(emu.messages_requests)
+    emu.enqueue(Reply(text("probe"), stall_before_headers=0.3))
+    await circuit(first, "closed")
+    await circuit(second, "closed")
+    assert len(emu.messages_requests) == before + 1  # one probe for the fleet
