@@ -147,6 +147,7 @@ class RuntimeHolder:
         )
         if self.state.circuits is not None:
             self.prober.claim = self.state.circuits.claim_trial
+        self.state.share_budgets(self.ledger.budgets, self._fleet_spent)
         self._tasks: list[asyncio.Task[None]] = []
         self._retiring: dict[asyncio.Task[None], Runtime] = {}
 
@@ -265,6 +266,11 @@ class RuntimeHolder:
         while old.users and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         await old.close_orphans(new)
+
+    def _fleet_spent(self, holder: str) -> None:
+        """Other replicas' spend raised ``holder``'s: a provider key may be spent now."""
+        if holder.startswith("key:"):
+            self.ledger.attach(self.current)
 
     def _circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
         breaker = self.current.router.breakers.get(name)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from cc_relay.health import CircuitBreaker, CircuitState
     from cc_relay.keypool.lease import Lease
+    from cc_relay.ledger.budgets import BudgetTracker
     from cc_relay.thinking.ledger import SignatureLedger
 
 __all__ = ["AffinityShare", "CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
@@ -91,6 +92,10 @@ class SharedState:
 
     def bind(self, breakers: Breakers) -> None:
         """Where this process's breakers are (they change with every reload)."""
+
+    def share_budgets(self, tracker: BudgetTracker, changed: Callable[[str], None]) -> None:
+        """Share the spend ``tracker`` counts; ``changed(holder)`` after others' spend
+        raised a holder's total."""
 
     def share_signatures(self, ledger: SignatureLedger) -> None:
         """Share what ``ledger`` records (it lives as long as the process)."""

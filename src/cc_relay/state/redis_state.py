@@ -16,7 +16,7 @@ import logging
 import math
 import os
 import uuid
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import Redis
@@ -30,12 +30,14 @@ from cc_relay.state._fallback import Fallback, Levels, Taken
 from cc_relay.state._listener import listen
 from cc_relay.state.affinity import RedisAffinity
 from cc_relay.state.base import Breakers, SharedState, StateView
+from cc_relay.state.budgets import RedisBudgets
 from cc_relay.state.circuits import RedisCircuits
 from cc_relay.state.limiter import RedisKeyLimiter
 from cc_relay.state.signatures import RedisSignatures
 
 if TYPE_CHECKING:
     from cc_relay.health import CircuitState
+    from cc_relay.ledger.budgets import BudgetTracker
     from cc_relay.thinking.ledger import SignatureLedger
 
 T = TypeVar("T")
@@ -88,6 +90,7 @@ class RedisState(SharedState):
         self.circuits: RedisCircuits = RedisCircuits(self)
         self.affinity: RedisAffinity = RedisAffinity(self)
         self.signatures: RedisSignatures = RedisSignatures(self)
+        self.budgets: RedisBudgets = RedisBudgets(self)
         self._listener: asyncio.Task[None] | None = None
         self.up = False
         self.replicas = 1
@@ -115,6 +118,7 @@ class RedisState(SharedState):
         handlers = {
             self.circuits.channel: self.circuits.apply,
             self.signatures.channel: self.signatures.apply,
+            self.budgets.channel: self.budgets.apply,
         }
         self._listener = asyncio.create_task(
             listen(self.config.url, handlers, self._catch_up, retry=RETRY_INTERVAL),
@@ -161,6 +165,9 @@ class RedisState(SharedState):
     def share_signatures(self, ledger: SignatureLedger) -> None:
         ledger.shared = self.signatures.recorded
         self.signatures.bind(lambda: ledger)
+
+    def share_budgets(self, tracker: BudgetTracker, changed: Callable[[str], None]) -> None:
+        self.budgets.bind(tracker, changed)
 
     async def _catch_up(self) -> None:
         await self.circuits.catch_up()
