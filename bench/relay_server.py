@@ -29,10 +29,22 @@ PROVIDER_KEY = "sk-ant-api03-bench-provider-key-0000000000000000000000000000"
 
 
 def config_document(
-    upstream: str, log_level: str, alias: str = "", *, metrics: bool = True
+    upstream: str,
+    log_level: str,
+    alias: str = "",
+    *,
+    metrics: bool = True,
+    state_url: str = "",
+    rpm_limit: int | None = None,
 ) -> dict[str, Any]:
-    """The benchmark's config; a different ``alias`` makes a reload that swaps Runtimes."""
+    """The benchmark's config; a different ``alias`` makes a reload that swaps Runtimes.
+    ``state_url`` shares state through that Redis; ``rpm_limit`` limits the key."""
+    key: Any = PROVIDER_KEY if rpm_limit is None else {"key": PROVIDER_KEY, "rpm_limit": rpm_limit}
+    state = (
+        {"state": {"backend": "redis", "url": state_url, "prefix": "bench"}} if state_url else {}
+    )
     return {
+        **state,
         "server": {"listen": f"{HOST}:0", "watch_config": False},
         "admin": {"grpc_listen": f"{HOST}:0", "metrics": metrics},
         "logging": {"level": log_level},
@@ -42,16 +54,19 @@ def config_document(
                 "name": "anthropic",
                 "type": "anthropic",
                 "base_url": upstream,
-                "keys": [PROVIDER_KEY],
+                "keys": [key],
             }
         ],
     }
 
 
-def build_config(upstream: str, log_level: str, *, metrics: bool = True):  # -> RelayConfig
+def build_config(
+    upstream: str, log_level: str, *, metrics: bool = True, **extra: Any
+):  # -> RelayConfig
     from cc_relay.config.loading import validate
 
-    return validate(config_document(upstream, log_level, metrics=metrics), source="bench")
+    document = config_document(upstream, log_level, metrics=metrics, **extra)
+    return validate(document, source="bench")
 
 
 class GcStats:
@@ -111,6 +126,8 @@ def main() -> None:
     parser.add_argument(
         "--config-file", metavar="PATH", help="serve from this file, so that reloads re-read it"
     )
+    parser.add_argument("--state-url", default="", help="share state through this Redis")
+    parser.add_argument("--rpm-limit", type=int, default=None, help="the key's rpm_limit")
     args = parser.parse_args()
     pin(args.cpu)
 
@@ -119,7 +136,13 @@ def main() -> None:
     from cc_relay.observability import LogSetup
     from cc_relay.server import RelayServer, serve_forever
 
-    config = build_config(args.upstream, args.log_level, metrics=not args.no_metrics)
+    config = build_config(
+        args.upstream,
+        args.log_level,
+        metrics=not args.no_metrics,
+        state_url=args.state_url,
+        rpm_limit=args.rpm_limit,
+    )
     path = None
     if args.config_file:
         import json

@@ -44,6 +44,8 @@ from cc_relay.ledger.service import Ledger
 from cc_relay.observability.access import log_events
 from cc_relay.routing.stats import observe
 from cc_relay.runtime import Runtime
+from cc_relay.state import SharedState
+from cc_relay.state import create as create_state
 from cc_relay.views import (
     RelayStatus,
     ReloadView,
@@ -116,6 +118,13 @@ class RuntimeHolder:
         self.overrides: dict[str, bool] = {}
         """Provider name -> enabled, set by the operator (``set_enabled``)."""
         self.current = Runtime(config, on_circuit_change=self._circuit_changed)
+        self.state: SharedState = create_state(config.state)
+        """Shared with other replicas (or not); outlives every Runtime, read at start."""
+        self.current.router.shared_keys = self.state.keys
+        self.current.router.shared_circuits = self.state.circuits
+        self.current.router.shared_affinity = self.state.affinity
+        self.state.bind(lambda: self.current.router.breakers)
+        self.state.share_signatures(self.current.signatures)  # every Runtime inherits it
         self.generation = 1
         self.config_hash = config_hash(config)
         self.last_reload: ReloadView | None = None
@@ -136,6 +145,9 @@ class RuntimeHolder:
         self.prober = HealthProber(
             lambda: self.current.probe_targets(), interval=self.current.probe_interval
         )
+        if self.state.circuits is not None:
+            self.prober.claim = self.state.circuits.claim_trial
+        self.state.share_budgets(self.ledger.budgets, self._fleet_spent)
         self._tasks: list[asyncio.Task[None]] = []
         self._retiring: dict[asyncio.Task[None], Runtime] = {}
 
@@ -151,6 +163,7 @@ class RuntimeHolder:
         return self.ledger.recorder.quote(event).cost or 0.0
 
     async def start(self) -> None:
+        await self.state.start()
         await self.current.start()
         await self.ledger.start()
         self._subscribers.append(("ledger", self.ledger.observe))
@@ -174,6 +187,7 @@ class RuntimeHolder:
             await old.close_orphans(self.current)
         await self.ledger.close()
         await self.current.close()
+        await self.state.close()
 
     @contextlib.contextmanager
     def using(self) -> Iterator[Runtime]:
@@ -253,10 +267,16 @@ class RuntimeHolder:
             await asyncio.sleep(0.1)
         await old.close_orphans(new)
 
+    def _fleet_spent(self, holder: str) -> None:
+        """Other replicas' spend raised ``holder``'s: a provider key may be spent now."""
+        if holder.startswith("key:"):
+            self.ledger.attach(self.current)
+
     def _circuit_changed(self, name: str, old: CircuitState, new: CircuitState) -> None:
         breaker = self.current.router.breakers.get(name)
         cause = breaker.cause if breaker is not None else None
         self.events.publish(CircuitChanged(name, old.value, new.value, cause))
+        self.state.circuit_changed(name, old, new)
 
     def snapshot(self) -> Snapshot:
         """The read model: status, providers, routing, as frozen values."""
@@ -281,5 +301,6 @@ class RuntimeHolder:
             cost_usd=round(totals.cost_usd, 6),
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
             ledger=self.ledger.view(),
+            state=self.state.view(),
         )
         return Snapshot(status, provider_views(runtime, self.overrides), routing_view(runtime))

@@ -41,6 +41,8 @@ class RelayServer:
     Args:
         config_path: the file ``config`` came from: watched, and re-read on reload.
         prepare: applied to every reloaded config before it is used (see ``Reloader``).
+        reuse_port: bind with SO_REUSEPORT, so several worker processes share the port
+            and the kernel spreads connections over them (``serve --workers``).
     """
 
     def __init__(
@@ -51,10 +53,12 @@ class RelayServer:
         port: int | None = None,
         config_path: Path | None = None,
         prepare: Callable[[RelayConfig], RelayConfig] | None = None,
+        reuse_port: bool = False,
     ) -> None:
         address = config.server.address
         self.host = host or address.host
         self.port = address.port if port is None else port
+        self._reuse_port = reuse_port
         self.holder = RuntimeHolder(config, config_path=config_path)
         self.reloader = Reloader(self.holder, config_path, prepare=prepare)
         self.admin = Admin(self.holder, self.reloader)
@@ -100,6 +104,7 @@ class RelayServer:
                 self.host,
                 self.port,
                 reuse_address=True,
+                reuse_port=self._reuse_port or None,
             )
         except BaseException:
             await self._runner.cleanup()

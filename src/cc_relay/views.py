@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cc_relay.health import CircuitBreaker, CircuitState
+from cc_relay.state.base import StateView
 
 if TYPE_CHECKING:
     from cc_relay.keypool import KeyPool
@@ -141,6 +142,8 @@ class RelayStatus:
     """Events some subscriber missed because it fell behind."""
     ledger: LedgerView | None = None
     """The usage ledger's writer; None while it is off."""
+    state: StateView | None = None
+    """The shared-state backend (``cc_relay.state``): memory or Redis, and its health."""
 
 
 @dataclass(frozen=True, slots=True)

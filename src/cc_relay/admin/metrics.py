@@ -32,6 +32,7 @@ from cc_relay.catalog import known_models
 from cc_relay.events import AttemptFinished, ConfigReloaded, Event, RequestSettled
 from cc_relay.holder import RuntimeHolder
 from cc_relay.runtime import Runtime
+from cc_relay.state import StateView
 
 #: Request durations and times to first token, seconds (LLM answers take long).
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -225,6 +226,28 @@ class Collector:
         )
         generation.add_metric([], snapshot.status.generation)
         yield from (inflight, circuit, remaining, generation)
+        yield from _state_gauges(snapshot.status.state)
+
+
+def _state_gauges(view: StateView | None) -> Iterator[Metric]:
+    """The shared-state backend: is Redis answering, how many replicas, how many falls."""
+    if view is None:
+        return
+    connected = GaugeMetricFamily(
+        "cc_relay_state_connected",
+        "1 while the state backend answers (always 1 for memory).",
+        labels=["backend"],
+    )
+    connected.add_metric([view.backend], 1.0 if view.connected else 0.0)
+    replicas = GaugeMetricFamily(
+        "cc_relay_state_replicas", "Replicas seen alive through the shared state."
+    )
+    replicas.add_metric([], view.replicas)
+    fallbacks = CounterMetricFamily(
+        "cc_relay_state_fallbacks", "Times this replica fell back to local limits."
+    )
+    fallbacks.add_metric([], view.fallbacks)
+    yield from (connected, replicas, fallbacks)
 
 
 def _counter(

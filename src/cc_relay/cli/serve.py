@@ -36,6 +36,14 @@ def serve(
             "--debug", help="Debug logging with request and response bodies (secrets redacted)."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes serving one port (SO_REUSEPORT); above 1 needs state.backend: redis.",
+        ),
+    ] = 1,
+    worker: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run the relay until interrupted."""
     from cc_relay.cli._target import load_or_exit
@@ -46,6 +54,11 @@ def serve(
 
     loaded = load_or_exit(config)
     cfg = _override(loaded.config, listen=listen, log_level=log_level, debug=debug)
+    if workers > 1:
+        _serve_workers(cfg, loaded, workers, log_level=log_level, debug=debug)
+    if worker:
+        # One admin gRPC port, one listener: worker 0's.
+        cfg = cfg.model_copy(update={"admin": cfg.admin.model_copy(update={"grpc_listen": None})})
     logs = LogSetup(level=cfg.logging.level, fmt=cfg.logging.format, secrets=config_secrets(cfg))
 
     def prepare(reloaded: RelayConfig) -> RelayConfig:
@@ -53,7 +66,9 @@ def serve(
         return _override(reloaded, listen=listen, log_level=log_level, debug=debug)
 
     try:
-        server = RelayServer(cfg, config_path=loaded.path, prepare=prepare)
+        server = RelayServer(
+            cfg, config_path=loaded.path, prepare=prepare, reuse_port=worker is not None
+        )
         drained = _count_drained(server)
         _run(serve_forever(server, on_ready=lambda: _say_hello(cfg, loaded, server)))
     except ProviderSetupError as exc:
@@ -65,6 +80,29 @@ def serve(
     finally:
         logs.close()
     typer.echo(f"cc-relay stopped: drained {drained[0]} request(s)", err=True)
+
+
+def _serve_workers(
+    cfg: RelayConfig, loaded: LoadedConfig, workers: int, *, log_level: str | None, debug: bool
+) -> None:
+    """Run ``workers`` children of this command (see ``cli/_workers.py``); never returns."""
+    import sys
+
+    from cc_relay.cli._workers import refusal, run_workers
+
+    problem = refusal(cfg, workers)
+    if problem is not None:
+        typer.secho(f"cannot start: {problem}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    base = [sys.executable, "-m", "cc_relay", "serve", "--listen", cfg.server.listen]
+    if loaded.path is not None:
+        base += ["--config", str(loaded.path)]
+    if log_level:
+        base += ["--log-level", log_level]
+    if debug:
+        base.append("--debug")
+    typer.echo(f"cc-relay: starting {workers} workers on {cfg.server.listen}", err=True)
+    raise typer.Exit(run_workers([[*base, "--worker", str(i)] for i in range(workers)]))
 
 
 def _override(

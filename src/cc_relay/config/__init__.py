@@ -28,6 +28,7 @@ from cc_relay.config.schema import (
     RelayConfig,
     RoutingConfig,
     ServerConfig,
+    StateConfig,
     is_pattern,
     model_matches,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "RelayConfig",
     "RoutingConfig",
     "ServerConfig",
+    "StateConfig",
     "candidate_paths",
     "default_config",
     "find_config",

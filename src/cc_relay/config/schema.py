@@ -442,6 +442,21 @@ class LedgerConfig(_Frozen):
     """Budget days and months begin at midnight in this zone."""
 
 
+DEFAULT_STATE_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_STATE_PREFIX = "cc-relay"
+
+
+class StateConfig(_Frozen):
+    """Where state shared by replicas lives; see ``cc_relay.state``. Read at start only."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    """``memory``: this process alone (the default). ``redis``: shared by every relay
+    pointing at the same server and prefix."""
+    url: str = DEFAULT_STATE_URL
+    prefix: str = Field(DEFAULT_STATE_PREFIX, min_length=1)
+    """Every Redis key the relay writes starts with ``<prefix>:``."""
+
+
 class RelayConfig(_Frozen):
     server: ServerConfig = ServerConfig()
     admin: AdminConfig = AdminConfig()
@@ -452,6 +467,7 @@ class RelayConfig(_Frozen):
     model to serve, optionally provider-qualified (``zai/glm-4.5-air``)."""
     providers: tuple[ProviderConfig, ...] = ()
     ledger: LedgerConfig = LedgerConfig()
+    state: StateConfig = StateConfig()
 
     def provider(self, name: str) -> ProviderConfig | None:
         return next((p for p in self.providers if p.name == name), None)

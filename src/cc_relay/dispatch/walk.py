@@ -30,6 +30,7 @@ from cc_relay.errors import (
     UpstreamStatusError,
 )
 from cc_relay.headers import RETRY_AFTER
+from cc_relay.health import CircuitState
 from cc_relay.routing import Router
 from cc_relay.routing.affinity import SESSION_HEADER
 from cc_relay.routing.context import RouteContext
@@ -82,6 +83,8 @@ async def answer(
         ApiError: nothing could answer (429 with retry-after, 529, or the last failure).
     """
     give_up = time.monotonic() + queue_timeout
+    if router.shared_affinity is not None:
+        await router.recall(request.headers.get(SESSION_HEADER) or request.user_id)
     while True:
         plan = make_plan(router, request)
         try:
@@ -121,6 +124,20 @@ async def first_success(
         if plan.attempts > retry.max_attempts or time.monotonic() > deadline:
             plan.abandoned(attempt)
             break
+        circuits = plan.router.shared_circuits
+        if (
+            circuits is not None
+            and plan.router.breakers[attempt.provider.name].state is CircuitState.HALF_OPEN
+            and not await circuits.claim_trial(attempt.provider.name)
+        ):
+            plan.trial_elsewhere(attempt)
+            continue
+        shared = plan.router.shared_keys
+        if shared is not None and attempt.lease is not None:
+            wait = await shared.admit(attempt.lease)
+            if wait is not None:
+                plan.refused(attempt, wait)
+                continue
         scope = AttemptScope(plan, attempt, exchange)
         async with scope:
             scope.opened = await open_attempt(attempt, request, client_model=client_model)

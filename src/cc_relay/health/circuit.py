@@ -239,6 +239,15 @@ class CircuitBreaker:
         else:
             self._move(CircuitState.CLOSED)
 
+    def trip(self, remaining: float, *, cause: str) -> None:
+        """Open the circuit because another replica opened it (``cc_relay.state``): it
+        lets a trial through in ``remaining`` seconds. An open circuit is left alone."""
+        if self._state is CircuitState.OPEN:
+            return
+        self._cause = cause
+        self._move(CircuitState.OPEN)
+        self._opened_at = self._clock() - self._settings.cooldown + max(0.0, remaining)
+
     def retry_at(self) -> float | None:
         """Clock time from which an open circuit lets a trial through; ``None`` otherwise.
 

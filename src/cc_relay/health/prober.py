@@ -77,6 +77,9 @@ class HealthProber:
         self._timeout = float(timeout)
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self.claim: Callable[[str], Awaitable[bool]] | None = None
+        """When replicas share circuits (``cc_relay.state``): whether this one may send
+        the half-open trial to a target (by name); a probe is such a trial."""
 
     @property
     def interval(self) -> float:
@@ -173,6 +176,9 @@ class HealthProber:
             return
         generation = breaker.generation
         try:
+            if self.claim is not None and not await self.claim(target.name):
+                breaker.cancelled(generation=generation)
+                return
             async with asyncio.timeout(self._timeout):
                 healthy = bool(await target.probe())
         except asyncio.CancelledError:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cc_relay.config import KeyConfig
 from cc_relay.keypool import headers as _headers
 from cc_relay.keypool.key import KeyState
+
+if TYPE_CHECKING:
+    from cc_relay.state.base import SharedLease
 
 __all__ = ["DEFAULT_COOLDOWN", "Lease", "MIN_COOLDOWN", "SPEND_CAP_COOLDOWN"]
 
@@ -34,6 +38,8 @@ class Lease:
     Attributes:
         key: The key to send, with its configured limits.
         fingerprint: What logs may show instead of the key.
+        shared: The same reservation in the fleet's shared buckets (``cc_relay.state``),
+            set once they admitted it; None with the memory backend.
     """
 
     __slots__ = (
@@ -48,6 +54,7 @@ class Lease:
         "_wall_clock",
         "fingerprint",
         "key",
+        "shared",
     )
 
     def __init__(
@@ -70,6 +77,28 @@ class Lease:
         self._in = estimate
         self._out = 0.0
         self._phase = _OPEN
+        self.shared: SharedLease | None = None
+
+    @property
+    def estimate(self) -> float:
+        """The input tokens reserved (or settled) so far."""
+        return self._in
+
+    def capacities(self) -> tuple[float, float, float, float]:
+        """The key's per-minute capacities (requests, input, output, total tokens), 0
+        where it has no limit; learned limits included."""
+        state = self._state
+        return (
+            state.requests.capacity if state.requests is not None else 0.0,
+            state.input.capacity if state.input is not None else 0.0,
+            state.output.capacity if state.output is not None else 0.0,
+            state.total.capacity if state.total is not None else 0.0,
+        )
+
+    def hold(self, until: float) -> None:
+        """Keep the key out of the local pool until clock time ``until``: the shared
+        buckets said it is full, which the local ones cannot know."""
+        self._state.cool_down(until)
 
     def __repr__(self) -> str:
         phase = ("open", "settled", "released")[self._phase]
@@ -98,6 +127,8 @@ class Lease:
         output = self._state.output
         if more_out and output is not None:
             output.take(more_out, now)
+        if self.shared is not None and (more_in or more_out):
+            self.shared.charge(0.0, more_in, more_out, more_in + more_out)
         if self._phase == _OPEN:
             self._phase = _SETTLED
             self._state.in_flight -= 1
@@ -112,6 +143,8 @@ class Lease:
         now = self._clock()
         if self._requests is not None:
             self._requests.take(-1.0, now)
+        if self.shared is not None:
+            self.shared.charge(-1.0, -self._in, 0.0, -self._in)
         self._refund_tokens(now)
 
     def rate_limited(self, retry_after: float | None, *, spend_cap: bool = False) -> float:
@@ -134,6 +167,9 @@ class Lease:
                 wait = max(wait, SPEND_CAP_COOLDOWN)
         now = self._clock()
         self._state.cool_down(now + wait)
+        if self.shared is not None:
+            back = self._in if self._phase == _OPEN else 0.0
+            self.shared.charge(0.0, -back, 0.0, -back, cool=wait)
         if self._phase == _OPEN:
             self._refund_tokens(now)
         return wait

@@ -47,6 +47,9 @@ class BudgetTracker:
         self.month: Period = month(now, self.tz)
         self._daily: dict[str, float] = {}
         self._monthly: dict[str, float] = {}
+        self.shared: Callable[[str, float, Period, Period | None], None] | None = None
+        """Told (holder, cost, month, day or None) of every cost added in the current
+        month, when replicas share budgets (``cc_relay.state``)."""
 
     def _roll(self, now: float) -> None:
         if now >= self.day.end:
@@ -67,6 +70,22 @@ class BudgetTracker:
             self._monthly[holder] = self._monthly.get(holder, 0.0) + cost
             if at in self.day:
                 self._daily[holder] = self._daily.get(holder, 0.0) + cost
+            if self.shared is not None:
+                self.shared(holder, cost, self.month, self.day if at in self.day else None)
+
+    def fleet(self, holder: str, month_start: float, monthly: float, day_start: float,
+              daily: float | None) -> None:  # fmt: skip
+        """The whole fleet's spend for ``holder`` in the periods starting at those
+        times; ignored for periods that are over, never lowers what is known here."""
+        self._roll(self._clock())
+        if month_start == self.month.start and monthly > self._monthly.get(holder, 0.0):
+            self._monthly[holder] = monthly
+        if (
+            daily is not None
+            and day_start == self.day.start
+            and daily > self._daily.get(holder, 0.0)
+        ):
+            self._daily[holder] = daily
 
     def spent(self, holder: str) -> tuple[float, float]:
         """USD spent today and this month."""

@@ -115,6 +115,36 @@ class Plan:
         slot.keys_tried.append(lease.fingerprint)
         return Attempt(slot.provider, lease.key, slot.upstream_model, lease)
 
+    def refused(self, attempt: Attempt, wait: float) -> None:
+        """The fleet's shared buckets refused the attempt's key for ``wait`` seconds: the
+        key rests locally that long, the next key (or provider) is tried, nobody is
+        blamed, and the attempt does not count against the retry budget."""
+        slot = self._current()
+        lease = attempt.lease
+        until = time.monotonic() + wait
+        if lease is not None:
+            lease.release()
+            lease.hold(until)
+        self._release_breaker(slot)
+        self.attempts -= 1
+        self.last_failure_was_key = True
+        self.skipped.append(Skip(slot.provider.name, "key at its shared rate limit", until))
+
+    def trial_elsewhere(self, attempt: Attempt) -> None:
+        """Another replica sends this provider's half-open trial: give the slot and the
+        key back and move on to the next provider; nobody is blamed."""
+        slot = self._current()
+        if attempt.lease is not None:
+            attempt.lease.release()
+        self._release_breaker(slot)
+        self.attempts -= 1
+        self.last_failure_was_key = False
+        self.skipped.append(
+            Skip(slot.provider.name, "circuit half_open (trial on another replica)",
+                 time.monotonic() + 1.0)
+        )  # fmt: skip
+        self._index += 1
+
     def _release_breaker(self, slot: _Slot) -> None:
         if slot.breaker_generation is not None:
             self.router.breakers[slot.provider.name].cancelled(generation=slot.breaker_generation)

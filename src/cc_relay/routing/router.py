@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cc_relay.config import RoutingConfig
 from cc_relay.errors import UnknownModel
@@ -23,6 +23,9 @@ from cc_relay.routing.plan import Plan, Skip
 from cc_relay.routing.resolve import ModelResolver
 from cc_relay.routing.stats import ProviderStats
 from cc_relay.types import Attempt
+
+if TYPE_CHECKING:
+    from cc_relay.state.base import AffinityShare, CircuitShare, KeyLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,13 @@ class Router:
             previous.affinity if previous is not None else Affinity(clock=clock)
         )
         self._clock = clock
+        self.shared_keys: KeyLimiter | None = previous.shared_keys if previous else None
+        """The fleet's shared key buckets (``cc_relay.state``); None with the memory
+        backend, when the pools alone decide."""
+        self.shared_circuits: CircuitShare | None = previous.shared_circuits if previous else None
+        """Who sends a half-open trial when replicas share circuits; None alone."""
+        self.shared_affinity: AffinityShare | None = previous.shared_affinity if previous else None
+        """Session placements shared by replicas; None alone."""
 
     def candidates(self, model: str) -> Candidates:
         """The model id after aliases and prefixes, the providers serving it, and why
@@ -162,7 +172,26 @@ class Router:
         """Remember where a session's request succeeded."""
         if self.config.session_affinity:
             fingerprint = attempt.lease.fingerprint if attempt.lease is not None else None
-            self.affinity.remember(session, Placement(attempt.provider.name, fingerprint))
+            placement = Placement(attempt.provider.name, fingerprint)
+            shared = self.shared_affinity
+            if shared is not None and self.affinity.get(session) != placement:
+                shared.remember(session, placement.provider, placement.key)
+            self.affinity.remember(session, placement)
+
+    async def recall(self, session: str | None) -> None:
+        """Fill the local affinity table from the shared one when it has no entry for
+        ``session``; call only with shared affinity (one round trip on a local miss)."""
+        shared = self.shared_affinity
+        if (
+            shared is None
+            or session is None
+            or not self.config.session_affinity
+            or self.affinity.get(session) is not None
+        ):
+            return
+        found = await shared.fetch(session)
+        if found is not None:
+            self.affinity.remember(session, Placement(*found))
 
     def _placement(self, ctx: RouteContext) -> Placement | None:
         if not self.config.session_affinity or ctx.session is None:

@@ -45,6 +45,8 @@ class SignatureLedger:
         self._ttl = ttl
         self.on_record: Callable[[tuple[bytes, str, float]], None] | None = None
         """Told (hash, family, Unix expiry) of every signature recorded."""
+        self.shared: Callable[[tuple[bytes, str, float]], None] | None = None
+        """Likewise, for the replicas sharing state (``cc_relay.state``)."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -52,8 +54,12 @@ class SignatureLedger:
     def record(self, signature: str, family: str) -> None:
         if signature:
             key = signature_key(signature)
-            if self.on_record is not None and self._entries.get(key) != family:
-                self.on_record((key, family, time.time() + self._ttl))
+            if self._entries.get(key) != family:
+                entry = (key, family, time.time() + self._ttl)
+                if self.on_record is not None:
+                    self.on_record(entry)
+                if self.shared is not None:
+                    self.shared(entry)
             self._entries.put(key, family)
 
     def restore(self, entries: Iterable[tuple[bytes, str, float]]) -> None:
