@@ -28,13 +28,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias
 from urllib.parse import urlsplit
 
-from botocore.auth import SigV4Auth  # type: ignore[import-untyped, unused-ignore]
-from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped, unused-ignore]
-from botocore.credentials import (  # type: ignore[import-untyped, unused-ignore]
-    Credentials,
-    RefreshableCredentials,
-)
-
 from cc_relay.config import KeyConfig, ProviderConfig
 from cc_relay.errors import UpstreamCredentialError
 from cc_relay.headers import AUTHORIZATION
@@ -84,6 +77,10 @@ def sign(
 ) -> dict[str, str]:
     """``headers`` plus ``x-amz-date``, ``x-amz-security-token`` (with temporary
     credentials) and the SigV4 ``authorization``, all signed over the URL and body."""
+    # botocore is imported where it is used: ~9 MB that a relay without Bedrock never needs.
+    from botocore.auth import SigV4Auth  # type: ignore[import-untyped, unused-ignore]
+    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped, unused-ignore]
+
     request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
     SigV4Auth(credentials, SERVICE, region).add_auth(request)
     return {name.lower(): value for name, value in request.headers.items()}
@@ -185,6 +182,8 @@ class BedrockAuth:
     def _search_config(self) -> Found:
         config = self._config
         if config.aws_access_key_id and config.aws_secret_access_key:
+            from botocore.credentials import Credentials  # type: ignore[import-untyped, unused-ignore]
+
             creds = Credentials(
                 config.aws_access_key_id, config.aws_secret_access_key, config.aws_session_token
             )
@@ -215,6 +214,10 @@ class BedrockAuth:
             raise UpstreamCredentialError(
                 f"provider {self._config.name!r} has no AWS credentials and no Bedrock API key"
             )
+        from botocore.credentials import (  # type: ignore[import-untyped, unused-ignore]
+            RefreshableCredentials,
+        )
+
         if isinstance(source, RefreshableCredentials):
             if source.refresh_needed(MANDATORY_REFRESH):
                 await self._refresh_now(source)
