@@ -44,7 +44,7 @@ def models(
 
 def _serving(model_id: str, providers: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The providers that list ``model_id`` (or match it by pattern)."""
-    from cc_relay.config.schema import model_matches
+    from cc_relay.config.provider import model_matches
 
     return [
         {"name": p["name"], "type": p["type"], "health": p["health"]}

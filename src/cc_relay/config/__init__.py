@@ -1,6 +1,9 @@
 """Configuration: the schema, finding and loading files, diffing and watching them.
 
-- :mod:`~cc_relay.config.schema`: frozen pydantic models and their named defaults.
+- :mod:`~cc_relay.config.schema`: the relay's sections (server, admin, logging, routing,
+  ledger, state) and ``RelayConfig``; :mod:`~cc_relay.config.provider`: one provider, its
+  keys, limits, timeouts, prices, circuit and probe settings. Both are frozen pydantic
+  models (``_base.Frozen``) with their named defaults.
 - :mod:`~cc_relay.config.loading`: search order, YAML/TOML, ``${VAR}`` expansion
   (:mod:`~cc_relay.config._env`), errors naming file, key path and fix
   (:mod:`~cc_relay.config._errors`).
@@ -18,19 +21,15 @@ from cc_relay.config.loading import (
     read_config,
     resolve_config,
 )
+from cc_relay.config.provider import Budget, KeyConfig, ProviderConfig, is_pattern, model_matches
 from cc_relay.config.schema import (
-    Budget,
     ClientKey,
-    KeyConfig,
     LedgerConfig,
     LoggingConfig,
-    ProviderConfig,
     RelayConfig,
     RoutingConfig,
     ServerConfig,
     StateConfig,
-    is_pattern,
-    model_matches,
 )
 from cc_relay.errors import ConfigError
 

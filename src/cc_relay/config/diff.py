@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from cc_relay.config.schema import ProviderConfig, RelayConfig
+from cc_relay.config.provider import ProviderConfig
+from cc_relay.config.schema import RelayConfig
 from cc_relay.observability.redact import fingerprint
 
 #: Settings a running relay cannot change: they shape the listening socket or the app.

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from cc_relay.config._env import EnvRef, expand_env, unset_warnings
 from cc_relay.config._errors import EXAMPLE_HINT, format_errors, problems
-from cc_relay.config.schema import ProviderConfig, RelayConfig
+from cc_relay.config.provider import ProviderConfig
+from cc_relay.config.schema import RelayConfig
 from cc_relay.errors import ConfigError
 
 ENV_VAR = "CC_RELAY_CONFIG"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cc_relay.config.schema import (
+from cc_relay.config.provider import (
     DEFAULT_COOLDOWN,
     DEFAULT_FAILURE_THRESHOLD,
     DEFAULT_HALF_OPEN_PROBES,

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cc_relay.config import ProviderConfig, RelayConfig
-    from cc_relay.config.schema import Pricing
+    from cc_relay.config.provider import Pricing
     from cc_relay.types import Usage
 
 #: Input tokens (cache included) above which long-context prices apply, where they exist.
