@@ -61,6 +61,21 @@ def test_writer_batches_into_few_transactions(
     assert threading.get_ident() not in commits
 
 
+def test_writer_commits_a_lone_row_within_its_interval(tmp_path: Path) -> None:
+    # A quiet relay: one request, then nothing. The row must reach the disk within the
+    # interval, not wait for a full batch, a flush or the next prune.
+    writer = LedgerWriter(tmp_path / "u.db", retention_days=90, interval=0.2, batch=1_000)
+    writer.open(day_start=0, month_start=0)
+    try:
+        writer.put(_row(time.time()))
+        deadline = time.monotonic() + 2.0
+        while writer.written < 1:
+            assert time.monotonic() < deadline, "the row waited for a batch or a flush"
+            time.sleep(0.02)
+    finally:
+        writer.close()
+
+
 def test_writer_sustains_thousands_of_rows_a_second(tmp_path: Path) -> None:
     writer = LedgerWriter(tmp_path / "u.db", retention_days=90)
     writer.open(day_start=0, month_start=0)

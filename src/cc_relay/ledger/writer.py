@@ -98,12 +98,16 @@ class LedgerWriter:
     def put(self, row: store.Row) -> None:
         with self._cond:
             self._rows.append(row)
-            if len(self._rows) >= self.batch:
+            # The first pending row wakes the thread, which then waits out the interval
+            # (or a full batch): an idle thread would otherwise sleep until the next prune.
+            if len(self._rows) == 1 or len(self._rows) >= self.batch:
                 self._cond.notify()
 
     def put_signature(self, signature: Signature) -> None:
         with self._cond:
             self._signatures.append(signature)
+            if len(self._signatures) == 1:
+                self._cond.notify()
 
     @property
     def unwritten(self) -> int:
