@@ -3,6 +3,7 @@ failover after a disable in the page, the config editor, and the refusals."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from pathlib import Path
@@ -192,6 +193,42 @@ async def test_dashboard_models_and_explain(
     await page.locator("#explain-form").get_by_role("button", name="Explain").click()
     await expect(page.locator("#explain-table tbody th")).to_have_text(["a"])
     await screenshot(page, "7-explain")
+
+
+async def test_dashboard_usage_table_chart_and_csv(
+    start: Starter, emu: AnthropicEmulator, page: Page, sdk: SdkFactory
+) -> None:
+    relay = await start(
+        provider(emu, name="a", keys=["sk-up-1"], pricing={"input": 3, "output": 15}),
+        admin={"keys": [ADMIN_KEY]},
+    )
+    emu.enqueue(Reply(text("one"), input_tokens=100, output_tokens=10))
+    emu.enqueue(Reply(text("two"), input_tokens=200, output_tokens=20))
+    await _ask(sdk, relay)
+    await _ask(sdk, relay)
+    deadline = time.monotonic() + 10
+    while True:  # the ledger commits at most once a second
+        _, usage = await post_json(relay, "GetUsage", {"groupBy": "provider"}, headers=BEARER)
+        if usage.get("groups") and int(usage["groups"][0]["requests"]) == 2:
+            break
+        assert time.monotonic() < deadline, usage
+        await asyncio.sleep(0.1)
+    await _signed_in(page, relay, "usage")
+    await page.locator("#usage-by").select_option("provider")
+    row = page.locator("#usage-table tbody tr").first
+    await expect(row.locator("th")).to_have_text("a")
+    await expect(row.locator("td").nth(0)).to_have_text("2")
+    await expect(row.locator("td").nth(2)).to_have_text("300")
+    await expect(page.locator("#usage-chart svg rect")).to_have_count(1)
+    await screenshot(page, "8-usage")
+    async with page.expect_download() as caught:
+        await page.get_by_role("link", name="Download CSV").click()
+    download = await caught.value
+    lines = Path(await download.path()).read_text().splitlines()
+    assert lines[0].startswith("group,requests,errors,inputTokens")
+    cost = (300 * 3 + 30 * 15) / 1e6
+    assert lines[1].split(",")[:4] == ["a", "2", "0", "300"]
+    assert abs(float(lines[1].split(",")[7]) - cost) < 1e-9
 
 
 async def test_dashboard_refuses_cross_site_posts_and_calls_without_a_session(

@@ -7,11 +7,13 @@ import { ModelsView } from "./models.js";
 import { OverviewView } from "./overview.js";
 import { ProvidersView } from "./providers.js";
 import { RequestsView } from "./requests.js";
+import { UsageView } from "./usage.js";
 
 const views = {
   overview: new OverviewView(),
   providers: new ProvidersView(),
   requests: new RequestsView(),
+  usage: new UsageView(),
   models: new ModelsView(),
   explain: new ExplainView(),
   config: new ConfigView(),
