@@ -5,14 +5,21 @@ Shared by the client authentication (``api/auth.py``) and the admin service's.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Sequence
 
 
 def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
+    """``host`` (a peer address, maybe with an IPv6 zone) is this machine."""
+    return _is_loopback(host) if host else False
+
+
+@functools.lru_cache(maxsize=256)
+def _is_loopback(host: str) -> bool:
+    # Asked for every request of an open relay; a client comes from few addresses, and
+    # parsing one costs more than the rest of the authentication.
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:

@@ -58,9 +58,13 @@ async def read_body(request: web.Request, timeouts: ServerTimeouts) -> bytes:
     Raises:
         ApiError: 408 when it came too slowly, 400 when its encoding was broken.
     """
+    content = request.content
+    if content.is_eof() and content.exception() is None:
+        # All of it is in already (the usual case: a body arrives with its head); no
+        # timer to set for bytes that cannot be late.
+        return await request.read()
     loop = asyncio.get_running_loop()
     start = loop.time()
-    content = request.content
     scope = asyncio.timeout(None)
     timer: asyncio.TimerHandle
 

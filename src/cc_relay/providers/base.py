@@ -55,7 +55,10 @@ class Provider:
         self.config = config
         self.name = config.name
         self.base_url = config.url
-        self.discovered: tuple[ModelInfo, ...] = ()
+        self._discovered: tuple[ModelInfo, ...] = ()
+        self.discovery_round = 0
+        """Bumped each time ``discovered`` changes, so what was worked out from the old
+        list (the router's cached candidates) knows it is stale."""
         self._session: aiohttp.ClientSession | None = None
         self._client: http1.Client | http1.AiohttpClient | None = None
         self.signatures: SignatureLedger | None = None
@@ -107,6 +110,16 @@ class Provider:
             await self._session.close()
 
     # -- routing facts -----------------------------------------------------------------
+
+    @property
+    def discovered(self) -> tuple[ModelInfo, ...]:
+        """The models the upstream listed, as last asked (``refresh_models``)."""
+        return self._discovered
+
+    @discovered.setter
+    def discovered(self, models: tuple[ModelInfo, ...]) -> None:
+        self._discovered = models
+        self.discovery_round += 1
 
     def serves(self, model: str) -> bool:
         """Listed, mapped, matched by a pattern, or discovered from the upstream."""

@@ -28,12 +28,16 @@ if TYPE_CHECKING:
     from cc_relay.state.base import AffinityShare, CircuitShare, KeyLimiter
 
 
+#: Model ids whose candidates a router remembers before it starts over.
+_CANDIDATE_CACHE = 256
+
+
 @dataclass(frozen=True, slots=True)
 class Candidates:
     model: str
     """The model id after aliases and prefixes."""
-    serving: list[Provider]
-    excluded: list[tuple[Provider, str]]
+    serving: tuple[Provider, ...]
+    excluded: tuple[tuple[Provider, str], ...]
     """Every other enabled provider, with the reason it cannot take the model."""
 
 
@@ -44,7 +48,7 @@ class Route:
     placement: Placement | None
     left_out: list[Provider]
     """Candidates the strategy left out (cost caps, model routes)."""
-    excluded: list[tuple[Provider, str]]
+    excluded: tuple[tuple[Provider, str], ...]
     """Providers that are no candidates, with the reason."""
 
 
@@ -108,6 +112,7 @@ class Router:
             previous.affinity if previous is not None else Affinity(clock=clock)
         )
         self._clock = clock
+        self._candidates: dict[str, tuple[tuple[int, ...], Candidates]] = {}
         self.shared_keys: KeyLimiter | None = previous.shared_keys if previous else None
         """The fleet's shared key buckets (``cc_relay.state``); None with the memory
         backend, when the pools alone decide."""
@@ -118,22 +123,39 @@ class Router:
 
     def candidates(self, model: str) -> Candidates:
         """The model id after aliases and prefixes, the providers serving it, and why
-        each other provider does not."""
+        each other provider does not.
+
+        Remembered per model id: the answer depends only on the config, fixed for this
+        router, and on the models discovered since, which ``discovery_round`` tracks.
+        Client-chosen ids could fill the cache, so past ``_CANDIDATE_CACHE`` it starts
+        over instead of growing.
+        """
+        rounds = tuple(p.discovery_round for p in self.providers)
+        cached = self._candidates.get(model)
+        if cached is not None and cached[0] == rounds:
+            return cached[1]
+        found = self._find(model)
+        if len(self._candidates) >= _CANDIDATE_CACHE:
+            self._candidates.clear()
+        self._candidates[model] = (rounds, found)
+        return found
+
+    def _find(self, model: str) -> Candidates:
         target = self.resolver.resolve(model)
         if target.provider is not None:
             pinned = target.provider.name
             return Candidates(
                 target.model,
-                [target.provider],
-                [(p, f"not the pinned provider ({model!r} is pinned to {pinned!r})")
-                 for p in self.providers if p is not target.provider],
+                (target.provider,),
+                tuple((p, f"not the pinned provider ({model!r} is pinned to {pinned!r})")
+                      for p in self.providers if p is not target.provider),
             )  # fmt: skip
-        serving = [p for p in self.providers if p.serves(target.model)]
+        serving = tuple(p for p in self.providers if p.serves(target.model))
         return Candidates(
             target.model,
             serving,
-            [(p, f"does not serve {target.model!r}") for p in self.providers
-             if p not in serving],
+            tuple((p, f"does not serve {target.model!r}") for p in self.providers
+                  if p not in serving),
         )  # fmt: skip
 
     def plan(self, model: str, ctx: RouteContext | None = None) -> Plan:
