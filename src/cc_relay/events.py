@@ -24,8 +24,11 @@ from cc_relay.types import Usage
 
 log = logging.getLogger("cc_relay.events")
 
-#: Events the ring holds; a subscriber more than this far behind loses the oldest.
-DEFAULT_CAPACITY = 1 << 14
+#: Events the ring holds; a subscriber more than this far behind loses the oldest. Every
+#: subscriber reads on each turn of the loop, so 4,096 (about 1,300 requests) is far more
+#: lag than a healthy relay has; every slot also keeps its event alive, and a ring four
+#: times this size held about 5 MB of settled requests nobody would read again.
+DEFAULT_CAPACITY = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)

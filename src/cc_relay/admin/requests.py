@@ -2,7 +2,9 @@
 
 An event subscriber: ``AttemptFinished`` events wait, by request id, for their
 request's ``RequestSettled``; together they become one ``RequestRecord`` at the front of
-a ring of ``capacity`` records (10,000 by default). Only the Messages API routes are
+a ring of ``capacity`` records (2,000 by default: older requests are read back from the
+usage ledger, ``admin/history.py``, without their per-attempt detail, so memory holds
+only the recent ones a person drills into). Only the Messages API routes are
 kept; health checks, inventory and admin calls are not requests to a provider.
 
 Live tails (``StreamRequests``) get each new record through a bounded queue of their
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from cc_relay.events import AttemptFinished, Event, RequestSettled
 
 #: Records the ring keeps.
-DEFAULT_CAPACITY = 10_000
+DEFAULT_CAPACITY = 2_000
 #: Records a live tail may fall behind before it loses some.
 TAIL_QUEUE = 1_000
 #: The routes whose requests are recorded.

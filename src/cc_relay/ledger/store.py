@@ -113,6 +113,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # The writer only appends: a 256 KiB page cache (the default is 2 MiB) holds the
+        # pages it touches, and the relay's resident memory stays smaller.
+        conn.execute("PRAGMA cache_size=-256")
         migrate(conn)
     except BaseException:
         conn.close()
