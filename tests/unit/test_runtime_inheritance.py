@@ -103,6 +103,16 @@ async def test_runtime_keeps_a_provider_whose_connection_is_unchanged() -> None:
             {"providers": [_entry("a")], "routing": {"strategy": "failover"}},
             ["routing.strategy changed"],
         ),
+        (
+            {
+                "providers": [_entry("a")],
+                "state": {"backend": "redis", "url": "redis://:hunter2@127.0.0.1:6390/0"},
+            },
+            [
+                "state.backend changed: takes effect only after a restart",
+                "state.url changed: takes effect only after a restart",
+            ],
+        ),
     ],
 )
 def test_diff_names_each_change_and_never_a_secret(

@@ -46,11 +46,14 @@ def diff(old: RelayConfig, new: RelayConfig) -> list[str]:
     lines += [f"provider removed: {name}" for name in before if name not in after]
     for name in after.keys() & before.keys():
         lines += _provider(before[name], after[name])
-    for section in ("routing", "logging", "server", "admin", "ledger"):
+    for section in ("routing", "logging", "server", "admin", "ledger", "state"):
         old_part: BaseModel = getattr(old, section)
         new_part: BaseModel = getattr(new, section)
         for field in changed_fields(old_part, new_part):
-            label = RESTART_FIELDS.get((section, field))
+            # The shared-state backend is connected once, at start: every field of it.
+            label = RESTART_FIELDS.get((section, field)) or (
+                f"state.{field}" if section == "state" else None
+            )
             if label is not None:
                 lines.append(f"{label} changed: takes effect only after a restart")
             elif field == "auth":
