@@ -25,19 +25,10 @@ from cc_relay.types import Usage
 log = logging.getLogger("cc_relay.events")
 
 #: Events the ring holds; a subscriber more than this far behind loses the oldest. Every
-#: subscriber reads on each turn of the loop, so 4,096 (about 1,300 requests) is far more
+#: subscriber reads on each turn of the loop, so 4,096 (about 2,000 requests) is far more
 #: lag than a healthy relay has; every slot also keeps its event alive, and a ring four
 #: times this size held about 5 MB of settled requests nobody would read again.
 DEFAULT_CAPACITY = 1 << 12
-
-
-@dataclass(frozen=True, slots=True)
-class RequestStarted:
-    request_id: str
-    method: str
-    path: str
-    at: float = field(default_factory=time.time)
-    """Wall-clock seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +114,7 @@ class ConfigReloaded:
     at: float = field(default_factory=time.time)
 
 
-Event = (
-    RequestStarted
-    | AttemptFinished
-    | RequestSettled
-    | CircuitChanged
-    | KeyCooledDown
-    | ConfigReloaded
-)
+Event = AttemptFinished | RequestSettled | CircuitChanged | KeyCooledDown | ConfigReloaded
 
 
 class EventBus:

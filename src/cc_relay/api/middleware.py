@@ -55,7 +55,6 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
     holder = request.app[HOLDER_KEY]
     with holder.using() as runtime:
         exchange = Exchange(new_request_id(), request.method, request.path, holder.events)
-        exchange.start()
         request[RUNTIME_KEY] = runtime
         request[EXCHANGE_KEY] = exchange
         try:

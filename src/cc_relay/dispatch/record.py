@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from cc_relay.events import EventBus, RequestSettled, RequestStarted
+from cc_relay.events import EventBus, RequestSettled
 from cc_relay.types import Usage
 
 body_log = logging.getLogger("cc_relay.bodies")
@@ -41,9 +41,6 @@ class Exchange:
     """``provider: why`` for each attempt that failed before the one that answered."""
     log_bodies: bool = False
     """Set from ``logging.debug_bodies``: bodies go to the ``cc_relay.bodies`` logger."""
-
-    def start(self) -> None:
-        self.events.publish(RequestStarted(self.request_id, self.method, self.path))
 
     def body(self, direction: str, data: bytes) -> None:
         """Log a request or response body (the log formatter redacts secrets)."""
