@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anthropic
 import grpc
 import pytest
@@ -14,8 +15,16 @@ from anthropic.types import MessageParam
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from cc_relay.admin.auth import LOCKOUT_TRIES
 from cc_relay.admin.v1 import admin_pb2 as pb
-from tests.admin.conftest import Starter, StubFactory, open_circuit, settled, write_config
+from tests.admin.conftest import (
+    Starter,
+    StubFactory,
+    open_circuit,
+    post_json,
+    settled,
+    write_config,
+)
 from tests.conftest import SdkFactory, provider, text_of
 from tests.emulators import AnthropicEmulator, Fail, Reply, text
 
@@ -341,3 +350,28 @@ async def test_requests_older_than_the_memory_log_come_from_the_ledger(
     one = await admin.GetRequest(pb.GetRequestRequest(id=before[-1].id))
     assert one.request.id == before[-1].id and one.request.client_model == MODEL
     assert not one.request.attempts, "the ledger keeps the attempt count, not each attempt"
+
+
+async def test_wrong_admin_keys_lock_the_address_out_on_every_transport(
+    start: Starter, emu: AnthropicEmulator, stub: StubFactory
+) -> None:
+    """Five wrong keys over the JSON twin; then even the right key is refused for the rest
+    of the minute, over the JSON twin, gRPC and the dashboard's sign-in alike."""
+    relay = await start(provider(emu, name="a"), admin={"keys": ["adm-1"]}, server={"auth": ["c"]})
+    for n in range(LOCKOUT_TRIES):
+        status, answer = await post_json(
+            relay, "GetStatus", headers={"Authorization": f"Bearer guess-{n}"}
+        )
+        assert status == 401 and answer["code"] == "unauthenticated"
+    status, answer = await post_json(relay, "GetStatus", headers={"Authorization": "Bearer adm-1"})
+    assert status == 429 and answer["code"] == "resource_exhausted"
+    assert "try again in" in answer["message"] and "adm-1" not in answer["message"]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub(relay).GetStatus(
+            pb.GetStatusRequest(), metadata=(("authorization", "Bearer adm-1"),)
+        )
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{relay.url}/ui/session", json={"key": "adm-1"}) as sign_in:
+            assert sign_in.status == 429
+            assert "set-cookie" not in sign_in.headers

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from cc_relay.admin.auth import Lockout
 from cc_relay.admin.grpc_server import AdminGrpcError, GrpcServer
 from cc_relay.admin.history import LedgerHistory
 from cc_relay.admin.http import ADMIN_PATHS, AdminHttp
@@ -47,8 +48,10 @@ class Admin:
         history = LedgerHistory(writer.path if writer is not None else None)
         self.service = AdminService(holder, reloader, self.requests, history)
         self.sessions = Sessions()
-        self.http = AdminHttp(self.service, self.metrics, self._keys, self.sessions)
-        self.grpc = GrpcServer(self.service, self._keys)
+        self.lockout = Lockout()
+        """Wrong admin keys per address, for every transport and the sign-in."""
+        self.http = AdminHttp(self.service, self.metrics, self._keys, self.sessions, self.lockout)
+        self.grpc = GrpcServer(self.service, self._keys, self.lockout)
 
     def keys(self) -> Sequence[str]:
         """The admin keys in force now."""

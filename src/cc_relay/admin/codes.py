@@ -19,6 +19,7 @@ UNAUTHENTICATED = "unauthenticated"
 PERMISSION_DENIED = "permission_denied"
 UNIMPLEMENTED = "unimplemented"
 UNAVAILABLE = "unavailable"
+RESOURCE_EXHAUSTED = "resource_exhausted"
 INTERNAL = "internal"
 
 #: Connect code -> (gRPC status, HTTP status).
@@ -31,6 +32,7 @@ CODES: dict[str, tuple[grpc.StatusCode, int]] = {
     PERMISSION_DENIED: (grpc.StatusCode.PERMISSION_DENIED, 403),
     UNIMPLEMENTED: (grpc.StatusCode.UNIMPLEMENTED, 404),
     UNAVAILABLE: (grpc.StatusCode.UNAVAILABLE, 503),
+    RESOURCE_EXHAUSTED: (grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
     INTERNAL: (grpc.StatusCode.INTERNAL, 500),
 }
 

@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from cc_relay.admin.auth import audit, authorize
+from cc_relay.admin.auth import Lockout, audit, authorize
 from cc_relay.admin.codes import grpc_status
 from cc_relay.admin.service import MUTATING, AdminService
 from cc_relay.admin.v1 import admin_pb2 as pb
@@ -57,9 +57,12 @@ class GrpcServer:
         keys: the admin keys in force now (they change on reload).
     """
 
-    def __init__(self, service: AdminService, keys: Callable[[], Sequence[str]]) -> None:
+    def __init__(
+        self, service: AdminService, keys: Callable[[], Sequence[str]], lockout: Lockout
+    ) -> None:
         self._service = service
         self._keys = keys
+        self._lockout = lockout
         self._server: grpc.aio.Server | None = None
 
     async def start(self, address: ListenAddress) -> str:
@@ -118,6 +121,7 @@ class GrpcServer:
             self._keys(),
             authorization if isinstance(authorization, str) else None,
             peer_host(context.peer()),
+            lockout=self._lockout,
         )
         audit(name, who, "grpc") if name in MUTATING else log.debug(
             "admin call %s by %s", name, who

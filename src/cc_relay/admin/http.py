@@ -28,7 +28,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from cc_relay.admin.auth import audit, authorize, log, refuse_cross_site
+from cc_relay.admin.auth import Lockout, audit, authorize, log, refuse_cross_site
 from cc_relay.admin.codes import INVALID_ARGUMENT, NOT_FOUND, http_status
 from cc_relay.admin.metrics import Metrics
 from cc_relay.admin.service import MUTATING, AdminService
@@ -61,11 +61,13 @@ class AdminHttp:
         metrics: Metrics | None,
         keys: Callable[[], Sequence[str]],
         sessions: Sessions,
+        lockout: Lockout,
     ) -> None:
         self._service = service
         self._metrics = metrics
         self._keys = keys
         self._sessions = sessions
+        self._lockout = lockout
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", PREFIX + "{method}", self.rpc)
@@ -78,6 +80,7 @@ class AdminHttp:
             self._keys(),
             headers.get(AUTHORIZATION),
             request.remote,
+            lockout=self._lockout,
             sessions=self._sessions,
             cookie=request.cookies.get(COOKIE),
         )

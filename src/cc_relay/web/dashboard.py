@@ -31,7 +31,7 @@ from cc_relay.admin.sessions import COOKIE
 from cc_relay.errors import AdminError
 from cc_relay.headers import HOST, ORIGIN, SEC_FETCH_SITE
 from cc_relay.observability.redact import fingerprint
-from cc_relay.peers import is_loopback, is_one_of
+from cc_relay.peers import is_loopback
 
 if TYPE_CHECKING:
     from cc_relay.admin import Admin
@@ -135,7 +135,7 @@ class Dashboard:
                 key = None
             if not isinstance(key, str) or not key:
                 raise AdminError(INVALID_ARGUMENT, 'ui: send {"key": "<one of admin.keys>"}')
-            if not is_one_of(key, [k.encode() for k in keys]):
+            if not self._admin.lockout.verify(key, keys, request.remote):
                 raise AdminError(
                     UNAUTHENTICATED,
                     f"ui: the key (fingerprint {fingerprint(key)}) is not one of admin.keys",
