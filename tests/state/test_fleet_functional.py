@@ -51,7 +51,8 @@ async def pair(
     relays = []
     for name in ("alpha", "beta"):
         state = {"backend": "redis", "url": server.url, "prefix": "f", "replica": name}
-        relays.append(await make_relay(entry, state=state))
+        # No ledger: each replica's own file would be apart; one shared file is not a fleet.
+        relays.append(await make_relay(entry, state=state, ledger={"enabled": False}))
     return relays[0], relays[1]
 
 
@@ -106,6 +107,8 @@ async def test_fleet_scope_shows_both_replicas_requests_and_summed_stats(
     assert [r.replica for r in mine.requests] == ["alpha", "alpha"]
     theirs = await stub.ListRequests(pb.ListRequestsRequest(scope="bet"))  # a unique prefix
     assert [r.replica for r in theirs.requests] == ["beta"] and theirs.scope.scope == "beta"
+    detail = await stub.GetRequest(pb.GetRequestRequest(id=theirs.requests[0].id))
+    assert detail.request.replica == "beta" and detail.request.attempts
 
     async with asyncio.timeout(PATIENCE):
         while True:  # beta's next beat carries its request

@@ -214,6 +214,24 @@ class Fleet:
             if len(entries) < READ_CHUNK:
                 return page, ""
 
+    async def find(self, request_id: str) -> pb.Request | None:
+        """Another replica's request, from the fleet stream (newest first); None when
+        it is not there or Redis is away."""
+        if self.shared is None:
+            return None
+        cursor: str | None = None
+        while True:
+            entries = await self.shared.newest(before=cursor)
+            if not entries:
+                return None
+            for entry_id, raw in entries:
+                cursor = entry_id
+                message = pb.Request.FromString(raw)
+                if message.id == request_id:
+                    return message
+            if len(entries) < READ_CHUNK:
+                return None
+
     async def tail(
         self, target: Target, query: RequestQuery, requests: RequestLog
     ) -> AsyncIterator[pb.StreamRequestsResponse]:

@@ -166,13 +166,19 @@ class AdminService(ConfigMethods, UsageMethods):
         )
 
     async def GetRequest(self, request: pb.GetRequestRequest) -> pb.GetRequestResponse:
+        """This replica's log, its ledger, then the fleet's stream (a row a fleet
+        listing showed may be another replica's)."""
         record = self.requests.get(request.id) or await self.history.get(request.id)
-        if record is None:
+        if record is not None:
+            return pb.GetRequestResponse(request=convert.request(record))
+        found = await self.fleet.find(request.id)
+        if found is None:
             raise AdminError(
                 NOT_FOUND,
-                f"requests: no request {request.id!r} in the recent log or the usage ledger",
+                f"requests: no request {request.id!r} in the recent log, the usage ledger "
+                "or the fleet's stream",
             )
-        return pb.GetRequestResponse(request=convert.request(record))
+        return pb.GetRequestResponse(request=found)
 
     async def StreamRequests(
         self, request: pb.StreamRequestsRequest
