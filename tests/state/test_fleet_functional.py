@@ -157,6 +157,7 @@ async def test_redis_down_degrades_fleet_answers_and_publishing_resumes(
     sdk: SdkFactory,
     redis_server: RedisServer,
     channels: list[grpc.aio.Channel],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     a, b = await pair(make_relay, emu, redis_server)
     stub = admin(a, channels)
@@ -178,6 +179,9 @@ async def test_redis_down_degrades_fleet_answers_and_publishing_resumes(
     after = await fleet_requests(stub, 1)
     assert not after.scope.degraded
     assert [r.replica for r in after.requests] == ["beta"]  # what was dropped stays dropped
+    said = [r.getMessage() for r in caplog.records if "fleet request stream" in r.getMessage()]
+    assert sum("paused" in m for m in said) == 2  # once per replica, not per summary
+    assert sum("resumes" in m for m in said) == 2
 
 
 async def test_a_killed_replica_drops_out_after_its_ttl(
