@@ -211,7 +211,6 @@ class Dashboard(App[None]):
         self.scope = scope
         self.query_one(RequestsView).reset(replicas=bool(scope))
         self.query_one(OverviewView).reset()
-        self.notify(f"scope: {scope or 'this replica'}")
         if self._follow:
             self.follow_stats()
             self.follow_requests()
