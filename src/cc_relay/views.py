@@ -72,6 +72,9 @@ class Percentiles:
     p50: float | None
     p95: float | None
     """Seconds, over the last minute; None without samples."""
+    counts: tuple[int, ...] = ()
+    """The same samples per ``routing.stats.HISTOGRAM_BOUNDS`` bucket (empty without
+    samples): what a fleet view adds up across replicas."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +261,8 @@ def _provider(
         requests=stats.requests,
         errors=stats.errors,
         requests_per_second=round(stats.latency.rate(), 3),
-        latency=Percentiles(*latency),
-        ttfb=Percentiles(*ttfb),
+        latency=Percentiles(latency[0], latency[1], stats.latency.histogram()),
+        ttfb=Percentiles(ttfb[0], ttfb[1], stats.ttfb.histogram()),
         input_tokens=stats.input_tokens,
         output_tokens=stats.output_tokens,
         cache_read_tokens=stats.cache_read_tokens,

@@ -8,6 +8,7 @@ import anthropic
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from cc_relay import __version__
 from cc_relay.server import RelayServer
 from tests.admin.conftest import Starter, settled
 from tests.conftest import SdkFactory, provider
@@ -89,3 +90,10 @@ async def test_metrics_count_requests_tokens_streams_and_failovers(
         labels for (name, labels) in after if name == "cc_relay_key_ratelimit_remaining"
     ]
     assert fingerprints and all(("key", "sk-up-1") not in labels for labels in fingerprints)
+
+
+async def test_metrics_name_the_replica(start: Starter, emu: AnthropicEmulator) -> None:
+    relay = await start(provider(emu, name="a"), state={"replica": "relay-7"})
+    samples = await scrape(relay)
+    assert value(samples, "cc_relay_replica_info", replica="relay-7", version=__version__) == 1
+    assert value(samples, "cc_relay_state_replicas") == 1

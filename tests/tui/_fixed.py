@@ -94,11 +94,16 @@ class FixedSource:
     def __init__(self) -> None:
         self.requests_by_id = {r.id: r for r in map(request, range(40))}
 
-    async def stats(self) -> AsyncIterator[pb.StreamStatsResponse]:
+    async def stats(self, scope: str = "") -> AsyncIterator[pb.StreamStatsResponse]:
         yield stats(0)
 
-    async def requests(self) -> AsyncIterator[pb.Request]:
+    async def requests(self, scope: str = "") -> AsyncIterator[pb.Request]:
         yield request(0)
+
+    async def replicas(self) -> pb.ListReplicasResponse:
+        return pb.ListReplicasResponse(
+            replicas=[pb.Replica(id="fixed:1", answering=True), pb.Replica(id="fixed:2")]
+        )
 
     async def get_request(self, request_id: str) -> pb.Request:
         return self.requests_by_id.get(request_id) or pb.Request(id=request_id)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
+from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.tui import Dashboard
 from cc_relay.tui.providers import ProvidersView
 from cc_relay.tui.requests import RequestsView
@@ -52,3 +53,26 @@ def test_no_color_turns_the_colours_off(monkeypatch: pytest.MonkeyPatch) -> None
     assert _dashboard().no_color
     monkeypatch.delenv("NO_COLOR")
     assert not _dashboard().no_color
+
+
+async def _feed_fleet(pilot: Pilot[None]) -> None:
+    """The requests view in the fleet scope: two replicas' rows, each with its replica."""
+    app = pilot.app
+    assert isinstance(app, Dashboard)
+    app.set_scope("fleet")
+    scope = pb.ScopeInfo(scope="fleet", replicas=["relay-1:7", "relay-2:7"])
+    for step in range(60):
+        message = stats(step)
+        message.scope.CopyFrom(scope)
+        app.apply_stats(message)
+    for n in range(40):
+        row = request(n)
+        row.replica = "relay-1:7" if n % 3 else "relay-2.a-long-host-name:7"
+        app.apply_request(row)
+    app.query_one(RequestsView).redraw()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fleet_requests_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(_dashboard(), press=["3", "_"], terminal_size=size, run_before=_feed_fleet)

@@ -13,6 +13,8 @@
 - :mod:`~cc_relay.admin.requests`: the ring of settled requests with their attempts.
 - :mod:`~cc_relay.admin.metrics`: Prometheus, from events and the read model.
 - :mod:`~cc_relay.admin.convert`: read model -> messages.
+- :mod:`~cc_relay.admin.fleet`: scopes (this replica, the fleet, one replica): publishing
+  to and reading from ``state.fleet``; :mod:`~cc_relay.admin.merge` adds replicas' stats up.
 - ``v1/``: code generated from ``proto/cc_relay/admin/v1/admin.proto``.
 """
 
@@ -22,6 +24,7 @@ import logging
 from collections.abc import Sequence
 
 from cc_relay.admin.auth import Lockout
+from cc_relay.admin.fleet import Fleet
 from cc_relay.admin.grpc_server import AdminGrpcError, GrpcServer
 from cc_relay.admin.history import LedgerHistory
 from cc_relay.admin.http import ADMIN_PATHS, AdminHttp
@@ -41,12 +44,13 @@ class Admin:
 
     def __init__(self, holder: RuntimeHolder, reloader: Reloader) -> None:
         self._holder = holder
-        self.requests = RequestLog(cost=holder.cost_of)
+        self.requests = RequestLog(cost=holder.cost_of, replica=holder.state.replica)
         holder.add_subscriber("requests", self.requests.observe)
+        self.fleet = Fleet(holder, self.requests)
         self.metrics = Metrics(holder) if holder.config.admin.metrics else None
         writer = holder.ledger.writer
         history = LedgerHistory(writer.path if writer is not None else None)
-        self.service = AdminService(holder, reloader, self.requests, history)
+        self.service = AdminService(holder, reloader, self.requests, history, self.fleet)
         self.sessions = Sessions()
         self.lockout = Lockout()
         """Wrong admin keys per address, for every transport and the sign-in."""

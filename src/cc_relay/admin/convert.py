@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cc_relay.admin.requests import RequestQuery, RequestRecord
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.events import AttemptFinished
+from cc_relay.routing.stats import HISTOGRAM_BOUNDS
 from cc_relay.views import ModelView, Percentiles, ProviderView, RelayStatus
 
 CIRCUIT_STATES = {
@@ -72,6 +73,13 @@ def _percentiles(view: Percentiles) -> pb.Percentiles:
     return message
 
 
+def histogram(view: Percentiles) -> pb.Histogram:
+    """The window's bucket counts (empty without samples)."""
+    if not view.counts:
+        return pb.Histogram()
+    return pb.Histogram(bounds=HISTOGRAM_BOUNDS, counts=view.counts)
+
+
 def provider(view: ProviderView) -> pb.Provider:
     now = time.time()
     message = pb.Provider(
@@ -92,6 +100,8 @@ def provider(view: ProviderView) -> pb.Provider:
         cache_read_tokens=view.cache_read_tokens,
         models=view.models,
         model_patterns=view.model_patterns,
+        latency_histogram=histogram(view.latency),
+        ttfb_histogram=histogram(view.ttfb),
     )
     circuit = view.circuit
     if circuit is not None:
@@ -195,6 +205,7 @@ def request(record: RequestRecord) -> pb.Request:
         cost_usd=record.cost_usd,
         error=s.error or "",
         attempts=[_attempt(a) for a in record.attempts],
+        replica=record.replica,
     )
     if s.ttfb is not None:
         message.ttfb_seconds = s.ttfb

@@ -225,7 +225,14 @@ class Collector:
             "cc_relay_config_generation", "Configs loaded so far; 1 is the first."
         )
         generation.add_metric([], snapshot.status.generation)
-        yield from (inflight, circuit, remaining, generation)
+        replica = GaugeMetricFamily(
+            "cc_relay_replica_info",
+            "Always 1; its labels name this replica (state.replica, else host:pid), so that "
+            "per-replica series can be joined to the ids fleet views show.",
+            labels=["replica", "version"],
+        )
+        replica.add_metric([self._holder.state.replica, snapshot.status.version], 1.0)
+        yield from (inflight, circuit, remaining, generation, replica)
         yield from _state_gauges(snapshot.status.state)
 
 

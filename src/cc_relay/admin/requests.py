@@ -9,6 +9,8 @@ kept; health checks, inventory and admin calls are not requests to a provider.
 
 Live tails (``StreamRequests``) get each new record through a bounded queue of their
 own; one that stops reading loses records (counted), it never slows the subscriber.
+``on_record`` (set by the admin when the state is shared) hands each new record to the
+fleet's request stream, on the subscriber's task, never on the request path.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class RequestRecord:
     settled: RequestSettled
     attempts: tuple[AttemptFinished, ...]
     cost_usd: float
+    replica: str = ""
+    """The replica that answered it; empty when unknown (rows of the usage ledger)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +84,19 @@ class RequestLog:
 
     Args:
         cost: USD of a settled request (the holder's ``cost_of``).
+        replica: This replica's id, written on every record.
     """
 
     def __init__(
-        self, *, cost: Callable[[RequestSettled], float], capacity: int = DEFAULT_CAPACITY
+        self,
+        *,
+        cost: Callable[[RequestSettled], float],
+        replica: str = "",
+        capacity: int = DEFAULT_CAPACITY,
     ) -> None:
         self._cost = cost
+        self.replica = replica
+        self.on_record: Callable[[RequestRecord], None] | None = None
         self._ring: deque[RequestRecord] = deque(maxlen=capacity)
         self._by_id: dict[str, RequestRecord] = {}
         self._attempts: dict[str, list[AttemptFinished]] = {}
@@ -105,11 +116,13 @@ class RequestLog:
     def _add(self, event: RequestSettled, attempts: tuple[AttemptFinished, ...]) -> None:
         self._seq += 1
         cost = self._cost(event) if event.provider is not None else 0.0
-        record = RequestRecord(self._seq, event, attempts, cost)
+        record = RequestRecord(self._seq, event, attempts, cost, self.replica)
         if len(self._ring) == self._ring.maxlen:
             self._by_id.pop(self._ring[0].settled.request_id, None)
         self._ring.append(record)
         self._by_id[event.request_id] = record
+        if self.on_record is not None:
+            self.on_record(record)
         for queue in self._tails:
             try:
                 queue.put_nowait(record)

@@ -4,7 +4,7 @@ Each RPC is a method named as in the proto that takes the request message and re
 the response message (a server-streaming RPC: an async iterator of them), raising
 ``AdminError`` to refuse. Everything comes from the read model (``holder.snapshot()``,
 ``views``), the request log, the holder's operations and the reloader; nothing here
-reads the router's dicts.
+reads the router's dicts. Scopes (another replica, the fleet) are ``fleet.Fleet``'s.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from cc_relay.admin import convert
 from cc_relay.admin._config import ConfigMethods
 from cc_relay.admin._usage import UsageMethods
 from cc_relay.admin.codes import FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND
+from cc_relay.admin.fleet import TOKEN_PREFIX as FLEET_TOKEN
+from cc_relay.admin.fleet import Fleet, Target
 from cc_relay.admin.history import TOKEN_PREFIX, LedgerHistory
-from cc_relay.admin.requests import RequestLog, RequestRecord
+from cc_relay.admin.requests import RequestLog, RequestQuery, RequestRecord
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.errors import AdminError, UnknownModel
 from cc_relay.holder import RuntimeHolder
@@ -46,14 +48,24 @@ class AdminService(ConfigMethods, UsageMethods):
         reloader: Reloader,
         requests: RequestLog,
         history: LedgerHistory,
+        fleet: Fleet,
     ) -> None:
         self.holder = holder
         self.reloader = reloader
         self.requests = requests
         self.history = history
+        self.fleet = fleet
 
     async def GetStatus(self, request: pb.GetStatusRequest) -> pb.GetStatusResponse:
-        return pb.GetStatusResponse(status=convert.status(self.holder.snapshot().status))
+        target = await self.fleet.resolve(request.scope)
+        if target.local:
+            status = convert.status(self.holder.snapshot().status)
+            return pb.GetStatusResponse(status=status, scope=self.fleet.info(target))
+        status, _, info = await self.fleet.stats(target)
+        return pb.GetStatusResponse(status=status, scope=info)
+
+    async def ListReplicas(self, request: pb.ListReplicasRequest) -> pb.ListReplicasResponse:
+        return await self.fleet.replicas()
 
     async def ListProviders(self, request: pb.ListProvidersRequest) -> pb.ListProvidersResponse:
         await self.holder.current.refresh_models()
@@ -98,16 +110,39 @@ class AdminService(ConfigMethods, UsageMethods):
 
     async def ListRequests(self, request: pb.ListRequestsRequest) -> pb.ListRequestsResponse:
         """The memory log first, newest first; past its oldest entry, the usage ledger
-        (page tokens ``ledger:<row>`` point there)."""
+        (page tokens ``ledger:<row>`` point there). Another scope reads the fleet's
+        stream (``fleet:<entry>`` tokens), or this log when Redis cannot answer."""
         size = request.page_size or DEFAULT_PAGE
         if not 1 <= size <= MAX_PAGE:
             raise AdminError(INVALID_ARGUMENT, f"requests: page_size must be 1 to {MAX_PAGE}")
+        target = await self.fleet.resolve(request.scope)
         token = request.page_token
+        query = convert.query(request.filter)
+        if not target.local:
+            found = await self.fleet.page(target, query, token=token, size=size)
+            if found is not None:
+                page, next_token = found
+                replicas = sorted({r.replica for r in page})
+                return pb.ListRequestsResponse(
+                    requests=page, next_page_token=next_token,
+                    scope=self.fleet.info(target, replicas),
+                )  # fmt: skip
+            answer = await self._local_page(query, "", size)
+            answer.scope.CopyFrom(self.fleet.info(target, degraded=True))
+            return answer
+        if token.startswith(FLEET_TOKEN):
+            token = ""  # a fleet page's token, followed after Redis went away
+        answer = await self._local_page(query, token, size)
+        answer.scope.CopyFrom(self.fleet.info(target))
+        return answer
+
+    async def _local_page(
+        self, query: RequestQuery, token: str, size: int
+    ) -> pb.ListRequestsResponse:
         in_ledger = token.startswith(TOKEN_PREFIX)
         cursor = token.removeprefix(TOKEN_PREFIX)
         if token and not cursor.isdigit():
             raise AdminError(INVALID_ARGUMENT, "requests: page_token is not one we gave out")
-        query = convert.query(request.filter)
         page: list[RequestRecord] = []
         if not in_ledger:
             before = int(cursor) if cursor else None
@@ -131,23 +166,35 @@ class AdminService(ConfigMethods, UsageMethods):
         )
 
     async def GetRequest(self, request: pb.GetRequestRequest) -> pb.GetRequestResponse:
+        """This replica's log, its ledger, then the fleet's stream (a row a fleet
+        listing showed may be another replica's)."""
         record = self.requests.get(request.id) or await self.history.get(request.id)
-        if record is None:
+        if record is not None:
+            return pb.GetRequestResponse(request=convert.request(record))
+        found = await self.fleet.find(request.id)
+        if found is None:
             raise AdminError(
                 NOT_FOUND,
-                f"requests: no request {request.id!r} in the recent log or the usage ledger",
+                f"requests: no request {request.id!r} in the recent log, the usage ledger "
+                "or the fleet's stream",
             )
-        return pb.GetRequestResponse(request=convert.request(record))
+        return pb.GetRequestResponse(request=found)
 
     async def StreamRequests(
         self, request: pb.StreamRequestsRequest
     ) -> AsyncIterator[pb.StreamRequestsResponse]:
         query = convert.query(request.filter)
+        target = await self.fleet.resolve(request.scope)
+        if not target.local and self.fleet.shared is not None:
+            async for answer in self.fleet.tail(target, query, self.requests):
+                yield answer
+            return
+        info = self.fleet.info(target)
         with self.requests.tail() as queue:
             while True:
                 record = await queue.get()
                 if query.matches(record):
-                    yield pb.StreamRequestsResponse(request=convert.request(record))
+                    yield pb.StreamRequestsResponse(request=convert.request(record), scope=info)
 
     async def StreamStats(
         self, request: pb.StreamStatsRequest
@@ -157,13 +204,21 @@ class AdminService(ConfigMethods, UsageMethods):
             raise AdminError(
                 INVALID_ARGUMENT, f"stats: interval_seconds must be at least {MIN_INTERVAL}"
             )
+        target = await self.fleet.resolve(request.scope)
         while True:
+            yield await self._stats(target)
+            await asyncio.sleep(interval)
+
+    async def _stats(self, target: Target) -> pb.StreamStatsResponse:
+        if target.local:
             snapshot = self.holder.snapshot()
-            yield pb.StreamStatsResponse(
+            return pb.StreamStatsResponse(
                 status=convert.status(snapshot.status),
                 providers=[convert.provider(p) for p in snapshot.providers],
+                scope=self.fleet.info(target),
             )
-            await asyncio.sleep(interval)
+        status, providers, info = await self.fleet.stats(target)
+        return pb.StreamStatsResponse(status=status, providers=providers, scope=info)
 
     def _known(self, name: str) -> str:
         if not name:

@@ -126,6 +126,14 @@ def _unreachable(target: Target, exc: Exception) -> NoReturn:
     )
 
 
+def warn_degraded(scope: Mapping[str, Any]) -> None:
+    """Say on stderr when a fleet answer holds only the answering replica's data."""
+    if scope.get("degraded"):
+        typer.secho(
+            f"scope {scope.get('scope')}: {scope.get('reason')}", fg=typer.colors.YELLOW, err=True
+        )
+
+
 def fail(message: str) -> NoReturn:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(1)

@@ -17,6 +17,7 @@ from cc_relay.cli import (
     models,
     providers,
     reload,
+    replicas,
     requests,
     serve,
     status,
@@ -62,6 +63,7 @@ app.command("models")(models.models)
 app.command("explain")(explain.explain)
 app.command("reload")(reload.reload)
 app.command("requests")(requests.requests)
+app.command("replicas")(replicas.replicas)
 app.command("usage")(usage.usage)
 app.command("statusline")(statusline_cmd.statusline)
 app.command("tui")(tui.tui)

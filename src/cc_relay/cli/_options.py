@@ -40,3 +40,12 @@ AdminKeyOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+ScopeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scope",
+        metavar="SCOPE",
+        help="Whose data: local (this replica, the default), fleet (every replica sharing "
+        "its Redis state), or a replica id (see 'cc-relay replicas').",
+    ),
+]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cc_relay.cli._options import AdminKeyOpt, ConfigOpt, JsonOpt, UrlOpt
+from cc_relay.cli._options import AdminKeyOpt, ConfigOpt, JsonOpt, ScopeOpt, UrlOpt
 
 
 def requests(
@@ -18,30 +18,37 @@ def requests(
         str | None, typer.Option(metavar="CLASS", help="Only this status class, e.g. 5xx.")
     ] = None,
     limit: Annotated[int, typer.Option(help="How many recent requests to show.")] = 20,
+    scope: ScopeOpt = None,
     config: ConfigOpt = None,
     url: UrlOpt = None,
     admin_key: AdminKeyOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Recent requests, newest last: status, provider, model, latency, tokens, error."""
-    from cc_relay.cli._admin import admin_target, call, stream
+    """Recent requests, newest last: status, provider, model, latency, tokens, error
+    (and, outside the local scope, the replica that answered)."""
+    from cc_relay.cli._admin import admin_target, call, stream, warn_degraded
 
     target = admin_target(config, url, admin_key)
     wanted = {"provider": provider or "", "statusClass": status or ""}
-    answer = call(target, "ListRequests", {"filter": wanted, "pageSize": limit})
+    asked = {"filter": wanted, "pageSize": limit, "scope": scope or ""}
+    answer = call(target, "ListRequests", asked)
+    warn_degraded(answer.get("scope", {}))
+    replica = (scope or "local") != "local"
     for request in reversed(answer.get("requests", [])):
-        _show(request, json)
+        _show(request, json, replica=replica)
     if not follow:
         return
     params = {f"filter.{k}": v for k, v in wanted.items() if v}
+    if scope:
+        params["scope"] = scope
     try:
         for message in stream(target, "StreamRequests", params):
-            _show(message["request"], json)
+            _show(message["request"], json, replica=replica)
     except KeyboardInterrupt:
         pass
 
 
-def _show(request: dict[str, Any], as_json: bool) -> None:
+def _show(request: dict[str, Any], as_json: bool, *, replica: bool) -> None:
     if as_json:
         import orjson
 
@@ -52,6 +59,7 @@ def _show(request: dict[str, Any], as_json: bool) -> None:
     retried = len(request.get("attempts", [])) - 1
     parts = [
         request.get("at", "")[:19].replace("T", " "),
+        (request.get("replica") or "-") if replica else "",
         str(request.get("status", 0)),
         request.get("provider") or "-",
         request.get("clientModel") or "-",

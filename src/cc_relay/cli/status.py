@@ -4,6 +4,9 @@ The relay's status (version, uptime, config generation, last reload, totals), th
 row per provider (health, circuit, traffic, latency), then each provider's keys with
 what is left of every bucket and any cooldown. Everything comes from the relay's read
 model (``/v1/relay/status`` and ``/v1/providers``); nothing is computed here.
+
+With ``--scope`` (fleet, or a replica id) the totals and each provider's traffic come
+from the admin service's StreamStats for that scope instead: the fleet's added up.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cc_relay.cli._options import ConfigOpt, KeyOpt, UrlOpt
+from cc_relay.cli._options import AdminKeyOpt, ConfigOpt, KeyOpt, ScopeOpt, UrlOpt
 
 HEALTH_STYLE = {"healthy": "green", "recovering": "yellow", "failing": "red", "disabled": "dim"}
 
@@ -22,10 +25,16 @@ def status(
     url: UrlOpt = None,
     key: KeyOpt = None,
     json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+    scope: ScopeOpt = None,
+    admin_key: AdminKeyOpt = None,
 ) -> None:
     """Is a relay up? Its providers, circuits, and what each key has left."""
     from rich.console import Console
     from rich.table import Table
+
+    if scope and scope != "local":
+        _scoped(config, url, admin_key, scope, as_json=json)
+        return
 
     from cc_relay.cli._client import get_json
     from cc_relay.cli._target import target
@@ -75,6 +84,44 @@ def status(
                          buckets or "no limits")  # fmt: skip
     if keys.row_count:
         console.print(keys)
+
+
+def _scoped(
+    config: str | None, url: str | None, admin_key: str | None, scope: str, *, as_json: bool
+) -> None:
+    """Totals and providers' traffic for ``scope``, from one StreamStats message."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cc_relay.cli._admin import admin_target, stream, warn_degraded
+
+    target = admin_target(config, url, admin_key)
+    answer: dict[str, Any] = next(iter(stream(target, "StreamStats", {"scope": scope})))
+    if as_json:
+        import orjson
+
+        typer.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+        return
+    info = answer.get("scope", {})
+    warn_degraded(info)
+    t = answer.get("status", {}).get("totals", {})
+    console = Console()
+    console.print(
+        f"scope {info.get('scope')}: {', '.join(info.get('replicas', []))}\n"
+        f"{t.get('requests', '0')} requests, {t.get('errors', '0')} errors, "
+        f"{t.get('inFlight', '0')} in flight"
+    )
+    table = Table("provider", "health", "req/err", "req/s", "p50", "p95", "tokens in/out")
+    for p in answer.get("providers", []):
+        latency = p.get("latency", {})
+        table.add_row(
+            p["name"], p.get("health", ""),
+            f"{p.get('requests', '0')}/{p.get('errors', '0')}",
+            f"{p.get('requestsPerSecond', 0):.1f}",
+            _ms(latency.get("p50Seconds")), _ms(latency.get("p95Seconds")),
+            f"{p.get('inputTokens', '0')}/{p.get('outputTokens', '0')}",
+        )  # fmt: skip
+    console.print(table)
 
 
 def _summary(info: dict[str, Any]) -> str:

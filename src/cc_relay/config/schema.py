@@ -240,6 +240,9 @@ class StateConfig(_Frozen):
     url: str = DEFAULT_STATE_URL
     prefix: str = Field(DEFAULT_STATE_PREFIX, min_length=1)
     """Every Redis key the relay writes starts with ``<prefix>:``."""
+    replica: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    """This replica's id in fleet views (``--scope``, ListReplicas); default
+    ``<hostname>:<pid>``. Give each replica its own."""
 
 
 class RelayConfig(_Frozen):

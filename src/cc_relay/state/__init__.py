@@ -11,6 +11,8 @@
   settlement.
 - :mod:`~cc_relay.state._fallback`: while Redis is down, each replica's own buckets at
   the key's limit divided by the replicas last seen.
+- :mod:`~cc_relay.state.fleet`: the replica id, and (Redis) the fleet's request stream
+  and per-replica stats snapshots that fleet views read.
 
 The local key pool (``keypool/``) still picks keys and keeps its own buckets; with Redis
 a lease it hands out is then admitted by the shared buckets, which are the fleet's truth.

@@ -12,7 +12,7 @@ ARGV for both bucket scripts starts with the four capacities (0: no limit there)
 
 from __future__ import annotations
 
-__all__ = ["CHARGE", "HEARTBEAT", "RESERVE"]
+__all__ = ["CHARGE", "FLEET_BEAT", "HEARTBEAT", "RESERVE"]
 
 _PROJECT = """
 local t = redis.call('TIME')
@@ -112,4 +112,18 @@ redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 redis.call('EXPIRE', KEYS[1], ttl * 2)
 return redis.call('ZCARD', KEYS[1])
+"""
+
+FLEET_BEAT = """
+-- KEYS[1]: the fleet set, scored by when each member expires (so each replica's own
+-- TTL holds); KEYS[2]: this replica's snapshot key.
+-- ARGV[1]: this replica; ARGV[2]: its snapshot; ARGV[3]: milliseconds it lasts.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < ttl * 2 then redis.call('PEXPIRE', KEYS[1], ttl * 2) end
+return 1
 """

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from cc_relay.health import CircuitBreaker, CircuitState
     from cc_relay.keypool.lease import Lease
     from cc_relay.ledger.budgets import BudgetTracker
+    from cc_relay.state.fleet import RedisFleet
     from cc_relay.thinking.ledger import SignatureLedger
 
 __all__ = ["AffinityShare", "CircuitShare", "KeyLimiter", "SharedLease", "SharedState", "StateView"]
@@ -77,11 +78,16 @@ class AffinityShare(Protocol):
 class SharedState:
     """A state backend. The base class is the memory backend: it shares nothing.
 
+    Args:
+        replica: This replica's id in fleet views (``state.fleet.replica_id``).
+
     Attributes:
         keys: The shared key limiter, or None when nothing is shared (the request
             path then skips it with one comparison).
         circuits: Likewise for the half-open trial.
         affinity: Likewise for session placements.
+        fleet: The fleet's request stream and stats snapshots, or None when this
+            replica is the whole fleet.
     """
 
     backend = "memory"
@@ -89,6 +95,11 @@ class SharedState:
     circuits: CircuitShare | None = None
     affinity: AffinityShare | None = None
     """Shared circuit transitions, or None when each breaker decides alone."""
+    fleet: RedisFleet | None = None
+
+    def __init__(self, *, replica: str) -> None:
+        self.replica = replica
+        """Stable for the life of the process; see ``replica_id``."""
 
     def bind(self, breakers: Breakers) -> None:
         """Where this process's breakers are (they change with every reload)."""

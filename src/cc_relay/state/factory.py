@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cc_relay.config.schema import StateConfig
 from cc_relay.state.base import SharedState
+from cc_relay.state.fleet import replica_id
 from cc_relay.state.memory import MemoryState
 
 __all__ = ["create"]
@@ -15,4 +16,4 @@ def create(config: StateConfig) -> SharedState:
         from cc_relay.state.redis_state import RedisState
 
         return RedisState(config)
-    return MemoryState()
+    return MemoryState(replica=replica_id(config))

@@ -14,8 +14,6 @@ import asyncio
 import hashlib
 import logging
 import math
-import os
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +30,7 @@ from cc_relay.state.affinity import RedisAffinity
 from cc_relay.state.base import Breakers, SharedState, StateView
 from cc_relay.state.budgets import RedisBudgets
 from cc_relay.state.circuits import RedisCircuits
+from cc_relay.state.fleet import RedisFleet, replica_id
 from cc_relay.state.limiter import RedisKeyLimiter
 from cc_relay.state.signatures import RedisSignatures
 
@@ -68,8 +67,8 @@ class RedisState(SharedState):
     backend = "redis"
 
     def __init__(self, config: StateConfig) -> None:
+        super().__init__(replica=replica_id(config))
         self.config = config
-        self.replica = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.client: Redis = Redis.from_url(
             config.url,
             socket_timeout=OP_TIMEOUT,
@@ -91,7 +90,9 @@ class RedisState(SharedState):
         self.affinity: RedisAffinity = RedisAffinity(self)
         self.signatures: RedisSignatures = RedisSignatures(self)
         self.budgets: RedisBudgets = RedisBudgets(self)
+        self.fleet: RedisFleet = RedisFleet(self)
         self._listener: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
         self.up = False
         self.replicas = 1
         """Replicas seen by the last heartbeat; the fallback divides limits by it."""
@@ -124,17 +125,19 @@ class RedisState(SharedState):
             listen(self.config.url, handlers, self._catch_up, retry=RETRY_INTERVAL),
             name="state:listen",
         )
+        self._publisher = asyncio.create_task(self.fleet.run(), name="state:fleet")
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for task in (self._monitor, self._listener):
+        for task in (self._monitor, self._listener, self._publisher):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if self.up:
             await self.keys.drain()
+            await self.fleet.leave()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=1.0)
         if self.up:

@@ -53,9 +53,11 @@ class Source(Protocol):
     @property
     def address(self) -> str: ...
 
-    def stats(self) -> AsyncIterator[pb.StreamStatsResponse]: ...
+    def stats(self, scope: str = "") -> AsyncIterator[pb.StreamStatsResponse]: ...
 
-    def requests(self) -> AsyncIterator[pb.Request]: ...
+    def requests(self, scope: str = "") -> AsyncIterator[pb.Request]: ...
+
+    async def replicas(self) -> pb.ListReplicasResponse: ...
 
     async def get_request(self, request_id: str) -> pb.Request: ...
 
@@ -111,9 +113,11 @@ class GrpcSource:
             await self._drop()
         return error
 
-    async def stats(self) -> AsyncIterator[pb.StreamStatsResponse]:
+    async def stats(self, scope: str = "") -> AsyncIterator[pb.StreamStatsResponse]:
+        """Snapshots for ``scope`` (local, fleet or a replica id; see ScopeInfo)."""
         call = self._admin().StreamStats(
-            pb.StreamStatsRequest(interval_seconds=STATS_INTERVAL), metadata=self._metadata
+            pb.StreamStatsRequest(interval_seconds=STATS_INTERVAL, scope=scope),
+            metadata=self._metadata,
         )
         try:
             async for message in call:
@@ -124,15 +128,16 @@ class GrpcSource:
             call.cancel()
         raise Disconnected(f"tui: the relay at {self._address} ended the stats stream")
 
-    async def requests(self) -> AsyncIterator[pb.Request]:
-        """The recent requests (oldest first), then each new one as it settles."""
+    async def requests(self, scope: str = "") -> AsyncIterator[pb.Request]:
+        """The recent requests of ``scope`` (oldest first), then each new one as it
+        settles."""
         admin = self._admin()
         # The stream opens first so nothing settling during the listing is missed; what
         # both carry is given once.
-        call = admin.StreamRequests(pb.StreamRequestsRequest(), metadata=self._metadata)
+        call = admin.StreamRequests(pb.StreamRequestsRequest(scope=scope), metadata=self._metadata)
         try:
             listed = await admin.ListRequests(
-                pb.ListRequestsRequest(page_size=BACKFILL), **self._options
+                pb.ListRequestsRequest(page_size=BACKFILL, scope=scope), **self._options
             )
             seen = {r.id for r in listed.requests}
             for request in reversed(listed.requests):
@@ -152,6 +157,10 @@ class GrpcSource:
             return await call(self._admin())
         except grpc.aio.AioRpcError as exc:
             raise await self._failed(exc) from exc
+
+    async def replicas(self) -> pb.ListReplicasResponse:
+        asked = pb.ListReplicasRequest()
+        return await self._unary(lambda a: a.ListReplicas(asked, **self._options))
 
     async def get_request(self, request_id: str) -> pb.Request:
         asked = pb.GetRequestRequest(id=request_id)

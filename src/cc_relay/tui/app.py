@@ -4,6 +4,10 @@ Two long-running exclusive workers read StreamStats and StreamRequests; when the
 goes away each says so in the status line, waits ``RETRY`` seconds and calls again, so
 the dashboard comes back by itself with the relay. Every action (enable, reset, reload,
 explain, a request's detail) is a call in its own exclusive worker group.
+
+The scope (``s``: this replica, the fleet, then each other replica in turn, from
+ListReplicas) is passed to both streams; changing it restarts them and empties the
+request log, which shows a replica column outside the local scope.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ _VIEWS = Binding.Group("views", compact=True)
 KEYS = """\
 1 2 3 4   overview, providers, requests, usage
 /         filter the requests (provider:NAME model:TEXT status:5xx text)
+s         scope: this replica, the fleet, then each replica
 e         enable or disable the selected provider (asks first)
 c         reset the selected provider's circuit
 r         reload the config file and show the result
@@ -62,6 +67,8 @@ class Dashboard(App[None]):
         Binding("3", "view('requests')", "requests", group=_VIEWS),
         Binding("4", "view('usage')", "usage", group=_VIEWS),
         Binding("slash", "filter", "filter"),
+        # Off the footer, which is full at 80 columns; the status line shows the scope.
+        Binding("s", "scope", "scope", show=False),
         Binding("e", "toggle_enabled", "on/off"),
         Binding("c", "reset_circuit", "reset"),
         Binding("r", "reload", "reload"),
@@ -82,6 +89,8 @@ class Dashboard(App[None]):
         self._stats_up = False
         self._requests_up = False
         self._detail_id = ""
+        self.scope = ""
+        """What the views show: empty (this replica), ``fleet`` or a replica id."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"connecting to {self.source.address} …", id="status")
@@ -134,6 +143,7 @@ class Dashboard(App[None]):
         self._set_status(
             f"[green]●[/] {escape(self.source.address)}  cc-relay {escape(status.version)}"
             f"  up {status.uptime_seconds:.0f}s  generation {status.config_generation}"
+            f"  scope: {scope_label(stats.scope)}"
         )
 
     def apply_request(self, request: pb.Request) -> None:
@@ -145,7 +155,7 @@ class Dashboard(App[None]):
     async def follow_stats(self) -> None:
         while True:
             try:
-                async for stats in self.source.stats():
+                async for stats in self.source.stats(self.scope):
                     self._stats_up = True
                     self.apply_stats(stats)
             except asyncio.CancelledError:
@@ -159,7 +169,7 @@ class Dashboard(App[None]):
     async def follow_requests(self) -> None:
         while True:
             try:
-                async for request in self.source.requests():
+                async for request in self.source.requests(self.scope):
                     self._requests_up = True
                     self.apply_request(request)
             except asyncio.CancelledError:
@@ -185,6 +195,25 @@ class Dashboard(App[None]):
                 break
         if name == "usage":
             self.refresh_usage()
+
+    @work(exclusive=True, group="scope")
+    async def action_scope(self) -> None:
+        answer = await self._answer(self.source.replicas())
+        if answer is None:
+            return
+        others = [r.id for r in answer.replicas if not r.answering]
+        choices = ["", "fleet", *others]
+        current = choices.index(self.scope) if self.scope in choices else 0
+        self.set_scope(choices[(current + 1) % len(choices)])
+
+    def set_scope(self, scope: str) -> None:
+        """Show ``scope`` from now on: the views start over from its streams."""
+        self.scope = scope
+        self.query_one(RequestsView).reset(replicas=bool(scope))
+        self.query_one(OverviewView).reset()
+        if self._follow:
+            self.follow_stats()
+            self.follow_requests()
 
     def action_filter(self) -> None:
         self.action_view("requests")
@@ -263,6 +292,18 @@ class Dashboard(App[None]):
             return
         if self.is_running:
             self.query_one(RequestsView).show_detail(request)
+
+
+def scope_label(info: pb.ScopeInfo) -> str:
+    """The status line's words for what the views show."""
+    if info.degraded:
+        return f"[yellow]{escape(info.scope)}: {escape(info.reason)}[/]"
+    if info.scope in ("", "local"):
+        return "this replica"
+    if info.scope == "fleet":
+        count = len(info.replicas)
+        return f"fleet ({count} replica{'s' if count != 1 else ''})"
+    return f"replica {escape(info.scope)}"
 
 
 def reload_report(answer: pb.ReloadConfigResponse) -> tuple[str, str]:

@@ -42,6 +42,12 @@ class OverviewView(Vertical):
                 yield Sparkline([], id=f"spark-{name}", classes="spark")
         yield Static(id="totals")
 
+    def reset(self) -> None:
+        """Start the sparklines over (another scope's numbers are not this one's)."""
+        for series in self._history.values():
+            series.clear()
+        self._last = None
+
     def update_stats(self, stats: pb.StreamStatsResponse) -> None:
         status, providers = stats.status, stats.providers
         totals = status.totals

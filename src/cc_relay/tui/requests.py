@@ -27,6 +27,8 @@ SHOWN = 200
 REFRESH = 0.25
 
 COLUMNS = ("time", "status", "provider", "model", "latency", "tokens", "error")
+#: Characters of a replica id the fleet column shows.
+REPLICA_WIDTH = 16
 
 
 class RequestsView(Vertical):
@@ -46,6 +48,8 @@ class RequestsView(Vertical):
         self.filter = RequestFilter()
         self._dirty = False
         self._shown: list[str] = []
+        self.replicas = False
+        """Rows show which replica answered (any scope but this replica's)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="provider:NAME model:TEXT status:5xx text", id="filter")
@@ -68,6 +72,18 @@ class RequestsView(Vertical):
         self._ids.add(request.id)
         self._dirty = True
         return True
+
+    def reset(self, *, replicas: bool) -> None:
+        """Forget every request (a new scope streams its own), with or without the
+        replica column."""
+        self.kept.clear()
+        self._ids.clear()
+        self._shown = []
+        self.replicas = replicas
+        table: DataTable[str | Text] = self.query_one("#requests-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(("time", "replica", *COLUMNS[1:]) if replicas else COLUMNS))
+        self._dirty = True
 
     def open_filter(self) -> None:
         line = self.query_one("#filter", Input)
@@ -102,7 +118,10 @@ class RequestsView(Vertical):
         selected = self._shown[row] if 0 < row < len(self._shown) else None
         table.clear()
         for request in rows:
-            table.add_row(*_cells(request), key=request.id)
+            cells = _cells(request)
+            if self.replicas:
+                cells = (cells[0], short(request.replica), *cells[1:])
+            table.add_row(*cells, key=request.id)
         self._shown = ids
         if selected in ids:
             table.move_cursor(row=ids.index(selected), animate=False)
@@ -129,13 +148,21 @@ def _cells(r: pb.Request) -> tuple[str | Text, ...]:
     )
 
 
+def short(replica: str) -> str:
+    """A replica id cut to :data:`REPLICA_WIDTH` characters."""
+    if len(replica) <= REPLICA_WIDTH:
+        return replica or "-"
+    return replica[: REPLICA_WIDTH - 1] + "…"
+
+
 def detail(r: pb.Request) -> str:
     """The request with every attempt, as console markup."""
     ttfb = ms(r.ttfb_seconds) if r.HasField("ttfb_seconds") else "-"
     failovers = max(0, len(r.attempts) - 1)
     lines = [
         f"[b]{r.id}[/] {r.method} {r.path} → {r.status}  {r.client_model}"
-        + (f" as {r.upstream_model}" if r.upstream_model != r.client_model else ""),
+        + (f" as {r.upstream_model}" if r.upstream_model != r.client_model else "")
+        + (f"  on {escape(r.replica)}" if r.replica else ""),
         f"latency {ms(r.latency_seconds)}  TTFB {ttfb}  tokens in {r.usage.input_tokens} "
         f"out {r.usage.output_tokens} cache {r.usage.cache_read_tokens}  cost {usd(r.cost_usd)}"
         f"  failovers {failovers}",

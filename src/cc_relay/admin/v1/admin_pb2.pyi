@@ -54,12 +54,17 @@ class GetStatusRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    SCOPE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """local (or empty), fleet, or a replica id: see ScopeInfo."""
     def __init__(
         self,
+        *,
+        scope: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -70,16 +75,20 @@ class GetStatusResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     STATUS_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def status(self) -> Global___Status: ...
+    @_builtins.property
+    def scope(self) -> Global___ScopeInfo: ...
     def __init__(
         self,
         *,
         status: Global___Status | None = ...,
+        scope: Global___ScopeInfo | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope", "status", b"status"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -263,6 +272,8 @@ class Provider(_message.Message):
     MODELS_FIELD_NUMBER: _builtins.int
     MODEL_PATTERNS_FIELD_NUMBER: _builtins.int
     KEYS_FIELD_NUMBER: _builtins.int
+    LATENCY_HISTOGRAM_FIELD_NUMBER: _builtins.int
+    TTFB_HISTOGRAM_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     type: _builtins.str
     base_url: _builtins.str
@@ -290,6 +301,12 @@ class Provider(_message.Message):
     def model_patterns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Key]: ...
+    @_builtins.property
+    def latency_histogram(self) -> Global___Histogram:
+        """The last minute's samples, bucketed so that replicas' can be added up."""
+
+    @_builtins.property
+    def ttfb_histogram(self) -> Global___Histogram: ...
     def __init__(
         self,
         *,
@@ -312,14 +329,44 @@ class Provider(_message.Message):
         models: _abc.Iterable[_builtins.str] | None = ...,
         model_patterns: _abc.Iterable[_builtins.str] | None = ...,
         keys: _abc.Iterable[Global___Key] | None = ...,
+        latency_histogram: Global___Histogram | None = ...,
+        ttfb_histogram: Global___Histogram | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit", "latency", b"latency", "ttfb", b"ttfb"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit", "latency", b"latency", "latency_histogram", b"latency_histogram", "ttfb", b"ttfb", "ttfb_histogram", b"ttfb_histogram"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_url", b"base_url", "cache_read_tokens", b"cache_read_tokens", "circuit", b"circuit", "enabled", b"enabled", "enabled_overridden", b"enabled_overridden", "errors", b"errors", "health", b"health", "in_flight", b"in_flight", "input_tokens", b"input_tokens", "keys", b"keys", "latency", b"latency", "model_patterns", b"model_patterns", "models", b"models", "name", b"name", "output_tokens", b"output_tokens", "requests", b"requests", "requests_per_second", b"requests_per_second", "ttfb", b"ttfb", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_url", b"base_url", "cache_read_tokens", b"cache_read_tokens", "circuit", b"circuit", "enabled", b"enabled", "enabled_overridden", b"enabled_overridden", "errors", b"errors", "health", b"health", "in_flight", b"in_flight", "input_tokens", b"input_tokens", "keys", b"keys", "latency", b"latency", "latency_histogram", b"latency_histogram", "model_patterns", b"model_patterns", "models", b"models", "name", b"name", "output_tokens", b"output_tokens", "requests", b"requests", "requests_per_second", b"requests_per_second", "ttfb", b"ttfb", "ttfb_histogram", b"ttfb_histogram", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Provider: _TypeAlias = Provider  # noqa: Y015
+
+@_typing.final
+class Histogram(_message.Message):
+    """Counts per bucket: counts[i] samples were at most bounds[i] (and above bounds[i-1]);
+    the last count is above the last bound. Replicas use the same bounds.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOUNDS_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bounds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        bounds: _abc.Iterable[_builtins.float] | None = ...,
+        counts: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bounds", b"bounds", "counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Histogram: _TypeAlias = Histogram  # noqa: Y015
 
 @_typing.final
 class Circuit(_message.Message):
@@ -1089,6 +1136,7 @@ class Request(_message.Message):
     COST_USD_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
+    REPLICA_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     method: _builtins.str
     path: _builtins.str
@@ -1102,6 +1150,8 @@ class Request(_message.Message):
     stream: _builtins.bool
     cost_usd: _builtins.float
     error: _builtins.str
+    replica: _builtins.str
+    """The id of the replica that answered it."""
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -1127,10 +1177,11 @@ class Request(_message.Message):
         cost_usd: _builtins.float = ...,
         error: _builtins.str = ...,
         attempts: _abc.Iterable[Global___Attempt] | None = ...,
+        replica: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_ttfb_seconds", b"_ttfb_seconds", "at", b"at", "ttfb_seconds", b"ttfb_seconds", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ttfb_seconds", b"_ttfb_seconds", "at", b"at", "attempts", b"attempts", "client_model", b"client_model", "cost_usd", b"cost_usd", "error", b"error", "id", b"id", "key", b"key", "latency_seconds", b"latency_seconds", "method", b"method", "path", b"path", "provider", b"provider", "status", b"status", "stream", b"stream", "ttfb_seconds", b"ttfb_seconds", "upstream_model", b"upstream_model", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ttfb_seconds", b"_ttfb_seconds", "at", b"at", "attempts", b"attempts", "client_model", b"client_model", "cost_usd", b"cost_usd", "error", b"error", "id", b"id", "key", b"key", "latency_seconds", b"latency_seconds", "method", b"method", "path", b"path", "provider", b"provider", "replica", b"replica", "status", b"status", "stream", b"stream", "ttfb_seconds", b"ttfb_seconds", "upstream_model", b"upstream_model", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__ttfb_seconds: _TypeAlias = _typing.Literal["ttfb_seconds"]  # noqa: Y015
     _WhichOneofArgType__ttfb_seconds: _TypeAlias = _typing.Literal["_ttfb_seconds", b"_ttfb_seconds"]  # noqa: Y015
@@ -1218,10 +1269,13 @@ class ListRequestsRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """At most this many (default 50, at most 1000)."""
     page_token: _builtins.str
     """next_page_token of the previous page."""
+    scope: _builtins.str
+    """local (or empty), fleet, or a replica id: see ScopeInfo."""
     @_builtins.property
     def filter(self) -> Global___RequestFilter: ...
     def __init__(
@@ -1230,10 +1284,11 @@ class ListRequestsRequest(_message.Message):
         filter: Global___RequestFilter | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        scope: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1245,18 +1300,22 @@ class ListRequestsResponse(_message.Message):
 
     REQUESTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     @_builtins.property
     def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___Request]: ...
+    @_builtins.property
+    def scope(self) -> Global___ScopeInfo: ...
     def __init__(
         self,
         *,
         requests: _abc.Iterable[Global___Request] | None = ...,
         next_page_token: _builtins.str = ...,
+        scope: Global___ScopeInfo | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "requests", b"requests"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "requests", b"requests", "scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1306,16 +1365,20 @@ class StreamRequestsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """local (or empty), fleet, or a replica id: see ScopeInfo."""
     @_builtins.property
     def filter(self) -> Global___RequestFilter: ...
     def __init__(
         self,
         *,
         filter: Global___RequestFilter | None = ...,
+        scope: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1326,16 +1389,20 @@ class StreamRequestsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     REQUEST_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def request(self) -> Global___Request: ...
+    @_builtins.property
+    def scope(self) -> Global___ScopeInfo: ...
     def __init__(
         self,
         *,
         request: Global___Request | None = ...,
+        scope: Global___ScopeInfo | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "scope", b"scope"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1346,16 +1413,20 @@ class StreamStatsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     INTERVAL_SECONDS_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     interval_seconds: _builtins.float
     """Seconds between snapshots (default 1, at least 0.1)."""
+    scope: _builtins.str
+    """local (or empty), fleet, or a replica id: see ScopeInfo."""
     def __init__(
         self,
         *,
         interval_seconds: _builtins.float = ...,
+        scope: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["interval_seconds", b"interval_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["interval_seconds", b"interval_seconds", "scope", b"scope"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1367,19 +1438,23 @@ class StreamStatsResponse(_message.Message):
 
     STATUS_FIELD_NUMBER: _builtins.int
     PROVIDERS_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def status(self) -> Global___Status: ...
     @_builtins.property
     def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Provider]: ...
+    @_builtins.property
+    def scope(self) -> Global___ScopeInfo: ...
     def __init__(
         self,
         *,
         status: Global___Status | None = ...,
         providers: _abc.Iterable[Global___Provider] | None = ...,
+        scope: Global___ScopeInfo | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope", "status", b"status"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["providers", b"providers", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["providers", b"providers", "scope", b"scope", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1513,3 +1588,179 @@ class UsageGroup(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UsageGroup: _TypeAlias = UsageGroup  # noqa: Y015
+
+@_typing.final
+class ScopeInfo(_message.Message):
+    """----------------------------------------------------------------------------- fleet
+
+    Which replicas an answer covers. A request's `scope` is empty or `local` for the
+    replica answering (the default: a single relay sees no change), `fleet` for every
+    replica sharing its Redis state, or a replica's id (a unique prefix will do).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    REPLICAS_FIELD_NUMBER: _builtins.int
+    DEGRADED_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """The scope served: local, fleet or a replica id."""
+    degraded: _builtins.bool
+    """The shared state could not be read (Redis unavailable): the answer holds only the
+    answering replica's own data.
+    """
+    reason: _builtins.str
+    """Why, when degraded."""
+    @_builtins.property
+    def replicas(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The replicas whose data the answer holds."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        replicas: _abc.Iterable[_builtins.str] | None = ...,
+        degraded: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["degraded", b"degraded", "reason", b"reason", "replicas", b"replicas", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScopeInfo: _TypeAlias = ScopeInfo  # noqa: Y015
+
+@_typing.final
+class Replica(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    HOST_FIELD_NUMBER: _builtins.int
+    PID_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    REDIS_FIELD_NUMBER: _builtins.int
+    IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    REQUESTS_PER_SECOND_FIELD_NUMBER: _builtins.int
+    ANSWERING_FIELD_NUMBER: _builtins.int
+    PUBLISHED_FIELD_NUMBER: _builtins.int
+    DROPPED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Stable for the life of the process: state.replica, else host:pid."""
+    host: _builtins.str
+    pid: _builtins.int
+    version: _builtins.str
+    redis: _builtins.str
+    """memory, connected or down: the replica's view of the state backend."""
+    in_flight: _builtins.int
+    requests_per_second: _builtins.float
+    answering: _builtins.bool
+    """The replica that answered this call."""
+    published: _builtins.int
+    """Request summaries put on the fleet stream, and dropped while Redis was away."""
+    dropped: _builtins.int
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_seen(self) -> _timestamp_pb2.Timestamp:
+        """Its last heartbeat, by its own clock."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        host: _builtins.str = ...,
+        pid: _builtins.int = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        last_seen: _timestamp_pb2.Timestamp | None = ...,
+        version: _builtins.str = ...,
+        redis: _builtins.str = ...,
+        in_flight: _builtins.int = ...,
+        requests_per_second: _builtins.float = ...,
+        answering: _builtins.bool = ...,
+        published: _builtins.int = ...,
+        dropped: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_seen", b"last_seen", "started_at", b"started_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answering", b"answering", "dropped", b"dropped", "host", b"host", "id", b"id", "in_flight", b"in_flight", "last_seen", b"last_seen", "pid", b"pid", "published", b"published", "redis", b"redis", "requests_per_second", b"requests_per_second", "started_at", b"started_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Replica: _TypeAlias = Replica  # noqa: Y015
+
+@_typing.final
+class ListReplicasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReplicasRequest: _TypeAlias = ListReplicasRequest  # noqa: Y015
+
+@_typing.final
+class ListReplicasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPLICAS_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def replicas(self) -> _containers.RepeatedCompositeFieldContainer[Global___Replica]:
+        """Ordered by id."""
+
+    @_builtins.property
+    def scope(self) -> Global___ScopeInfo: ...
+    def __init__(
+        self,
+        *,
+        replicas: _abc.Iterable[Global___Replica] | None = ...,
+        scope: Global___ScopeInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["replicas", b"replicas", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReplicasResponse: _TypeAlias = ListReplicasResponse  # noqa: Y015
+
+@_typing.final
+class ReplicaSnapshot(_message.Message):
+    """What each replica writes to Redis every heartbeat (`<prefix>:replica:<id>`, expiring):
+    the stats a fleet answer adds up. Not an RPC's answer.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPLICA_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROVIDERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def replica(self) -> Global___Replica: ...
+    @_builtins.property
+    def status(self) -> Global___Status: ...
+    @_builtins.property
+    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Provider]: ...
+    def __init__(
+        self,
+        *,
+        replica: Global___Replica | None = ...,
+        status: Global___Status | None = ...,
+        providers: _abc.Iterable[Global___Provider] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["replica", b"replica", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["providers", b"providers", "replica", b"replica", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplicaSnapshot: _TypeAlias = ReplicaSnapshot  # noqa: Y015

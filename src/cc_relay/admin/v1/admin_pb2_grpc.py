@@ -119,6 +119,11 @@ class AdminStub:
                 request_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
                 _registered_method=True)
+        self.ListReplicas = channel.unary_unary(
+                '/cc_relay.admin.v1.Admin/ListReplicas',
+                request_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasRequest.SerializeToString,
+                response_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -245,6 +250,14 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReplicas(self, request, context):
+        """The replicas sharing this relay's state (Redis), from their heartbeats; with the
+        memory backend, only this one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -332,6 +345,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.GetUsage,
                     request_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.FromString,
                     response_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.SerializeToString,
+            ),
+            'ListReplicas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReplicas,
+                    request_deserializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasRequest.FromString,
+                    response_serializer=cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -793,6 +811,33 @@ class Admin:
             '/cc_relay.admin.v1.Admin/GetUsage',
             cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
             cc__relay_dot_admin_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReplicas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cc_relay.admin.v1.Admin/ListReplicas',
+            cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasRequest.SerializeToString,
+            cc__relay_dot_admin_dot_v1_dot_admin__pb2.ListReplicasResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,10 @@ class AdminStub:
     """A status and providers snapshot every interval."""
     GetUsage: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]
     """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
+    ListReplicas: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListReplicasRequest, _admin_pb2.ListReplicasResponse]
+    """The replicas sharing this relay's state (Redis), from their heartbeats; with the
+    memory backend, only this one.
+    """
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -119,6 +123,10 @@ class AdminAsyncStub(AdminStub):
     """A status and providers snapshot every interval."""
     GetUsage: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]  # type: ignore[assignment]
     """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
+    ListReplicas: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListReplicasRequest, _admin_pb2.ListReplicasResponse]  # type: ignore[assignment]
+    """The replicas sharing this relay's state (Redis), from their heartbeats; with the
+    memory backend, only this one.
+    """
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -260,5 +268,15 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.GetUsageResponse, _abc.Awaitable[_admin_pb2.GetUsageResponse]]:
         """Requests, tokens and cost from the usage ledger, grouped (what `cc-relay usage` shows)."""
+
+    @_abc_1.abstractmethod
+    def ListReplicas(
+        self,
+        request: _admin_pb2.ListReplicasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListReplicasResponse, _abc.Awaitable[_admin_pb2.ListReplicasResponse]]:
+        """The replicas sharing this relay's state (Redis), from their heartbeats; with the
+        memory backend, only this one.
+        """
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -7,6 +7,7 @@ import { ModelsView } from "./models.js";
 import { OverviewView } from "./overview.js";
 import { ProvidersView } from "./providers.js";
 import { RequestsView } from "./requests.js";
+import { scope } from "./scope.js";
 import { UsageView } from "./usage.js";
 
 const views = {
@@ -50,6 +51,7 @@ function askSignIn() {
   current = null;
   nav.hidden = true;
   signOut.hidden = true;
+  scope.label.hidden = true;
   for (const key of Object.keys(views)) document.getElementById(`view-${key}`).hidden = true;
   signin.hidden = false;
   document.getElementById("admin-key").focus();
@@ -59,8 +61,17 @@ async function enter(state) {
   signin.hidden = true;
   nav.hidden = false;
   signOut.hidden = !state.signInRequired;
+  try {
+    await scope.load();
+  } catch (error) {
+    announce(`replicas: ${error.message}`, "error");
+  }
   await open(viewName());
 }
+
+// The selector is re-read when opened, so a replica that joined is offered.
+scope.select.addEventListener("focus", () => scope.load().catch(() => {}));
+scope.onChange(() => current && open(current));
 
 nav.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-view]");

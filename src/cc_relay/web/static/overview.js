@@ -1,6 +1,8 @@
-// Overview: live req/s, latency, TTFB, errors, tokens and cost from StreamStats.
+// Overview: live req/s, latency, TTFB, errors, tokens and cost from StreamStats, for
+// the scope chosen (the fleet's added up by the relay).
 import { num, stream } from "./api.js";
 import { el, integer, rows, seconds } from "./dom.js";
+import { scope } from "./scope.js";
 import { sparkline } from "./spark.js";
 
 const POINTS = 60;
@@ -19,7 +21,10 @@ export class OverviewView {
 
   show() {
     this.hide();
-    this.close = stream("StreamStats", { intervalSeconds: 1 }, (m) => this.update(m));
+    // Another scope's numbers are not this one's: the sparklines start over.
+    this.series = { rps: [], latency: [], ttfb: [], errors: [], tokens: [], cost: [] };
+    this.last = null;
+    this.close = stream("StreamStats", { intervalSeconds: 1, scope: scope.value }, (m) => this.update(m));
   }
 
   hide() {
@@ -34,6 +39,7 @@ export class OverviewView {
   }
 
   update(message) {
+    scope.show(message.scope);
     const totals = (message.status && message.status.totals) || {};
     const providers = message.providers || [];
     const now = {

@@ -1,6 +1,8 @@
-// Requests: the recent ones, then each as it settles (SSE), a filter, a detail drawer.
+// Requests: the recent ones, then each as it settles (SSE), a filter, a detail drawer;
+// for the scope chosen, with a Replica column outside this replica's own.
 import { call, num, stream } from "./api.js";
 import { announce, el, integer, rows, seconds, time } from "./dom.js";
+import { scope } from "./scope.js";
 
 const KEEP = 200;
 
@@ -29,10 +31,13 @@ export class RequestsView {
   async show() {
     this.hide();
     const filter = this.filter();
-    const answer = await call("ListRequests", { filter, pageSize: 100 });
+    const answer = await call("ListRequests", { filter, pageSize: 100, scope: scope.value });
+    scope.show(answer.scope);
     this.items = answer.requests || [];
+    document.getElementById("requests-replica").hidden = scope.local;
     this.render();
     const params = Object.fromEntries(Object.entries(filter).map(([k, v]) => [`filter.${k}`, v]));
+    params.scope = scope.value;
     this.close = stream("StreamRequests", params, (message) => this.add(message.request), (state, why) => {
       this.live.textContent = state === "live" ? "Live" : state === "error" ? `Stopped: ${why}` : "Reconnecting…";
     });
@@ -68,6 +73,7 @@ export class RequestsView {
       el("td", { text: seconds(r.latencySeconds) }),
       el("td", { text: `${integer(usage.inputTokens)} / ${integer(usage.outputTokens)}` }),
       el("td", { text: attempts > 1 ? `${attempts} (failover)` : String(attempts) }),
+      el("td", { text: r.replica || "–", hidden: scope.local }),
       el("td", {}, el("button", { type: "button", text: "Details", "aria-label": `Details of ${r.id}`, onclick: () => this.detail(r.id) })),
     );
   }
@@ -89,6 +95,7 @@ export class RequestsView {
       ["Status", request.status || "–"],
       ["Model", `${request.clientModel || "–"} → ${request.upstreamModel || "–"}`],
       ["Provider", request.provider || "–"],
+      ["Replica", request.replica || "–"],
       ["Key", request.key || "–"],
       ["Stream", request.stream ? "yes" : "no"],
       ["Latency", seconds(request.latencySeconds)],
