@@ -9,6 +9,7 @@ at once instead of after gRPC's own reconnect backoff.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
@@ -27,6 +28,10 @@ CALL_TIMEOUT = 10.0
 BACKFILL = 200
 #: Seconds between the snapshots StreamStats sends.
 STATS_INTERVAL = 1.0
+#: Seconds without a snapshot after which the relay counts as gone. A stream can stay
+#: open on a connection nothing answers on any more (a host that vanished without a
+#: FIN, a server stopped mid-stream), and gRPC would wait on it forever.
+STATS_STALL = 4 * STATS_INTERVAL
 
 
 _T = TypeVar("_T")
@@ -83,7 +88,12 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> TuiError:
 
 
 class GrpcSource:
-    """The admin service at ``address`` (``host:port``), called with ``key`` if given."""
+    """The admin service at ``address`` (``host:port``), called with ``key`` if given.
+
+    Each stream has a channel of its own, and the unary calls share one: closing a
+    grpc.aio channel cancels every call on it, so a stream that finds the relay gone
+    must not take down the other stream, which may be talking to a relay that is back.
+    """
 
     def __init__(self, address: str, key: str | None = None) -> None:
         self._address = address
@@ -102,61 +112,76 @@ class GrpcSource:
             self._stub = admin_pb2_grpc.AdminStub(self._channel)
         return self._stub
 
-    async def _drop(self) -> None:
-        channel, self._channel, self._stub = self._channel, None, None
-        if channel is not None:
-            await channel.close()
-
-    async def _failed(self, exc: grpc.aio.AioRpcError) -> TuiError:
-        error = _translate(exc, self._address)
-        if isinstance(error, Disconnected):
-            await self._drop()
-        return error
+    def _lost(self, what: str) -> Disconnected:
+        return Disconnected(f"tui: no relay answering at {self._address} ({what})")
 
     async def stats(self, scope: str = "") -> AsyncIterator[pb.StreamStatsResponse]:
         """Snapshots for ``scope`` (local, fleet or a replica id; see ScopeInfo)."""
-        call = self._admin().StreamStats(
-            pb.StreamStatsRequest(interval_seconds=STATS_INTERVAL, scope=scope),
-            metadata=self._metadata,
-        )
-        try:
-            async for message in call:
-                yield message
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
-        finally:
-            call.cancel()
+        async with grpc.aio.insecure_channel(self._address) as channel:
+            call = admin_pb2_grpc.AdminStub(channel).StreamStats(
+                pb.StreamStatsRequest(interval_seconds=STATS_INTERVAL, scope=scope),
+                metadata=self._metadata,
+            )
+            messages = aiter(call)
+            try:
+                while True:
+                    async with asyncio.timeout(STATS_STALL):
+                        message = await anext(messages, None)
+                    if message is None:
+                        break
+                    yield message
+            except grpc.aio.AioRpcError as exc:
+                raise _translate(exc, self._address) from exc
+            except TimeoutError:
+                raise self._lost(f"no snapshot in {STATS_STALL:g} s") from None
+            finally:
+                call.cancel()
         raise Disconnected(f"tui: the relay at {self._address} ended the stats stream")
 
     async def requests(self, scope: str = "") -> AsyncIterator[pb.Request]:
         """The recent requests of ``scope`` (oldest first), then each new one as it
         settles."""
-        admin = self._admin()
-        # The stream opens first so nothing settling during the listing is missed; what
-        # both carry is given once.
-        call = admin.StreamRequests(pb.StreamRequestsRequest(scope=scope), metadata=self._metadata)
-        try:
-            listed = await admin.ListRequests(
-                pb.ListRequestsRequest(page_size=BACKFILL, scope=scope), **self._options
+        async with grpc.aio.insecure_channel(self._address) as channel:
+            admin = admin_pb2_grpc.AdminStub(channel)
+            # The stream opens first so nothing settling during the listing is missed;
+            # what both carry is given once.
+            call = admin.StreamRequests(
+                pb.StreamRequestsRequest(scope=scope), metadata=self._metadata
             )
-            seen = {r.id for r in listed.requests}
-            for request in reversed(listed.requests):
-                yield request
-            async for message in call:
-                if message.request.id not in seen:
-                    yield message.request
-        except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
-        finally:
-            call.cancel()
+            try:
+                listed = await admin.ListRequests(
+                    pb.ListRequestsRequest(page_size=BACKFILL, scope=scope), **self._options
+                )
+                seen = {r.id for r in listed.requests}
+                for request in reversed(listed.requests):
+                    yield request
+                async for message in call:
+                    if message.request.id not in seen:
+                        yield message.request
+            except grpc.aio.AioRpcError as exc:
+                raise _translate(exc, self._address) from exc
+            finally:
+                call.cancel()
         raise Disconnected(f"tui: the relay at {self._address} ended the request stream")
 
     async def _unary(self, call: Callable[[AdminAsyncStub], Awaitable[_T]]) -> _T:
-        """``call(stub)``, with a refusal or a lost relay translated."""
+        """``call(stub)``, with a refusal or a lost relay translated. A lost relay drops
+        the unary channel, so the next call opens a fresh one at once instead of after
+        gRPC's reconnect backoff."""
+        admin = self._admin()
         try:
-            return await call(self._admin())
+            return await call(admin)
         except grpc.aio.AioRpcError as exc:
-            raise await self._failed(exc) from exc
+            error = _translate(exc, self._address)
+            if isinstance(error, Disconnected) and admin is self._stub:
+                await self.close()
+            raise error from exc
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # Not this task: another call found the relay gone and closed the channel.
+            raise self._lost("the connection was closed") from None
 
     async def replicas(self) -> pb.ListReplicasResponse:
         asked = pb.ListReplicasRequest()
@@ -192,4 +217,6 @@ class GrpcSource:
         return await self._unary(lambda a: a.GetUsage(asked, **self._options))
 
     async def close(self) -> None:
-        await self._drop()
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            await channel.close()
