@@ -58,3 +58,37 @@ async def test_client_budget_is_the_fleets(
             )
         assert "$24.0000 of $20.00" in str(refused.value)
     assert len(emu.messages_requests) == 2
+
+
+async def test_costs_reach_redis_summed_not_one_round_trip_per_request(
+    make_relay: RelayFactory,
+    emu: AnthropicEmulator,
+    sdk: SdkFactory,
+    redis_server: RedisServer,
+    tmp_path: Path,
+) -> None:
+    """Ten requests settling together are one INCRBYFLOAT per counter, and the fleet's
+    total is still every cent of them."""
+    relay = await make_relay(
+        provider(emu, pricing=DEAR),
+        server={"auth": [{"key": "k-bob", "name": "bob", "budget": {"monthly_usd": 1000}}]},
+        state=redis_state(redis_server),
+        ledger={"path": str(tmp_path / "usage.db")},
+    )
+    redis_server.command("CONFIG", "RESETSTAT")
+    client = sdk(relay, api_key="k-bob")
+    await asyncio.gather(
+        *(client.messages.create(model=MODEL, max_tokens=5, messages=USER) for _ in range(10))
+    )
+    await relay.holder.events.flush()
+    await spent(relay, 120.0)
+    async with asyncio.timeout(PATIENCE):
+        while b"cmdstat_incrbyfloat" not in redis_server.command("INFO", "commandstats"):
+            await asyncio.sleep(0.05)
+    stats = redis_server.command("INFO", "commandstats").decode()
+    calls = int(stats.split("cmdstat_incrbyfloat:calls=")[1].split(",")[0])
+    assert calls < 10, stats
+    fp = relay.runtime.clients[0][0]
+    month = int(relay.holder.ledger.budgets.month.start)
+    total = redis_server.command("GET", f"t:budget:m:{month}:client:{fp}")
+    assert b"120" in total, total

@@ -137,6 +137,7 @@ class RedisState(SharedState):
                 await asyncio.gather(task, return_exceptions=True)
         if self.up:
             await self.keys.drain()
+            await self.budgets.drain()
             await self.fleet.leave()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=1.0)
