@@ -99,11 +99,24 @@ class ConfigError(RelayError):
     Args:
         problems: each validation problem as (key path, message), for callers that show
             them one by one (the admin service); empty when the file could not be parsed.
+        lines: for each problem, its 1-based line in the YAML document (0: unknown);
+            empty when nobody looked them up.
     """
 
-    def __init__(self, message: str, *, problems: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: Sequence[tuple[str, str]] = (),
+        lines: Sequence[int] = (),
+    ) -> None:
         super().__init__(message)
         self.problems = tuple(problems)
+        self.lines = tuple(lines)
+
+    def line(self, index: int) -> int:
+        """Problem ``index``'s line, 0 when unknown."""
+        return self.lines[index] if index < len(self.lines) else 0
 
 
 class AdminError(RelayError):

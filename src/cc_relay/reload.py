@@ -34,6 +34,8 @@ class ReloadResult:
     error: str | None = None
     problems: tuple[tuple[str, str], ...] = ()
     """Each validation problem of a refused file as (key path, message)."""
+    lines: tuple[int, ...] = ()
+    """Each problem's line in the file (0: unknown)."""
 
 
 def _unchanged(config: RelayConfig) -> RelayConfig:
@@ -79,7 +81,7 @@ class Reloader:
         try:
             loaded = await asyncio.to_thread(read_config, self.path, self.env)
         except ConfigError as exc:
-            return self._failed(str(exc), exc.problems)
+            return self._failed(str(exc), exc.problems, exc.lines)
         for warning in loaded.warnings:
             log.warning("config reload: %s", warning)
         config = self.prepare(loaded.config)
@@ -94,9 +96,16 @@ class Reloader:
         logging.getLogger("cc_relay").setLevel(config.logging.level.upper())
         return ReloadResult(True, holder.generation, tuple(lines))
 
-    def _failed(self, error: str, problems: tuple[tuple[str, str], ...] = ()) -> ReloadResult:
+    def _failed(
+        self,
+        error: str,
+        problems: tuple[tuple[str, str], ...] = (),
+        lines: tuple[int, ...] = (),
+    ) -> ReloadResult:
         self.holder.reloaded(ok=False, error=error)
-        return ReloadResult(False, self.holder.generation, error=error, problems=problems)
+        return ReloadResult(
+            False, self.holder.generation, error=error, problems=problems, lines=lines
+        )
 
     async def watch(self) -> None:
         """Reload on every settled change of the file, until cancelled."""

@@ -183,6 +183,9 @@ async def test_config_get_validate_apply_history_rollback(
 
     bad = await admin.ValidateConfig(pb.ValidateConfigRequest(yaml="providers: [{name: a}]\n"))
     assert not bad.valid and [p.path for p in bad.problems] == ["providers[0].type"]
+    typo = "aliases: {}\nroutng:\n  strategy: failover\n" + shown.yaml
+    misspelt = await admin.ValidateConfig(pb.ValidateConfigRequest(yaml=typo))
+    assert [(p.path, p.line) for p in misspelt.problems] == [("routng", 2)]
     broken = await admin.ValidateConfig(pb.ValidateConfigRequest(yaml="server: [unclosed\n"))
     assert not broken.valid and "not valid YAML" in broken.problems[0].message
 

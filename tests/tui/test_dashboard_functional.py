@@ -104,14 +104,14 @@ async def test_reload_key_reports_an_invalid_files_error(
     start: Starter, emu: AnthropicEmulator, config_path: Path
 ) -> None:
     relay = await start(provider(emu, name="a"))
-    config_path.write_text("providers: [{name: a, type: nope}]\n", encoding="utf-8")
+    config_path.write_text("aliases: {}\nproviders: [{name: a, type: nope}]\n", encoding="utf-8")
     app = _dashboard(relay)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.connected)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, MessageScreen))
         shown = " ".join(text_of(s) for s in app.screen.query(Static))
-        assert "reload failed" in shown and "cc-relay.yaml" in shown and "type" in shown
+        assert "reload failed" in shown and "cc-relay.yaml:2:providers[0]" in shown
 
 
 async def test_the_dashboard_survives_the_relay_restarting(

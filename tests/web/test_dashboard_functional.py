@@ -155,6 +155,14 @@ async def test_dashboard_config_edit_validates_applies_and_rolls_back(
     await editor.fill(original.replace("type: anthropic", "type: nonsense"))
     problem = page.locator('#config-problems li[data-path="providers[0].type"]')
     await expect(problem).to_contain_text("Input should be")
+    # The problem points at its line; its button selects that line in the editor.
+    edited = original.replace("type: anthropic", "type: nonsense").splitlines()
+    line = next(n for n, text in enumerate(edited, 1) if "type: nonsense" in text)
+    await expect(problem).to_have_attribute("data-line", str(line))
+    await problem.get_by_role("button", name=f"Go to line {line}").click()
+    await expect(editor).to_be_focused()
+    selected = await editor.evaluate("t => t.value.slice(t.selectionStart, t.selectionEnd)")
+    assert selected == edited[line - 1]
     await expect(page.get_by_role("button", name="Apply")).to_be_disabled()
     await screenshot(page, "4-config-invalid")
     assert config_path.read_text() == on_disk

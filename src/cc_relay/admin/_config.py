@@ -100,8 +100,13 @@ class ConfigMethods:
             changes=result.changes,
             error=result.error or "",
             problems=[
-                pb.ConfigProblem(file=str(path), path=key, message=message)
-                for key, message in result.problems
+                pb.ConfigProblem(
+                    file=str(path),
+                    path=key,
+                    message=message,
+                    line=result.lines[i] if i < len(result.lines) else 0,
+                )
+                for i, (key, message) in enumerate(result.problems)
             ]
             or ([pb.ConfigProblem(file=str(path), message=result.error)] if result.error else []),
         )
@@ -177,7 +182,10 @@ def _read(path: Path | None) -> str | None:
 
 def _problems(path: Path, exc: ConfigError) -> list[pb.ConfigProblem]:
     found = exc.problems or (("", str(exc)),)
-    return [pb.ConfigProblem(file=str(path), path=key, message=msg) for key, msg in found]
+    return [
+        pb.ConfigProblem(file=str(path), path=key, message=msg, line=exc.line(i))
+        for i, (key, msg) in enumerate(found)
+    ]
 
 
 def _summary(exc: ConfigError) -> str:

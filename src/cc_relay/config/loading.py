@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from cc_relay.config._env import EnvRef, expand_env, unset_warnings
 from cc_relay.config._errors import EXAMPLE_HINT, format_errors, problems
+from cc_relay.config.lines import lines_of
 from cc_relay.config.provider import ProviderConfig
 from cc_relay.config.schema import RelayConfig
 from cc_relay.errors import ConfigError
@@ -104,13 +105,30 @@ def load_text(text: str, path: Path, env: Mapping[str, str] = os.environ) -> Loa
             f"(server, logging, routing, providers), got {type(data).__name__}"
         )
     expanded, refs = expand_env(data, env)
-    config = validate(expanded, source=str(path), refs=refs)
-    if not config.providers:
-        raise ConfigError(
-            f"{path}: providers: at least one provider is required ({EXAMPLE_HINT})",
-            problems=[("providers", f"at least one provider is required ({EXAMPLE_HINT})")],
-        )
+    try:
+        config = validate(expanded, source=str(path), refs=refs)
+        if not config.providers:
+            raise ConfigError(
+                f"{path}: providers: at least one provider is required ({EXAMPLE_HINT})",
+                problems=[("providers", f"at least one provider is required ({EXAMPLE_HINT})")],
+            )
+    except ConfigError as exc:
+        if path.suffix.lower() == ".toml" or not exc.problems:
+            raise
+        raise _with_lines(exc, text) from None
     return LoadedConfig(config, path, unset_warnings(config, refs, expanded, source=str(path)))
+
+
+def _with_lines(exc: ConfigError, text: str) -> ConfigError:
+    """``exc`` with each problem's line in ``text``, in the message too:
+    ``  providers[0].base_url: ... (line 7)``."""
+    lines = lines_of(text, [path for path, _ in exc.problems])
+    message = str(exc)
+    for (path, problem), line in zip(exc.problems, lines, strict=True):
+        if line and path:
+            old, new = f"  {path}: {problem}", f"  {path}: {problem} (line {line})"
+            message = message.replace(old, new, 1)
+    return ConfigError(message, problems=exc.problems, lines=lines)
 
 
 def load_config(path: Path, env: Mapping[str, str] = os.environ) -> RelayConfig:

@@ -312,7 +312,8 @@ def reload_report(answer: pb.ReloadConfigResponse) -> tuple[str, str]:
         changes = "\n".join(f"• {escape(c)}" for c in answer.changes) or "nothing changed"
         return f"reloaded: generation {answer.generation}", changes
     problems = [
-        f"• {escape(p.file)}{':' + escape(p.path) if p.path else ''}: {escape(p.message)}"
+        f"• {escape(p.file)}{f':{p.line}' if p.line else ''}"
+        f"{':' + escape(p.path) if p.path else ''}: {escape(p.message)}"
         for p in answer.problems
     ]
     return "[red]reload failed[/]", "\n".join(problems) or escape(answer.error)

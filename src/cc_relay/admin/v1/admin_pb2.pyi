@@ -754,20 +754,24 @@ class ConfigProblem(_message.Message):
     FILE_FIELD_NUMBER: _builtins.int
     PATH_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
     file: _builtins.str
     path: _builtins.str
     """Dotted key path, such as providers.0.base_url; empty for the whole document."""
     message: _builtins.str
+    line: _builtins.int
+    """1-based line of the path in the YAML document; 0 when unknown (TOML, the document)."""
     def __init__(
         self,
         *,
         file: _builtins.str = ...,
         path: _builtins.str = ...,
         message: _builtins.str = ...,
+        line: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "message", b"message", "path", b"path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "line", b"line", "message", b"message", "path", b"path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -65,7 +65,15 @@ export class ConfigView {
     const problems = answer.problems || [];
     this.problems.replaceChildren(
       ...problems.map((p) =>
-        el("li", { class: "error", "data-path": p.path || "" }, el("code", { text: p.path || "(document)" }), ": " + p.message),
+        el(
+          "li",
+          { class: "error", "data-path": p.path || "", "data-line": p.line || null },
+          el("code", { text: p.path || "(document)" }),
+          ": " + p.message + " ",
+          p.line
+            ? el("button", { type: "button", class: "link", text: `line ${p.line}`, "aria-label": `Go to line ${p.line}`, onclick: () => this.goTo(p.line) })
+            : null,
+        ),
       ),
     );
     const changes = answer.changes || [];
@@ -79,6 +87,20 @@ export class ConfigView {
     this.text.setAttribute("aria-invalid", answer.valid ? "false" : "true");
     this.apply.disabled = !answer.valid || !changes.length;
     announce(answer.valid ? `Config valid, ${changes.length} change(s).` : `${problems.length} problem(s) in the config.`, answer.valid ? "info" : "error");
+  }
+
+  goTo(line) {
+    // Put the cursor at the start of ``line`` (1-based) and scroll it into view.
+    const text = this.text.value;
+    let at = 0;
+    for (let n = 1; n < line && at !== -1; n++) at = text.indexOf("\n", at) + 1 || -1;
+    if (at === -1) at = text.length;
+    const end = text.indexOf("\n", at);
+    this.text.focus();
+    this.text.setSelectionRange(at, end === -1 ? text.length : end);
+    const style = getComputedStyle(this.text);
+    const height = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
+    this.text.scrollTop = Math.max(0, (line - 3) * height);
   }
 
   async applyEdit() {
