@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from cc_relay import __version__
 from cc_relay.admin import convert, merge
 from cc_relay.admin.codes import INVALID_ARGUMENT, NOT_FOUND
-from cc_relay.admin.requests import RequestLog, RequestQuery, status_class
+from cc_relay.admin.requests import RequestLog, RequestQuery
 from cc_relay.admin.v1 import admin_pb2 as pb
 from cc_relay.errors import AdminError
 from cc_relay.holder import RuntimeHolder
@@ -276,20 +276,11 @@ def _wanted(target: Target, query: RequestQuery, message: pb.Request) -> bool:
 
 def matches(query: RequestQuery, m: pb.Request) -> bool:
     """``RequestQuery.matches`` for a summary read back from the fleet stream."""
-    if query.provider and m.provider != query.provider:
-        return False
-    if query.model and query.model not in (m.client_model, m.upstream_model):
-        return False
-    if query.status_class and status_class(m.status) != query.status_class.lower():
-        return False
-    if query.key and m.key != query.key and all(a.key != query.key for a in m.attempts):
-        return False
-    if query.error_contains:
-        needle = query.error_contains.lower()
-        texts = [m.error, *(a.detail or a.error for a in m.attempts)]
-        if not any(needle in t.lower() for t in texts):
-            return False
-    at = convert.seconds_of(m.at)
-    if query.since is not None and at < query.since:
-        return False
-    return query.until is None or at <= query.until
+    return query.admits(
+        provider=m.provider,
+        models=(m.client_model, m.upstream_model),
+        status=m.status,
+        keys=(m.key, *(a.key for a in m.attempts)),
+        errors=(m.error, *(a.detail or a.error for a in m.attempts)),
+        at=convert.seconds_of(m.at),
+    )

@@ -56,22 +56,43 @@ class RequestQuery:
 
     def matches(self, record: RequestRecord) -> bool:
         s = record.settled
-        if self.provider and s.provider != self.provider:
+        return self.admits(
+            provider=s.provider,
+            models=(s.client_model, s.upstream_model),
+            status=s.status,
+            keys=(s.key, *(a.key for a in record.attempts)),
+            errors=(s.error, *(a.detail or a.error for a in record.attempts)),
+            at=s.at,
+        )
+
+    def admits(
+        self,
+        *,
+        provider: str | None,
+        models: tuple[str | None, ...],
+        status: int,
+        keys: tuple[str | None, ...],
+        errors: tuple[str | None, ...],
+        at: float,
+    ) -> bool:
+        """The filter itself, over a request's fields wherever it is kept (this log, the
+        ledger, the fleet stream): the request's key, then each attempt's; its error,
+        then each attempt's."""
+        if self.provider and provider != self.provider:
             return False
-        if self.model and self.model not in (s.client_model, s.upstream_model):
+        if self.model and self.model not in models:
             return False
-        if self.status_class and status_class(s.status) != self.status_class.lower():
+        if self.status_class and status_class(status) != self.status_class.lower():
             return False
-        if self.key and s.key != self.key and all(a.key != self.key for a in record.attempts):
+        if self.key and self.key not in keys:
             return False
         if self.error_contains:
             needle = self.error_contains.lower()
-            texts = [s.error or "", *(a.detail or a.error or "" for a in record.attempts)]
-            if not any(needle in t.lower() for t in texts):
+            if not any(needle in (text or "").lower() for text in errors):
                 return False
-        if self.since is not None and s.at < self.since:
+        if self.since is not None and at < self.since:
             return False
-        return self.until is None or s.at <= self.until
+        return self.until is None or at <= self.until
 
 
 def status_class(status: int) -> str:
