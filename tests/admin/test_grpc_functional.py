@@ -284,9 +284,16 @@ async def test_requests_listed_filtered_paged_and_streamed(
 
 
 async def test_stream_stats_sends_snapshots(
-    start: Starter, emu: AnthropicEmulator, stub: StubFactory
+    start: Starter, emu: AnthropicEmulator, stub: StubFactory, sdk: SdkFactory
 ) -> None:
     relay = await start(provider(emu, name="a"))
+    quiet = await anext(aiter(stub(relay).StreamStats(pb.StreamStatsRequest())))
+    assert not quiet.latency.HasField("p50_seconds")  # no request in the window yet
+    emu.enqueue(Reply(text("timed")))
+    await sdk(relay).messages.create(
+        model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+    )
+    await settled(relay)
     stats = stub(relay).StreamStats(pb.StreamStatsRequest(interval_seconds=0.1))
     got = []
     async for snapshot in stats:
@@ -296,6 +303,9 @@ async def test_stream_stats_sends_snapshots(
     stats.cancel()
     assert [p.name for p in got[1].providers] == ["a"]
     assert got[1].status.uptime_seconds > got[0].status.uptime_seconds
+    # The relay-wide latency is the one request's, within a histogram bucket (25%).
+    (timed,) = (await stub(relay).ListRequests(pb.ListRequestsRequest())).requests
+    assert got[1].latency.p50_seconds == pytest.approx(timed.latency_seconds, rel=0.25)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         async for _ in stub(relay).StreamStats(pb.StreamStatsRequest(interval_seconds=0.01)):
             pass

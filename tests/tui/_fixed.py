@@ -61,6 +61,9 @@ def stats(step: int) -> pb.StreamStatsResponse:
             ),
         ),
         providers=providers,
+        # Relay-wide, as the service adds the histograms up: here the last provider's.
+        latency=providers[-1].latency,
+        ttfb=providers[-1].ttfb,
     )  # fmt: skip
 
 

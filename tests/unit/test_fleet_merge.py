@@ -74,3 +74,11 @@ def test_merge_status_sums_totals_and_keeps_the_answering_replica_rest() -> None
 
 def test_quantile_of_an_empty_histogram_is_none() -> None:
     assert merge.quantile(pb.Histogram(bounds=[1.0], counts=[0, 0]), 0.5) is None
+
+
+def test_relay_wide_latency_is_every_requests_not_the_slowest_providers() -> None:
+    """A fallback that took one request in a hundred does not set the relay's p50."""
+    primary, fallback = hist([0.01] * 99), hist([0.8])
+    overall = merge.relay_wide([primary, fallback])
+    assert overall.p50_seconds == pytest.approx(0.01, rel=0.25)
+    assert merge.relay_wide([]).HasField("p50_seconds") is False

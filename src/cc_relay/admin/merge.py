@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from cc_relay.admin.v1 import admin_pb2 as pb
 
-__all__ = ["merge_histograms", "merge_providers", "merge_status", "quantile"]
+__all__ = ["merge_histograms", "merge_providers", "merge_status", "quantile", "relay_wide"]
 
 _SUMMED_PROVIDER = (
     "in_flight", "requests", "errors", "requests_per_second", "input_tokens",
@@ -58,6 +58,13 @@ def quantile(hist: pb.Histogram, q: float) -> float | None:
             return lower + (bounds[i] - lower) * (rank - seen + 0.5) / count
         seen += count
     return None
+
+
+def relay_wide(histograms: Iterable[pb.Histogram]) -> pb.Percentiles:
+    """p50 and p95 of every sample of ``histograms`` together: the relay's latency
+    across its providers (the slowest provider's own p50 would show a fallback that
+    took one request in a hundred)."""
+    return _percentiles(merge_histograms(histograms))
 
 
 def _percentiles(hist: pb.Histogram) -> pb.Percentiles:

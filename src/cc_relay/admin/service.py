@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from cc_relay.admin import convert
+from cc_relay.admin import convert, merge
 from cc_relay.admin._config import ConfigMethods
 from cc_relay.admin._usage import UsageMethods
 from cc_relay.admin.codes import FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND
@@ -212,13 +212,18 @@ class AdminService(ConfigMethods, UsageMethods):
     async def _stats(self, target: Target) -> pb.StreamStatsResponse:
         if target.local:
             snapshot = self.holder.snapshot()
-            return pb.StreamStatsResponse(
-                status=convert.status(snapshot.status),
-                providers=[convert.provider(p) for p in snapshot.providers],
-                scope=self.fleet.info(target),
-            )
-        status, providers, info = await self.fleet.stats(target)
-        return pb.StreamStatsResponse(status=status, providers=providers, scope=info)
+            status = convert.status(snapshot.status)
+            providers = [convert.provider(p) for p in snapshot.providers]
+            info = self.fleet.info(target)
+        else:
+            status, providers, info = await self.fleet.stats(target)
+        return pb.StreamStatsResponse(
+            status=status,
+            providers=providers,
+            scope=info,
+            latency=merge.relay_wide(p.latency_histogram for p in providers),
+            ttfb=merge.relay_wide(p.ttfb_histogram for p in providers),
+        )
 
     def _known(self, name: str) -> str:
         if not name:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
-from typing import Literal
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -57,10 +55,11 @@ class OverviewView(Vertical):
         done = requests - previous[0]
         error_rate = (errors - previous[1]) / done if done > 0 else 0.0
         self._last = (requests, errors)
+        # Every request's percentiles (the service adds the providers' histograms up).
         worst = {
-            "p50": _worst(providers, "latency", "p50_seconds"),
-            "p95": _worst(providers, "latency", "p95_seconds"),
-            "ttfb": _worst(providers, "ttfb", "p50_seconds"),
+            "p50": percentile(stats.latency, "p50_seconds"),
+            "p95": percentile(stats.latency, "p95_seconds"),
+            "ttfb": percentile(stats.ttfb, "p50_seconds"),
         }
         values = {"rps": rps, "errors": error_rate} | {k: v or 0.0 for k, v in worst.items()}
         shown = {
@@ -88,13 +87,3 @@ class OverviewView(Vertical):
             f"cost {usd(totals.cost_usd)}\n"
             f"config generation {status.config_generation}  {reloaded}"
         )
-
-
-def _worst(
-    providers: Iterable[pb.Provider],
-    field: Literal["latency", "ttfb"],
-    which: Literal["p50_seconds", "p95_seconds"],
-) -> float | None:
-    """The slowest provider's value: the one a user waits on."""
-    found = [v for p in providers if (v := percentile(getattr(p, field), which)) is not None]
-    return max(found) if found else None

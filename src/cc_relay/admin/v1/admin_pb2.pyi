@@ -1443,22 +1443,34 @@ class StreamStatsResponse(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     PROVIDERS_FIELD_NUMBER: _builtins.int
     SCOPE_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
+    TTFB_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def status(self) -> Global___Status: ...
     @_builtins.property
     def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Provider]: ...
     @_builtins.property
     def scope(self) -> Global___ScopeInfo: ...
+    @_builtins.property
+    def latency(self) -> Global___Percentiles:
+        """Every request of the last minute, whichever provider took it (the providers'
+        histograms added up, so within a bucket's width, 25%, of the exact value).
+        """
+
+    @_builtins.property
+    def ttfb(self) -> Global___Percentiles: ...
     def __init__(
         self,
         *,
         status: Global___Status | None = ...,
         providers: _abc.Iterable[Global___Provider] | None = ...,
         scope: Global___ScopeInfo | None = ...,
+        latency: Global___Percentiles | None = ...,
+        ttfb: Global___Percentiles | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope", "status", b"status"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency", "scope", b"scope", "status", b"status", "ttfb", b"ttfb"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["providers", b"providers", "scope", b"scope", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency", "providers", b"providers", "scope", b"scope", "status", b"status", "ttfb", b"ttfb"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -7,9 +7,6 @@ import { sparkline } from "./spark.js";
 
 const POINTS = 60;
 
-const worst = (providers, pick) =>
-  providers.reduce((top, p) => Math.max(top, (p[pick] && p[pick].p50Seconds) || 0), 0);
-
 export class OverviewView {
   constructor() {
     this.cards = document.getElementById("overview-cards");
@@ -51,16 +48,17 @@ export class OverviewView {
     const rps = providers.reduce((sum, p) => sum + (p.requestsPerSecond || 0), 0);
     const prev = this.last || now;
     this.push("rps", rps);
-    this.push("latency", worst(providers, "latency"));
-    this.push("ttfb", worst(providers, "ttfb"));
+    // Every request's p50, whichever provider took it (the service adds them up).
+    this.push("latency", (message.latency && message.latency.p50Seconds) || 0);
+    this.push("ttfb", (message.ttfb && message.ttfb.p50Seconds) || 0);
     this.push("errors", now.errors - prev.errors);
     this.push("tokens", now.tokens - prev.tokens);
     this.push("cost", now.cost - prev.cost);
     this.last = now;
     const cards = [
       ["Requests/s", rps.toFixed(2), "rps", `${integer(now.requests)} total, ${integer(num(totals.inFlight))} in flight`],
-      ["Latency p50", seconds(this.series.latency.at(-1) || null), "latency", "slowest provider, last minute"],
-      ["TTFB p50", seconds(this.series.ttfb.at(-1) || null), "ttfb", "slowest provider, last minute"],
+      ["Latency p50", seconds(this.series.latency.at(-1) || null), "latency", "all requests, last minute"],
+      ["TTFB p50", seconds(this.series.ttfb.at(-1) || null), "ttfb", "all requests, last minute"],
       ["Errors", integer(now.errors), "errors", "new per second"],
       ["Tokens", integer(now.tokens), "tokens", `${integer(num(totals.inputTokens))} in, ${integer(num(totals.outputTokens))} out`],
       ["Cost", `$${now.cost.toFixed(4)}`, "cost", "from configured prices"],
