@@ -14,6 +14,7 @@ from cc_relay.api.guard import GUARD_KEY, Guards, guard_middleware
 from cc_relay.api.keys import HOLDER_KEY, OWN_AUTH_KEY, RELOADER_KEY
 from cc_relay.api.limits import limits_middleware
 from cc_relay.api.middleware import relay_middleware
+from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 
@@ -43,8 +44,10 @@ def create_app(
     app.cleanup_ctx.append(_holder_ctx)
     app.router.add_get("/", info.root)
     app.router.add_get("/health", info.health)
-    app.router.add_post("/v1/messages", messages.messages)
-    app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)
+    app.router.add_post(MESSAGES_PATH, messages.handle(messages.messages, MESSAGES_PATH))
+    app.router.add_post(
+        COUNT_TOKENS_PATH, messages.handle(messages.count_tokens, COUNT_TOKENS_PATH)
+    )
     app.router.add_get("/v1/models", models.list_models)
     app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
     app.router.add_get("/v1/providers", info.list_providers)

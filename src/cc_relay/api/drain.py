@@ -22,6 +22,8 @@ from aiohttp import web
 
 from cc_relay.api.errors import error_response
 from cc_relay.api.keys import EXCHANGE_KEY
+from cc_relay.api.reply import REPLY_KEY, Reply
+from cc_relay.dispatch import Exchange
 from cc_relay.sse import error_event
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,10 +31,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RESTARTING = "The relay is restarting; retry the request."
 #: Seconds an interrupted stream gets to take its closing ``event: error``.
 FINAL_WRITE_TIMEOUT = 1.0
-
-#: A response already sent to the client (its status and headers are gone), set by
-#: whoever prepares a stream, so an interruption can end it in-band.
-STARTED_KEY: web.RequestKey[web.StreamResponse] = web.RequestKey("started", web.StreamResponse)
 
 
 class Drain:
@@ -69,11 +67,12 @@ class Drain:
         for scope in self._scopes:
             scope.reschedule(now)
 
-    def _enter(self, scope: asyncio.Timeout) -> None:
+    def enter(self, scope: asyncio.Timeout) -> None:
+        """Count a request in flight; ``interrupt`` expires its ``scope``."""
         self._scopes.add(scope)
         self._idle.clear()
 
-    def _leave(self, scope: asyncio.Timeout) -> None:
+    def leave(self, scope: asyncio.Timeout) -> None:
         self._scopes.discard(scope)
         if not self._scopes:
             self._idle.set()
@@ -88,7 +87,7 @@ async def drain_middleware(request: web.Request, handler: Handler) -> web.Stream
     if drain.draining:
         return _refused(request)
     scope = asyncio.timeout(None)
-    drain._enter(scope)
+    drain.enter(scope)
     try:
         async with scope:
             return await handler(request)
@@ -97,7 +96,7 @@ async def drain_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return await _interrupted(request)
     finally:
-        drain._leave(scope)
+        drain.leave(scope)
 
 
 def _refused(request: web.Request) -> web.StreamResponse:
@@ -113,15 +112,20 @@ def _refused(request: web.Request) -> web.StreamResponse:
 
 
 async def _interrupted(request: web.Request) -> web.StreamResponse:
-    if STARTED_KEY not in request:
+    reply = request[REPLY_KEY] if REPLY_KEY in request else None
+    if reply is None or not reply.started:
         return _refused(request)
-    started = request[STARTED_KEY]
-    exchange = request[EXCHANGE_KEY]
+    await end_interrupted(reply, request[EXCHANGE_KEY])
+    assert reply.response is not None
+    return reply.response
+
+
+async def end_interrupted(reply: Reply, exchange: Exchange) -> None:
+    """End a started stream the drain interrupted, in-band."""
     exchange.error = "interrupted by shutdown"
     try:
         async with asyncio.timeout(FINAL_WRITE_TIMEOUT):
-            await started.write(error_event("overloaded_error", RESTARTING))
-            await started.write_eof()
+            await reply.write(error_event("overloaded_error", RESTARTING))
+            await reply.end()
     except (TimeoutError, ConnectionResetError, RuntimeError):
         pass  # a client that stopped reading cannot be told; a finished one needs nothing
-    return started

@@ -7,10 +7,9 @@ import logging
 
 import aiohttp
 import orjson
-from aiohttp import web
 
 from cc_relay import http1
-from cc_relay.api.drain import STARTED_KEY
+from cc_relay.api.reply import Reply
 from cc_relay.dispatch import Exchange, Opened
 from cc_relay.dispatch.upstream import UpstreamResponse
 from cc_relay.encoding import UndecodableStream
@@ -29,12 +28,13 @@ def _headers(opened: Opened, request_id: str) -> dict[str, str]:
 
 
 def whole(
+    reply: Reply,
     opened: Opened,
     exchange: Exchange,
     *,
     client_model: str | None,
     extra_headers: dict[str, str] | None = None,
-) -> web.Response:
+) -> None:
     """A non-streamed answer; its ``model`` is put back to the client's when renamed."""
     body = opened.first
     headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
@@ -49,36 +49,32 @@ def whole(
             body = orjson.dumps(message)
     opened.response.release()
     exchange.body("response", body)
-    return web.Response(status=opened.response.status, body=body, headers=headers)
+    reply.send(opened.response.status, headers, body)
 
 
 async def stream(
-    request: web.Request,
+    reply: Reply,
     opened: Opened,
     exchange: Exchange,
     *,
-    response: web.StreamResponse | None = None,
     idle: float | None = None,
     extra_headers: dict[str, str] | None = None,
-) -> web.StreamResponse:
+) -> None:
     """Forward events as they arrive; a broken or silent upstream ends in an
-    ``event: error``. ``response`` is one already started (to ping a waiting client)."""
+    ``event: error``. ``reply`` may have started already (to ping a waiting client)."""
     upstream = opened.response
     decoder = opened.decoder
     assert decoder is not None
-    if response is None:
-        headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
-        if upstream.content_type != "text/event-stream":
-            # A translated stream (AWS event-stream, OpenAI chunks) leaves as SSE.
-            headers[CONTENT_TYPE] = "text/event-stream; charset=utf-8"
-        response = web.StreamResponse(status=upstream.status, headers=headers)
     try:
-        if not response.prepared:
-            await response.prepare(request)
-            request[STARTED_KEY] = response
+        if not reply.started:
+            headers = {**_headers(opened, exchange.request_id), **(extra_headers or {})}
+            if upstream.content_type != "text/event-stream":
+                # A translated stream (AWS event-stream, OpenAI chunks) leaves as SSE.
+                headers[CONTENT_TYPE] = "text/event-stream; charset=utf-8"
+            await reply.start(upstream.status, headers)
         exchange.mark_first_byte()
         exchange.body("response", opened.first)
-        await response.write(opened.first)
+        await reply.write(opened.first)
         while chunk := await _read(upstream, idle):
             try:
                 out = decoder.feed(chunk)
@@ -87,7 +83,7 @@ async def stream(
                 break  # as good as a cut: the client gets the error event below
             if out:
                 exchange.body("response", out)
-                await response.write(out)
+                await reply.write(out)
         if not decoder.ended:
             where = f"provider {exchange.provider!r}"
             exchange.error = f"{where} stream broke off"
@@ -96,19 +92,18 @@ async def stream(
                 where,
                 extra={"request_id": exchange.request_id},
             )
-            await response.write(
+            await reply.write(
                 error_event(
                     "api_error",
                     f"The upstream connection ({where}) was lost mid-stream; retry the request.",
                 )
             )
-        await response.write_eof()
+        await reply.end()
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         exchange.error = "client disconnected"
     finally:
         exchange.usage = decoder.usage
         upstream.close()
-    return response
 
 
 async def _read(upstream: UpstreamResponse, idle: float | None) -> bytes:

@@ -12,9 +12,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from aiohttp import web
-
-from cc_relay.api.drain import STARTED_KEY
+from cc_relay.api.reply import Reply
 from cc_relay.headers import CONTENT_TYPE, REQUEST_ID
 
 T = TypeVar("T")
@@ -24,26 +22,24 @@ SSE_HEADERS = {CONTENT_TYPE: "text/event-stream; charset=utf-8", "cache-control"
 
 
 async def with_pings(
-    request: web.Request, work: Awaitable[T], *, request_id: str, interval: float
-) -> tuple[asyncio.Future[T], web.StreamResponse | None]:
+    reply: Reply, work: Awaitable[T], *, request_id: str, interval: float
+) -> asyncio.Future[T]:
     """Wait for ``work``; if it takes longer than ``interval``, start the stream and ping.
 
-    Returns the finished future (its exception is the caller's to read) and the
-    response if it was started early.
+    Returns the finished future (its exception is the caller's to read); ``reply`` is
+    started if the wait was long.
     """
     task = asyncio.ensure_future(work)
     try:
         done, _ = await asyncio.wait({task}, timeout=interval)
         if done:
-            return task, None
-        response = web.StreamResponse(status=200, headers={**SSE_HEADERS, REQUEST_ID: request_id})
-        await response.prepare(request)
-        request[STARTED_KEY] = response
+            return task
+        await reply.start(200, {**SSE_HEADERS, REQUEST_ID: request_id})
         while True:
-            await response.write(PING)
+            await reply.write(PING)
             done, _ = await asyncio.wait({task}, timeout=interval)
             if done:
-                return task, response
+                return task
     except BaseException:
         task.cancel()
         raise
