@@ -21,9 +21,11 @@ from aiohttp import web
 
 from cc_relay.admin import Admin
 from cc_relay.api import create_app
-from cc_relay.api.connection import ConnectionLimits, RelayConnection
+from cc_relay.api.connection import ConnectionLimits
 from cc_relay.api.drain import DRAIN_KEY, FINAL_WRITE_TIMEOUT
+from cc_relay.api.guard import GUARD_KEY
 from cc_relay.config import RelayConfig
+from cc_relay.front import Front
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 from cc_relay.runtime import Runtime
@@ -70,6 +72,7 @@ class RelayServer:
         self._watch = config.server.watch_config and config_path is not None
         self._watcher: asyncio.Task[None] | None = None
         self._listener: asyncio.Server | None = None
+        self._front: Front | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -87,6 +90,11 @@ class RelayServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def front(self) -> Front | None:
+        """The listener's front server, once started."""
+        return self._front
+
+    @property
     def open_connections(self) -> int:
         return self._limits.open
 
@@ -95,12 +103,20 @@ class RelayServer:
         manager = self._runner.server
         assert manager is not None
         loop = asyncio.get_running_loop()
-        # Our own listener instead of a TCPSite: each connection is a RelayConnection
-        # (head timeout, connection cap); it registers with aiohttp's server, so the
-        # runner's cleanup still closes it.
+        # Our own listener instead of a TCPSite: each connection is a FrontConnection
+        # (cc_relay.front), which answers the hot routes and hands the rest to an
+        # aiohttp RelayConnection (head timeout, connection cap); that one registers
+        # with aiohttp's server, so the runner's cleanup still closes it.
+        self._front = Front(
+            holder=self.holder,
+            drain=self.app[DRAIN_KEY],
+            guards=self.app[GUARD_KEY],
+            manager=manager,
+            limits=self._limits,
+        )
         try:
             self._listener = await loop.create_server(
-                lambda: RelayConnection(manager, loop=loop, limits=self._limits),
+                self._front,
                 self.host,
                 self.port,
                 reuse_address=True,
@@ -131,6 +147,8 @@ class RelayServer:
         if not await drain.wait_idle(self.holder.current.config.server.shutdown_grace):
             drain.interrupt()
             await drain.wait_idle(FINAL_WRITE_TIMEOUT + CLOSE_TIMEOUT)
+        if self._front is not None:
+            self._front.close()
         await self._runner.cleanup()
 
     async def __aenter__(self) -> RelayServer:

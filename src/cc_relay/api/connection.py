@@ -43,6 +43,16 @@ HEAD_TIMEOUT_MESSAGE = (
 )
 
 
+def head_timeout_answer(timeout: float) -> bytes:
+    """The whole 408 sent when a head took longer than ``timeout``; the connection closes."""
+    message = HEAD_TIMEOUT_MESSAGE.format(timeout=timeout)
+    body = error_body("timeout_error", message, new_request_id())
+    return (
+        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+    )
+
+
 class ConnectionLimits:
     """What every connection of one listener shares: the settings and the open count."""
 
@@ -118,12 +128,7 @@ class RelayConnection(web_protocol.RequestHandler):
             return
         transport = self.transport
         if self._head_started and transport is not None and not transport.is_closing():
-            message = HEAD_TIMEOUT_MESSAGE.format(timeout=self._limits.head_timeout)
-            body = error_body("timeout_error", message, new_request_id())
-            transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
-            )
+            transport.write(head_timeout_answer(self._limits.head_timeout))
         self.force_close()
 
     def log_exception(self, *args: Any, **kwargs: Any) -> None:

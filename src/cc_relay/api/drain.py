@@ -20,9 +20,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from cc_relay.api.errors import error_response
 from cc_relay.api.keys import EXCHANGE_KEY
-from cc_relay.api.reply import REPLY_KEY, Reply
+from cc_relay.api.reply import REPLY_KEY, AiohttpReply, Reply
 from cc_relay.dispatch import Exchange
 from cc_relay.sse import error_event
 
@@ -100,15 +99,23 @@ async def drain_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _refused(request: web.Request) -> web.StreamResponse:
-    response = error_response(
+    reply = AiohttpReply(request)
+    refuse(reply, request[EXCHANGE_KEY].request_id)
+    assert reply.response is not None
+    reply.response.force_close()
+    return reply.response
+
+
+def refuse(reply: Reply, request_id: str) -> None:
+    """The 503 for a request that came too late, or was interrupted before answering;
+    its connection closes."""
+    reply.error(
         503,
         RESTARTING,
-        request[EXCHANGE_KEY].request_id,
+        request_id,
         error_type="overloaded_error",
-        headers={"retry-after": "1"},
+        headers={"retry-after": "1", "connection": "close"},
     )
-    response.force_close()
-    return response
 
 
 async def _interrupted(request: web.Request) -> web.StreamResponse:

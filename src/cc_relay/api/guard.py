@@ -23,6 +23,7 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
+from multidict import CIMultiDictProxy
 
 from cc_relay.api.keys import RUNTIME_KEY
 from cc_relay.config import ServerConfig
@@ -94,9 +95,12 @@ class Guard:
         scheme, sep, rest = origin.partition("://")
         return bool(sep) and scheme in ("http", "https") and rest == host.lower()
 
-    def check(self, request: web.Request) -> None:
-        """Raise ApiError for a request a web page may have made behind the user's back."""
-        headers = request.headers
+    def check(self, method: str, headers: CIMultiDictProxy[str], content_type: str) -> None:
+        """Raise ApiError for a request a web page may have made behind the user's back.
+
+        ``content_type`` is the media type of ``Content-Type``, lower-cased, without
+        parameters (aiohttp's ``request.content_type``).
+        """
         host = headers.get(hdrs.HOST, "")
         if host and not self.host_allowed(host):
             raise ApiError(
@@ -120,7 +124,7 @@ class Guard:
                 "Cross-site browser requests are refused (Sec-Fetch-Site: cross-site). "
                 "To let a page use the relay, add its origin to server.allowed_origins.",
             )
-        if request.method == hdrs.METH_POST and request.content_type != JSON:
+        if method == hdrs.METH_POST and content_type != JSON:
             sent = headers.get(hdrs.CONTENT_TYPE)
             raise ApiError(
                 415,
@@ -152,5 +156,6 @@ GUARD_KEY: web.AppKey[Guards] = web.AppKey("guard", Guards)
 @web.middleware
 async def guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     server = request[RUNTIME_KEY].config.server
-    request.app[GUARD_KEY].for_server(server).check(request)
+    guard = request.app[GUARD_KEY].for_server(server)
+    guard.check(request.method, request.headers, request.content_type)
     return await handler(request)

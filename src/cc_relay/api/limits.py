@@ -70,7 +70,7 @@ async def read_body(request: web.Request, timeouts: ServerTimeouts) -> bytes:
 
     def check() -> None:
         nonlocal timer
-        allowed = start + timeouts.body + content.total_bytes / timeouts.body_min_rate
+        allowed = body_deadline(start, content.total_bytes, timeouts)
         if loop.time() >= allowed:
             scope.reschedule(loop.time())
         else:
@@ -83,13 +83,7 @@ async def read_body(request: web.Request, timeouts: ServerTimeouts) -> bytes:
     except TimeoutError:
         if not scope.expired():
             raise
-        raise ApiError(
-            408,
-            f"The request body arrived too slowly: {content.total_bytes} bytes in "
-            f"{loop.time() - start:.0f} s (server.timeouts.body and body_min_rate).",
-            error_type="timeout_error",
-            headers={"connection": "close"},
-        ) from None
+        raise too_slow(content.total_bytes, loop.time() - start) from None
     except RequestPayloadError:
         # Nothing more of this body can be read: the connection closes after the answer.
         encoding = request.headers.get(CONTENT_ENCODING, "none")
@@ -101,3 +95,19 @@ async def read_body(request: web.Request, timeouts: ServerTimeouts) -> bytes:
         ) from None
     finally:
         timer.cancel()
+
+
+def body_deadline(start: float, received: int, timeouts: ServerTimeouts) -> float:
+    """When a body that began at ``start`` is late, having sent ``received`` bytes."""
+    return start + timeouts.body + received / timeouts.body_min_rate
+
+
+def too_slow(received: int, elapsed: float) -> ApiError:
+    """The 408 for a body past its deadline; the connection closes after it."""
+    return ApiError(
+        408,
+        f"The request body arrived too slowly: {received} bytes in {elapsed:.0f} s "
+        "(server.timeouts.body and body_min_rate).",
+        error_type="timeout_error",
+        headers={"connection": "close"},
+    )

@@ -15,6 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from cc_relay.api.auth import authenticate
 from cc_relay.api.errors import error_response
@@ -22,6 +23,9 @@ from cc_relay.api.keys import CREDENTIAL_KEY, EXCHANGE_KEY, HOLDER_KEY, OWN_AUTH
 from cc_relay.api.parse import MESSAGES_PATH
 from cc_relay.dispatch import Exchange
 from cc_relay.errors import ApiError, InvalidRequest
+from cc_relay.ledger.service import Ledger
+from cc_relay.runtime import Runtime
+from cc_relay.types import Credential
 
 log = logging.getLogger("cc_relay.api")
 
@@ -72,27 +76,14 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
     try:
         path = request.path
         if path not in PUBLIC_ROUTES and not path.startswith(request.app[OWN_AUTH_KEY]):
-            runtime = request[RUNTIME_KEY]
-            request[CREDENTIAL_KEY], index = authenticate(
-                request.headers, runtime.auth_keys, request.remote
+            request[CREDENTIAL_KEY] = identify(
+                exchange,
+                request.headers,
+                request.remote,
+                request[RUNTIME_KEY],
+                request.app[HOLDER_KEY].ledger,
             )
-            if index is not None:
-                exchange.client_key, client = runtime.clients[index]
-                if request.path == MESSAGES_PATH:  # only what costs money is refused
-                    request.app[HOLDER_KEY].ledger.check_client(exchange.client_key, client)
         return await handler(request)
-    except ApiError as exc:
-        exchange.error = exc.message
-        response = error_response(
-            exc.status, exc.message, request_id, error_type=exc.error_type, headers=exc.headers
-        )
-        if exc.headers.get("connection") == "close":
-            return await _answer_and_close(request, response)
-        return response
-    except InvalidRequest as exc:
-        # Raised where the full body is first parsed (too deep, say), in any handler.
-        exchange.error = str(exc)
-        return error_response(400, str(exc), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -105,18 +96,57 @@ async def _answer(request: web.Request, handler: Handler, exchange: Exchange) ->
         return error_response(exc.status, message, request_id, headers=allow)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
-        # A bug of ours: the traceback goes to the log, never to the client.
-        log.exception(
-            "unhandled error in %s %s",
-            request.method,
-            request.path,
-            extra={"request_id": request_id},
+    except Exception as exc:
+        error = failure(exc, exchange)
+        response = error_response(
+            error.status,
+            error.message,
+            request_id,
+            error_type=error.error_type,
+            headers=error.headers,
         )
-        exchange.error = "internal error"
-        return error_response(
-            500, "Internal relay error; see the relay log for details.", request_id
-        )
+        if error.headers.get("connection") == "close":
+            return await _answer_and_close(request, response)
+        return response
+
+
+def identify(
+    exchange: Exchange,
+    headers: CIMultiDictProxy[str],
+    remote: str | None,
+    runtime: Runtime,
+    ledger: Ledger,
+) -> Credential | None:
+    """Authenticate the client (see api/auth.py) and note its relay key on the Exchange;
+    a key whose budget is spent may not use ``/v1/messages``, the route that costs money.
+    Returns the client's own credential to pass through."""
+    credential, index = authenticate(headers, runtime.auth_keys, remote)
+    if index is not None:
+        exchange.client_key, client = runtime.clients[index]
+        if exchange.path == MESSAGES_PATH:
+            ledger.check_client(exchange.client_key, client)
+    return credential
+
+
+def failure(exc: Exception, exchange: Exchange) -> ApiError:
+    """What to answer for ``exc``, raised before the answer started; noted on the
+    Exchange. Anything but the relay's own errors is a bug: logged, answered 500."""
+    if isinstance(exc, ApiError):
+        exchange.error = exc.message
+        return exc
+    if isinstance(exc, InvalidRequest):
+        # Raised where the full body is first parsed (too deep, say), in any handler.
+        exchange.error = str(exc)
+        return ApiError(400, str(exc))
+    # A bug of ours: the traceback goes to the log, never to the client.
+    log.exception(
+        "unhandled error in %s %s",
+        exchange.method,
+        exchange.path,
+        extra={"request_id": exchange.request_id},
+    )
+    exchange.error = "internal error"
+    return ApiError(500, "Internal relay error; see the relay log for details.")
 
 
 async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:

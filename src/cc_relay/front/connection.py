@@ -1,0 +1,420 @@
+"""The front server: the relay's listener, answering its two hot routes itself.
+
+aiohttp's server side cost about 90 us of the relay's 440 per 76 KB request, and a bare
+``asyncio.Protocol`` on httptools about 36 (``bench/server_floor.py``). So every
+connection starts as a ``FrontConnection``. For each request it reads the head
+(``front/head.py``), collects a ``Content-Length`` body, and, for a plain ``POST`` to
+``/v1/messages`` or ``/v1/messages/count_tokens`` from a client the relay accepts,
+answers through ``api/messages.py`` with a ``TransportReply``.
+
+Anything else is handed over before a byte of it is answered: the transport is given
+to an aiohttp ``RelayConnection`` with every byte of the request still unread, and
+aiohttp serves the connection from then on, with the middleware, routes and errors it
+always had. That covers the other routes, unusual requests (chunked or compressed
+bodies, ``Expect``, HTTP/1.0, odd heads), and every refusal: a foreign ``Host``, a
+wrong key, a spent budget, a body the relay cannot parse, over capacity, draining.
+A refused request is so answered by exactly the code that answered it before.
+
+Per connection this keeps the rules of ``api/connection.py`` and ``api/limits.py``: a
+head within ``server.timeouts.head`` (408 and close), a body within its allowance
+(408 and close), idle keep-alive closed after ``server.timeouts.keepalive``, a place in
+``server.max_connections``. A client that goes away cancels its request (recorded as
+499), as aiohttp's handler cancellation does; so does one that only half-closes (an
+end of file ends the connection, as in aiohttp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+from cc_relay.api.connection import ConnectionLimits, RelayConnection, head_timeout_answer
+from cc_relay.api.drain import end_interrupted, refuse
+from cc_relay.api.limits import body_deadline, too_slow
+from cc_relay.api.messages import Answer, count_tokens, messages, take
+from cc_relay.api.middleware import CLIENT_CLOSED, CLOSE_LINGER, failure, identify, new_request_id
+from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH
+from cc_relay.dispatch import Exchange
+from cc_relay.front.head import MAX_HEAD, Head, read_head
+from cc_relay.front.reply import TransportReply
+from cc_relay.runtime import Runtime
+from cc_relay.types import RelayRequest
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from cc_relay.api.drain import Drain
+    from cc_relay.api.guard import Guards
+    from cc_relay.holder import RuntimeHolder
+
+log = logging.getLogger("cc_relay.api")
+
+#: Bytes kept from a client while its request is answered (a pipelined next request);
+#: past this, reading pauses until the answer is out.
+PAUSE_READING_AT = 262144
+_ANSWERS: dict[str, Answer] = {MESSAGES_PATH: messages, COUNT_TOKENS_PATH: count_tokens}
+_END_OF_HEAD = b"\r\n\r\n"
+
+
+class Front:
+    """What every front connection shares; the listener's protocol factory."""
+
+    def __init__(
+        self,
+        *,
+        holder: RuntimeHolder,
+        drain: Drain,
+        guards: Guards,
+        manager: web.Server,
+        limits: ConnectionLimits,
+    ) -> None:
+        self.holder = holder
+        self.drain = drain
+        self.guards = guards
+        self.limits = limits
+        self._manager = manager
+        self.connections: set[FrontConnection] = set()
+        self.answered = 0
+        """Requests the front server answered itself."""
+        self.handed_over = 0
+        """Connections given to aiohttp (each at one request's first byte)."""
+
+    def __call__(self) -> FrontConnection:
+        return FrontConnection(self)
+
+    def takes(self, head: Head) -> bool:
+        """Whether this request is the front server's (see the module docstring)."""
+        limits = self.limits
+        return (
+            not self.drain.draining
+            and limits.open <= limits.max_connections
+            and head.length <= self.holder.current.config.server.max_body_bytes
+        )
+
+    def aiohttp_connection(self) -> RelayConnection:
+        return RelayConnection(self._manager, loop=asyncio.get_running_loop(), limits=self.limits)
+
+    def close(self) -> None:
+        """Close every front connection (once the drain is over)."""
+        for connection in list(self.connections):
+            connection.close()
+
+
+class FrontConnection(asyncio.Protocol):
+    """One client connection, until it is handed over to aiohttp."""
+
+    def __init__(self, front: Front) -> None:
+        self._front = front
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._remote: str | None = None
+        self._buffer = bytearray()
+        """Bytes from the start of the current request on."""
+        self._head: Head | None = None
+        """The current request's head, once read; its body is still arriving."""
+        self._body_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._reply: TransportReply | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._idle = False
+        """Between requests: the keep-alive timer runs, not the head timer."""
+        self._writable: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._discarding = False
+        self._gone = False
+        self._handed_over = False
+
+    # asyncio's callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        self._transport = transport = cast(asyncio.Transport, transport)
+        front = self._front
+        front.limits.open += 1
+        front.connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername")
+        self._remote = peer[0] if isinstance(peer, tuple) else None
+        self._arm(front.limits.head_timeout, self._head_late)
+
+    def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
+        self._buffer += data
+        if self._task is not None:
+            # Answering: keep what comes (a pipelined request) for afterwards.
+            if len(self._buffer) > PAUSE_READING_AT:
+                self._pause_reading()
+            return
+        if self._idle:
+            self._idle = False
+            self._arm(self._front.limits.head_timeout, self._head_late)
+        self._advance()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._gone = True
+        self._disarm()
+        self._front.connections.discard(self)
+        if not self._handed_over:
+            self._front.limits.open -= 1
+        if self._task is not None:
+            self._task.cancel()
+        self._wake_writer()
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        self._wake_writer()
+
+    # writing, for TransportReply
+
+    def write(self, *parts: bytes) -> None:
+        transport = self._transport
+        if self._gone or transport is None or transport.is_closing():
+            raise ConnectionResetError("the client closed the connection")
+        transport.writelines(parts)
+
+    async def drained(self) -> None:
+        """Wait while the client's socket is full."""
+        if self._writable is not None:
+            await self._writable
+        if self._gone:
+            raise ConnectionResetError("the client closed the connection")
+
+    def close(self) -> None:
+        if self._transport is not None and not self._handed_over:
+            self._transport.close()
+
+    # reading requests
+
+    def _advance(self) -> None:
+        head = self._head
+        buffer = self._buffer
+        if head is None:
+            end = buffer.find(_END_OF_HEAD, 0, MAX_HEAD + len(_END_OF_HEAD))
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    self._hand_over()
+                return
+            head = read_head(buffer, end + len(_END_OF_HEAD))
+            if head is None or not self._front.takes(head):
+                self._hand_over()
+                return
+            self._disarm()
+            self._head = head
+            self._body_started = self._loop.time()
+        total = head.size + head.length
+        if len(buffer) < total:
+            if self._timer is None:
+                timeouts = self._front.holder.current.config.server.timeouts
+                self._timer = self._loop.call_at(
+                    self._body_started + timeouts.body, self._body_check
+                )
+            return
+        self._disarm()
+        self._head = None
+        with memoryview(buffer) as view:
+            body = bytes(view[head.size : total])
+        self._task = self._loop.create_task(self._serve(head, body, total))
+        self._task.add_done_callback(self._answered)
+
+    async def _serve(self, head: Head, body: bytes, total: int) -> None:
+        holder = self._front.holder
+        with holder.using() as runtime:
+            exchange = Exchange(new_request_id(), "POST", head.path, holder.events)
+            try:
+                guard = self._front.guards.for_server(runtime.config.server)
+                guard.check("POST", head.headers, head.content_type)
+                credential = identify(exchange, head.headers, self._remote, runtime, holder.ledger)
+                relay_request = take(
+                    body,
+                    exchange,
+                    runtime,
+                    path=head.path,
+                    query=head.query,
+                    headers=head.headers,
+                    credential=credential,
+                )
+            except Exception:
+                # A refusal (ApiError), or a bug: aiohttp answers it, from the bytes
+                # still unread, through the middleware that always answered it.
+                self._hand_over()
+                return
+            del self._buffer[:total]
+            self._front.answered += 1
+            reply = self._reply = TransportReply(self, keep_alive=head.keep_alive)
+            await self._answer(reply, runtime, _ANSWERS[head.path], relay_request, exchange)
+
+    async def _answer(
+        self,
+        reply: TransportReply,
+        runtime: Runtime,
+        answer: Answer,
+        relay_request: RelayRequest,
+        exchange: Exchange,
+    ) -> None:
+        """``answer``, inside the drain's scope, with the middleware's error answers."""
+        drain = self._front.drain
+        scope = asyncio.timeout(None)
+        drain.enter(scope)
+        try:
+            try:
+                async with scope:
+                    await answer(reply, runtime, relay_request, exchange)
+            except TimeoutError:
+                if not (drain.interrupted and scope.expired()):
+                    raise
+                if reply.started:
+                    await end_interrupted(reply, exchange)
+                else:
+                    refuse(reply, exchange.request_id)
+        except asyncio.CancelledError:
+            self._client_gone(exchange)
+            raise
+        except ConnectionResetError:
+            self._client_gone(exchange)
+            return
+        except Exception as exc:
+            if reply.started or reply.finished:
+                # Too late for an error answer: the connection closes (see _answered).
+                log.exception(
+                    "unhandled error in POST %s",
+                    exchange.path,
+                    extra={"request_id": exchange.request_id},
+                )
+                exchange.error = "internal error"
+            else:
+                error = failure(exc, exchange)
+                reply.error(
+                    error.status,
+                    error.message,
+                    exchange.request_id,
+                    error_type=error.error_type,
+                    headers=error.headers,
+                )
+        finally:
+            drain.leave(scope)
+        exchange.finish(reply.status)
+
+    @staticmethod
+    def _client_gone(exchange: Exchange) -> None:
+        exchange.error = exchange.error or "client disconnected"
+        exchange.finish(CLIENT_CLOSED)
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._task = None
+        reply, self._reply = self._reply, None
+        if self._handed_over or self._gone:
+            return
+        if not task.cancelled() and task.exception() is not None:
+            log.error("front connection failed", exc_info=task.exception())
+        if reply is None or not reply.finished or reply.close_after:
+            self.close()  # the body was read whole: nothing to linger for
+            return
+        if self._reading_paused:
+            self._reading_paused = False
+            assert self._transport is not None
+            self._transport.resume_reading()
+        if self._buffer:
+            self._arm(self._front.limits.head_timeout, self._head_late)
+            self._advance()
+        else:
+            self._idle = True
+            self._arm(self._front.limits.keepalive_timeout, self.close)
+
+    # timers
+
+    def _arm(self, delay: float, callback: Callable[[], object]) -> None:
+        self._disarm()
+        self._timer = self._loop.call_later(delay, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_late(self) -> None:
+        self._timer = None
+        transport = self._transport
+        if self._buffer and transport is not None and not transport.is_closing():
+            transport.write(head_timeout_answer(self._front.limits.head_timeout))
+        self.close()
+
+    def _body_check(self) -> None:
+        """The body's allowance grows with what arrived; once it is spent, a 408."""
+        self._timer = None
+        head = self._head
+        assert head is not None
+        holder = self._front.holder
+        timeouts = holder.current.config.server.timeouts
+        received = len(self._buffer) - head.size
+        now = self._loop.time()
+        allowed = body_deadline(self._body_started, received, timeouts)
+        if now < allowed:
+            self._timer = self._loop.call_at(allowed, self._body_check)
+            return
+        exchange = Exchange(new_request_id(), "POST", head.path, holder.events)
+        error = too_slow(received, now - self._body_started)
+        exchange.error = error.message
+        reply = TransportReply(self, keep_alive=False)
+        reply.error(
+            error.status,
+            error.message,
+            exchange.request_id,
+            error_type=error.error_type,
+            headers=error.headers,
+        )
+        exchange.finish(error.status)
+        self._linger()
+
+    # ending
+
+    def _linger(self) -> None:
+        """End our side, drop what the client still sends, and close a moment later,
+        so a client still sending does not reset the answer away (see
+        api/middleware.py)."""
+        transport = self._transport
+        assert transport is not None
+        self._discarding = True
+        self._buffer.clear()
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._loop.call_later(CLOSE_LINGER, self.close)
+
+    def _hand_over(self) -> None:
+        """Give the connection, with every unread byte, to aiohttp."""
+        transport = self._transport
+        assert transport is not None
+        self._disarm()
+        self._handed_over = True
+        front = self._front
+        front.handed_over += 1
+        front.connections.discard(self)
+        front.limits.open -= 1  # the aiohttp connection counts itself
+        if self._reading_paused:
+            transport.resume_reading()
+        successor = front.aiohttp_connection()
+        transport.set_protocol(successor)
+        successor.connection_made(transport)
+        if self._writable is not None:
+            successor.pause_writing()
+        data, self._buffer = bytes(self._buffer), bytearray()
+        if data:
+            successor.data_received(data)
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self._transport is not None:
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def _wake_writer(self) -> None:
+        waiter, self._writable = self._writable, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
