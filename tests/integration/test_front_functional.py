@@ -326,3 +326,17 @@ async def test_front_and_aiohttp_answer_the_same_request_alike(
     front, aiohttp = answers
     assert _comparable(front) == _comparable(aiohttp)
     assert (_front(relay).answered, _front(relay).handed_over) == (1, 1)
+
+
+async def test_a_head_with_bare_line_feeds_is_judged_by_aiohttp_at_once(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
+    emu.enqueue(Reply(text("ok")))
+    reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+    writer.write(_request(_body()).replace(b"\r\n", b"\n"))
+    async with asyncio.timeout(PATIENCE):
+        status_line = await reader.readline()
+    writer.close()
+    # Whatever aiohttp makes of it, it answers now, not at the head timeout (408).
+    assert status_line.startswith(b"HTTP/1.") and b" 408 " not in status_line
+    assert _front(relay).handed_over == 1

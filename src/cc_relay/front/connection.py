@@ -200,7 +200,8 @@ class FrontConnection(asyncio.Protocol):
         if head is None:
             end = buffer.find(_END_OF_HEAD, 0, MAX_HEAD + len(_END_OF_HEAD))
             if end < 0:
-                if len(buffer) > MAX_HEAD:
+                # Too long, or lines that end in a bare LF: aiohttp's to judge.
+                if len(buffer) > MAX_HEAD or b"\n\n" in buffer:
                     self._hand_over()
                 return
             head = read_head(buffer, end + len(_END_OF_HEAD))

@@ -79,7 +79,7 @@ def read_head(data: bytes | bytearray, size: int) -> Head | None:
         return None
     target = reader.target
     path, _, query = target.partition(b"?")
-    if b"%" in target or b"+" in query or b"#" in target:
+    if not target.isascii() or b"%" in target or b"+" in query or b"#" in target:
         return None
     decoded = path.decode("ascii", "replace")
     if decoded not in ROUTES or len(reader.pairs) > MAX_HEADERS:
