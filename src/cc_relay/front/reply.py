@@ -1,7 +1,8 @@
 """A Reply written straight to the client's transport, as HTTP/1.1.
 
-A whole answer is its head and body in one ``writelines``; a stream is chunked, each
-piece one ``writelines`` followed by a wait while the client's socket is full. The
+A whole answer is its head and body in one ``writelines``; a stream is chunked, its
+head sent with its first piece, each piece one ``writelines`` followed by a wait while
+the client's socket is full. The
 framing headers (``content-length``, ``transfer-encoding``, ``connection``, ``date``) are
 this module's to write; the caller's copies of them are dropped.
 """
@@ -47,7 +48,7 @@ def _date_line() -> bytes:
 class TransportReply(Reply):
     """One answer on a front connection."""
 
-    __slots__ = ("_connection", "close_after", "finished")
+    __slots__ = ("_connection", "_held", "close_after", "finished")
 
     def __init__(self, connection: FrontConnection, *, keep_alive: bool) -> None:
         super().__init__()
@@ -56,6 +57,8 @@ class TransportReply(Reply):
         """The connection closes once the answer is out (the client or the answer asked)."""
         self.finished = False
         """The whole answer was written; a stream cut short leaves this False."""
+        self._held = b""
+        """A stream's head, until its first piece goes with it."""
 
     def send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.status = status
@@ -64,18 +67,21 @@ class TransportReply(Reply):
         self.finished = True
 
     async def start(self, status: int, headers: Mapping[str, str]) -> None:
-        self._connection.write(self._head(status, headers, b"transfer-encoding: chunked\r\n"))
+        # Held back and sent with the first piece: one write, and the client wakes up
+        # once for its head and first event instead of twice.
+        self._held = self._head(status, headers, b"transfer-encoding: chunked\r\n")
         self.status = status
         self.started = True
-        await self._connection.drained()
 
     async def write(self, data: bytes) -> None:
         if data:
-            self._connection.write(b"%x\r\n" % len(data), data, b"\r\n")
+            held, self._held = self._held, b""
+            self._connection.write(held, b"%x\r\n" % len(data), data, b"\r\n")
             await self._connection.drained()
 
     async def end(self) -> None:
-        self._connection.write(b"0\r\n\r\n")
+        held, self._held = self._held, b""
+        self._connection.write(held, b"0\r\n\r\n")
         self.finished = True
         await self._connection.drained()
 
