@@ -23,9 +23,10 @@ MAX_HEADERS = 100
 #: Request headers that make a request unusual enough for aiohttp to take it.
 _UNUSUAL = ("transfer-encoding", "content-encoding", "expect", "upgrade")
 _CONTENT_LENGTH = "content-length"
+_WHITESPACE = ("", " ", "\t")
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Head:
     """A request the front server takes."""
 
@@ -47,44 +48,49 @@ class Head:
         return value.partition(";")[0].strip().lower()
 
 
-class _Reader:
-    """httptools' callbacks for one head."""
+class _Target:
+    """httptools' one callback: the request target."""
 
-    __slots__ = ("pairs", "target")
+    __slots__ = ("url",)
 
     def __init__(self) -> None:
-        self.target = b""
-        self.pairs: list[tuple[str, str]] = []
+        self.url = b""
 
     def on_url(self, url: bytes) -> None:
-        self.target += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # As aiohttp decodes them, so both servers see the same strings.
-        self.pairs.append(
-            (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-        )
+        self.url += url
 
 
 def read_head(data: bytes | bytearray, size: int) -> Head | None:
     """The head in ``data[:size]`` (which ends with the blank line), or None when the
     front server does not take the request."""
-    reader = _Reader()
-    parser = httptools.HttpRequestParser(reader)
+    raw = bytes(data[:size])
+    target = _Target()
+    parser = httptools.HttpRequestParser(target)
     try:
-        parser.feed_data(bytes(data[:size]))
+        parser.feed_data(raw)
     except httptools.HttpParserError:
         return None
     if parser.get_method() != b"POST" or parser.get_http_version() != "1.1":
         return None
-    target = reader.target
-    path, _, query = target.partition(b"?")
-    if not target.isascii() or b"%" in target or b"+" in query or b"#" in target:
+    url = target.url
+    path, _, query = url.partition(b"?")
+    if not url.isascii() or b"%" in url or b"+" in query or b"#" in url:
         return None
     decoded = path.decode("ascii", "replace")
-    if decoded not in ROUTES or len(reader.pairs) > MAX_HEADERS:
+    if decoded not in ROUTES:
         return None
-    headers = CIMultiDict(reader.pairs)
+    # llhttp has checked the syntax, so the header lines are split here, after one
+    # decode (as aiohttp decodes them), instead of a Python callback per header.
+    lines = raw.decode("utf-8", "surrogateescape").split("\r\n")[1:-2]
+    if len(lines) > MAX_HEADERS:
+        return None
+    pairs = []
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or name[:1] in _WHITESPACE:  # an obsolete folded line
+            return None
+        pairs.append((name, value.strip(" \t")))
+    headers = CIMultiDict(pairs)
     lengths = headers.getall(_CONTENT_LENGTH, ())
     if (
         len(lengths) != 1
@@ -94,7 +100,7 @@ def read_head(data: bytes | bytearray, size: int) -> Head | None:
         return None
     return Head(
         path=decoded,
-        query=query.decode("ascii", "replace"),
+        query=query.decode("ascii"),
         headers=CIMultiDictProxy(headers),
         size=size,
         length=int(lengths[0]),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from typing import TypeVar, overload
 
 __all__ = ["Headers"]
+
+_T = TypeVar("_T")
 
 
 class Headers(Mapping[str, str]):
@@ -43,6 +46,14 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._lookup()[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        # Mapping's own get goes through __getitem__ and an exception for a miss.
+        return self._lookup().get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._lookup()
