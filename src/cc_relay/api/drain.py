@@ -96,6 +96,9 @@ async def drain_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await _interrupted(request)
     finally:
         drain.leave(scope)
+        # The reply refers to its request: left there, the pair (and the request's
+        # body) would wait for the cyclic collector, which runs rarely (server.tune_gc).
+        request.pop(REPLY_KEY, None)
 
 
 def _refused(request: web.Request) -> web.StreamResponse:
