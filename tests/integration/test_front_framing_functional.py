@@ -4,9 +4,7 @@ answered once, in order, by the front server itself."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -15,9 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cc_relay.config.loading import validate
-from cc_relay.front import Front
-from cc_relay.server import RelayServer
+from tests.background import Background
 from tests.conftest import provider
 from tests.emulators import AnthropicEmulator
 
@@ -26,44 +22,11 @@ MODEL = "claude-opus-4-8"
 WAIT = 3.0
 
 
-class Served:
-    """A relay and its emulator on a thread of their own, so hypothesis can drive
-    them through blocking sockets."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        self.front: Front | None = None
-        self.emu: AnthropicEmulator | None = None
-        self._stop = asyncio.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),))
-
-    async def _main(self) -> None:
-        async with AnthropicEmulator() as emu:
-            config = validate(
-                {"server": {"listen": "127.0.0.1:0"}, "providers": [provider(emu)]},
-                source="framing",
-            )
-            async with RelayServer(config) as relay:
-                self.port, self.front, self.emu = relay.port, relay.front, emu
-                self._ready.set()
-                await self._stop.wait()
-
-    def __enter__(self) -> Served:
-        self._thread.start()
-        assert self._ready.wait(20), "the relay did not start"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    with Served() as running:
+def served() -> Iterator[Background]:
+    with Background(
+        lambda: (AnthropicEmulator(),), lambda emus: [provider(emus[0])], source="framing"
+    ) as running:
         yield running
 
 
@@ -134,15 +97,16 @@ _cuts = st.lists(st.integers(1, 1_000_000), max_size=12)
     pipelined=st.booleans(),
 )
 def test_any_framing_of_plain_requests_is_served_by_the_front_whole_and_in_order(
-    served: Served,
+    served: Background,
     requests: list[tuple[bool, int, list[tuple[str, str]]]],
     cuts: list[int],
     pipelined: bool,
 ) -> None:
-    assert served.front is not None and served.emu is not None
+    front, (emu,) = served.relay.front, served.emulators
+    assert front is not None and isinstance(emu, AnthropicEmulator)
     built = [_request(stream, "x" * size, extra) for stream, size, extra in requests]
-    seen_before = len(served.emu.messages_requests)
-    answered, handed = served.front.answered, served.front.handed_over
+    seen_before = len(emu.messages_requests)
+    answered, handed = front.answered, front.handed_over
     with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
         reader = sock.makefile("rb")
         answers = []
@@ -157,6 +121,6 @@ def test_any_framing_of_plain_requests_is_served_by_the_front_whole_and_in_order
     assert [status for status, _ in answers] == [200] * len(built)
     for (stream, _, _), (_, body) in zip(requests, answers, strict=True):
         assert (b"event: message_stop" in body) if stream else (b'"pong"' in body)
-    upstream = served.emu.messages_requests[seen_before:]
+    upstream = emu.messages_requests[seen_before:]
     assert [r.body for r in upstream] == [body for _, body in built]
-    assert (served.front.answered - answered, served.front.handed_over - handed) == (len(built), 0)
+    assert (front.answered - answered, front.handed_over - handed) == (len(built), 0)

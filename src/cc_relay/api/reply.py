@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from cc_relay.errors import error_body
+from cc_relay.errors import ApiError, error_body
 from cc_relay.errors import error_type as type_for_status
 from cc_relay.headers import CONTENT_TYPE, REQUEST_ID
 
@@ -65,6 +65,16 @@ class Reply(abc.ABC):
         body = error_body(error_type or type_for_status(status), message, request_id)
         self.send(
             status, {CONTENT_TYPE: JSON_TYPE, REQUEST_ID: request_id, **(headers or {})}, body
+        )
+
+    def fail(self, error: ApiError, request_id: str) -> None:
+        """Answer with ``error``: its status, type, message and headers."""
+        self.error(
+            error.status,
+            error.message,
+            request_id,
+            error_type=error.error_type,
+            headers=error.headers,
         )
 
 

@@ -306,13 +306,7 @@ class FrontConnection(asyncio.Protocol):
                 exchange.error = "internal error"
             else:
                 error = failure(exc, exchange)
-                reply.error(
-                    error.status,
-                    error.message,
-                    exchange.request_id,
-                    error_type=error.error_type,
-                    headers=error.headers,
-                )
+                reply.fail(error, exchange.request_id)
         finally:
             drain.leave(scope)
         exchange.finish(reply.status)
@@ -378,13 +372,7 @@ class FrontConnection(asyncio.Protocol):
         error = too_slow(received, now - self._body_started)
         exchange.error = error.message
         reply = TransportReply(self, keep_alive=False)
-        reply.error(
-            error.status,
-            error.message,
-            exchange.request_id,
-            error_type=error.error_type,
-            headers=error.headers,
-        )
+        reply.fail(error, exchange.request_id)
         exchange.finish(error.status)
         self._linger()
 
