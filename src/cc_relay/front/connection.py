@@ -1,19 +1,11 @@
-"""The front server: the relay's listener, answering its two hot routes itself.
+"""One client connection of the front server (see ``front/listener.py``).
 
-aiohttp's server side cost about 90 us of the relay's 440 per 76 KB request, and a bare
-``asyncio.Protocol`` on httptools about 36 (``bench/server_floor.py``). So every
-connection starts as a ``FrontConnection``. For each request it reads the head
-(``front/head.py``), collects a ``Content-Length`` body, and, for a plain ``POST`` to
-``/v1/messages`` or ``/v1/messages/count_tokens`` from a client the relay accepts,
-answers through ``api/messages.py`` with a ``TransportReply``.
-
-Anything else is handed over before a byte of it is answered: the transport is given
-to an aiohttp ``RelayConnection`` with every byte of the request still unread, and
-aiohttp serves the connection from then on, with the middleware, routes and errors it
-always had. That covers the other routes, unusual requests (chunked or compressed
-bodies, ``Expect``, HTTP/1.0, odd heads), and every refusal: a foreign ``Host``, a
-wrong key, a spent budget, a body the relay cannot parse, over capacity, draining.
-A refused request is so answered by exactly the code that answered it before.
+For each request it reads the head (``front/head.py``), collects a ``Content-Length``
+body, and, for a plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens``
+from a client the relay accepts, answers through ``api/messages.py`` with a
+``TransportReply``. Anything else is handed over before a byte of it is answered: the
+transport is given to an aiohttp ``RelayConnection`` with every byte of the request
+still unread, and aiohttp serves the connection from then on.
 
 Per connection this keeps the rules of ``api/connection.py`` and ``api/limits.py``: a
 head within ``server.timeouts.head`` (408 and close), a body within its allowance
@@ -31,7 +23,7 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from cc_relay.api.connection import ConnectionLimits, RelayConnection, head_timeout_answer
+from cc_relay.api.connection import head_timeout_answer
 from cc_relay.api.drain import end_interrupted, refuse
 from cc_relay.api.limits import body_deadline, too_slow
 from cc_relay.api.messages import Answer, count_tokens, messages, take
@@ -44,11 +36,7 @@ from cc_relay.runtime import Runtime
 from cc_relay.types import RelayRequest
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from cc_relay.api.drain import Drain
-    from cc_relay.api.guard import Guards
-    from cc_relay.holder import RuntimeHolder
+    from cc_relay.front.listener import Front
 
 log = logging.getLogger("cc_relay.api")
 
@@ -57,50 +45,6 @@ log = logging.getLogger("cc_relay.api")
 PAUSE_READING_AT = 262144
 _ANSWERS: dict[str, Answer] = {MESSAGES_PATH: messages, COUNT_TOKENS_PATH: count_tokens}
 _END_OF_HEAD = b"\r\n\r\n"
-
-
-class Front:
-    """What every front connection shares; the listener's protocol factory."""
-
-    def __init__(
-        self,
-        *,
-        holder: RuntimeHolder,
-        drain: Drain,
-        guards: Guards,
-        manager: web.Server,
-        limits: ConnectionLimits,
-    ) -> None:
-        self.holder = holder
-        self.drain = drain
-        self.guards = guards
-        self.limits = limits
-        self._manager = manager
-        self.connections: set[FrontConnection] = set()
-        self.answered = 0
-        """Requests the front server answered itself."""
-        self.handed_over = 0
-        """Connections given to aiohttp (each at one request's first byte)."""
-
-    def __call__(self) -> FrontConnection:
-        return FrontConnection(self)
-
-    def takes(self, head: Head) -> bool:
-        """Whether this request is the front server's (see the module docstring)."""
-        limits = self.limits
-        return (
-            not self.drain.draining
-            and limits.open <= limits.max_connections
-            and head.length <= self.holder.current.config.server.max_body_bytes
-        )
-
-    def aiohttp_connection(self) -> RelayConnection:
-        return RelayConnection(self._manager, loop=asyncio.get_running_loop(), limits=self.limits)
-
-    def close(self) -> None:
-        """Close every front connection (once the drain is over)."""
-        for connection in list(self.connections):
-            connection.close()
 
 
 class FrontConnection(asyncio.Protocol):
