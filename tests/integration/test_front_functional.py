@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from cc_relay.admin.requests import RequestQuery
+from cc_relay.api.info import ROOT_BODY
 from cc_relay.front import Front
 from cc_relay.server import RelayServer
 from tests.conftest import RelayFactory, provider
@@ -340,3 +341,47 @@ async def test_a_head_with_bare_line_feeds_is_judged_by_aiohttp_at_once(
     # Whatever aiohttp makes of it, it answers now, not at the head timeout (408).
     assert status_line.startswith(b"HTTP/1.") and b" 408 " not in status_line
     assert _front(relay).handed_over == 1
+
+
+async def test_claude_codes_head_probe_keeps_the_connection_on_the_front(
+    relay: RelayServer, emu: AnthropicEmulator
+) -> None:
+    # Claude Code (Bun) sends HEAD / first, then its requests on the same connection.
+    emu.enqueue(Reply(text("after the probe")))
+    reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+    writer.write(b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+    async with asyncio.timeout(PATIENCE):
+        head = await reader.readuntil(b"\r\n\r\n")
+    writer.write(_request(_body()))
+    answer = await _read_answer(reader)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"content-length: %d\r\n" % len(ROOT_BODY) in head.lower()
+    assert orjson.loads(answer.body)["content"][0]["text"] == "after the probe"
+    assert (_front(relay).answered, _front(relay).handed_over) == (2, 0)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_the_root_is_answered_alike_by_both_servers(relay: RelayServer, method: str) -> None:
+    answers = []
+    # "?a+b": the front leaves a query with "+" to aiohttp, which routes it to "/".
+    for target in ("/", "/?a+b"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+        writer.write(
+            b"%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % (method.encode(), target.encode())
+        )
+        async with asyncio.timeout(PATIENCE):
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            body = b"" if method == "HEAD" else await reader.readexactly(length)
+        writer.close()
+        lines = sorted(
+            line.lower()
+            for line in head.split(b"\r\n")[1:]
+            if not line.lower().startswith((b"date:", b"server:"))
+        )
+        answers.append((head.split(b"\r\n")[0], lines, body))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == b"HTTP/1.1 200 OK"
+    assert method == "HEAD" or orjson.loads(answers[0][2])["name"] == "cc-relay"
+    assert (_front(relay).answered, _front(relay).handed_over) == (1, 1)

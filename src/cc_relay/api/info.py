@@ -5,16 +5,21 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from aiohttp import web
 
 from cc_relay import __version__
 from cc_relay.api.keys import HOLDER_KEY, RUNTIME_KEY
 
+#: ``/``: Claude Code probes ``HEAD /`` at start-up, and it must be a 200. The front
+#: server answers it too (front/connection.py), with these same bytes.
+ROOT_BODY = json.dumps({"name": "cc-relay", "version": __version__}).encode()
+ROOT_HEADERS = {"content-type": "application/json; charset=utf-8"}
+
 
 async def root(request: web.Request) -> web.Response:
-    # Claude Code probes ``HEAD /`` at start-up: it must be a 200.
-    return web.json_response({"name": "cc-relay", "version": __version__})
+    return web.Response(body=ROOT_BODY, headers=ROOT_HEADERS)
 
 
 async def health(request: web.Request) -> web.Response:

@@ -3,9 +3,10 @@
 For each request it reads the head (``front/head.py``), collects a ``Content-Length``
 body, and, for a plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens``
 from a client the relay accepts, answers through ``api/messages.py`` with a
-``TransportReply``. Anything else is handed over before a byte of it is answered: the
-transport is given to an aiohttp ``RelayConnection`` with every byte of the request
-still unread, and aiohttp serves the connection from then on.
+``TransportReply``; ``HEAD /`` and ``GET /`` (Claude Code's probe) get ``api/info.py``'s
+bytes. Anything else is handed over before a byte of it is answered: the transport is
+given to an aiohttp ``RelayConnection`` with every byte of the request still unread,
+and aiohttp serves the connection from then on.
 
 Per connection this keeps the rules of ``api/connection.py`` and ``api/limits.py``: a
 head within ``server.timeouts.head`` (408 and close), a body within its allowance
@@ -20,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
 from cc_relay.api.connection import head_timeout_answer
 from cc_relay.api.drain import end_interrupted, refuse
+from cc_relay.api.info import ROOT_BODY, ROOT_HEADERS
 from cc_relay.api.limits import body_deadline, too_slow
 from cc_relay.api.messages import Answer, count_tokens, messages, take
 from cc_relay.api.middleware import CLIENT_CLOSED, CLOSE_LINGER, failure, identify, new_request_id
@@ -32,8 +34,6 @@ from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH
 from cc_relay.dispatch import Exchange
 from cc_relay.front.head import MAX_HEAD, Head, read_head
 from cc_relay.front.reply import TransportReply
-from cc_relay.runtime import Runtime
-from cc_relay.types import RelayRequest
 
 if TYPE_CHECKING:
     from cc_relay.front.listener import Front
@@ -44,6 +44,13 @@ log = logging.getLogger("cc_relay.api")
 #: past this, reading pauses until the answer is out.
 PAUSE_READING_AT = 262144
 _ANSWERS: dict[str, Answer] = {MESSAGES_PATH: messages, COUNT_TOKENS_PATH: count_tokens}
+ROOT = "/"
+
+
+async def _root(reply: TransportReply) -> None:
+    reply.send(200, ROOT_HEADERS, ROOT_BODY)
+
+
 _END_OF_HEAD = b"\r\n\r\n"
 
 
@@ -187,45 +194,51 @@ class FrontConnection(asyncio.Protocol):
     async def _serve(self, head: Head, head_bytes: bytes, body: bytes) -> None:
         holder = self._front.holder
         with holder.using() as runtime:
-            exchange = Exchange(new_request_id(), "POST", head.path, holder.events)
+            exchange = Exchange(new_request_id(), head.method, head.path, holder.events)
             try:
                 guard = self._front.guards.for_server(runtime.config.server)
-                guard.check("POST", head.headers, head.content_type)
-                credential = identify(exchange, head.headers, self._remote, runtime, holder.ledger)
-                relay_request = take(
-                    body,
-                    exchange,
-                    runtime,
-                    path=head.path,
-                    query=head.query,
-                    headers=head.headers,
-                    credential=credential,
-                )
+                guard.check(head.method, head.headers, head.content_type)
+                if head.path != ROOT:  # the root probe is public
+                    credential = identify(
+                        exchange, head.headers, self._remote, runtime, holder.ledger
+                    )
+                    relay_request = take(
+                        body,
+                        exchange,
+                        runtime,
+                        path=head.path,
+                        query=head.query,
+                        headers=head.headers,
+                        credential=credential,
+                    )
             except Exception:
                 # A refusal (ApiError), or a bug: aiohttp answers it, from the bytes
                 # still unread, through the middleware that always answered it.
                 self._hand_over(head_bytes + body)
                 return
             self._front.answered += 1
-            reply = self._reply = TransportReply(self, keep_alive=head.keep_alive)
-            await self._answer(reply, runtime, _ANSWERS[head.path], relay_request, exchange)
+            reply = self._reply = TransportReply(
+                self, keep_alive=head.keep_alive, head_only=head.method == "HEAD"
+            )
+            if head.path == ROOT:
+                await self._answer(reply, exchange, lambda: _root(reply))
+            else:
+                answer = _ANSWERS[head.path]
+                await self._answer(
+                    reply, exchange, lambda: answer(reply, runtime, relay_request, exchange)
+                )
 
     async def _answer(
-        self,
-        reply: TransportReply,
-        runtime: Runtime,
-        answer: Answer,
-        relay_request: RelayRequest,
-        exchange: Exchange,
+        self, reply: TransportReply, exchange: Exchange, work: Callable[[], Awaitable[None]]
     ) -> None:
-        """``answer``, inside the drain's scope, with the middleware's error answers."""
+        """``work``, inside the drain's scope, with the middleware's error answers."""
         drain = self._front.drain
         scope = asyncio.timeout(None)
         drain.enter(scope)
         try:
             try:
                 async with scope:
-                    await answer(reply, runtime, relay_request, exchange)
+                    await work()
             except TimeoutError:
                 if not (drain.interrupted and scope.expired()):
                     raise
@@ -312,7 +325,7 @@ class FrontConnection(asyncio.Protocol):
         if now < allowed:
             self._timer = self._loop.call_at(allowed, self._body_check)
             return
-        exchange = Exchange(new_request_id(), "POST", head.path, holder.events)
+        exchange = Exchange(new_request_id(), head.method, head.path, holder.events)
         error = too_slow(received, now - self._body_started)
         exchange.error = error.message
         reply = TransportReply(self, keep_alive=False)

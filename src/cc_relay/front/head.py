@@ -2,7 +2,8 @@
 
 The front server answers only the plain case of its two routes: ``POST`` over HTTP/1.1,
 a ``Content-Length`` body without ``Content-Encoding``, no ``Expect`` or ``Upgrade``, an
-unencoded path and query, a head of ordinary size. Everything else (and everything it
+unencoded path and query, a head of ordinary size; and ``HEAD /`` or ``GET /`` without
+a body. Everything else (and everything it
 cannot parse) goes to aiohttp unread, which answers it exactly as before.
 """
 
@@ -15,8 +16,11 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH
 
-#: The two routes the front server answers itself.
-ROUTES = frozenset({MESSAGES_PATH, COUNT_TOKENS_PATH})
+#: The requests the front server answers itself: the two hot routes, and the root probe
+#: Claude Code sends first on a connection it then reuses for them.
+ROUTES = frozenset(
+    {("POST", MESSAGES_PATH), ("POST", COUNT_TOKENS_PATH), ("HEAD", "/"), ("GET", "/")}
+)
 #: A head longer than this (Claude Code's is 1-2 KiB) is aiohttp's, with its own limits.
 MAX_HEAD = 16384
 MAX_HEADERS = 100
@@ -30,6 +34,7 @@ _WHITESPACE = ("", " ", "\t")
 class Head:
     """A request the front server takes."""
 
+    method: str
     path: str
     query: str
     headers: CIMultiDictProxy[str]
@@ -70,14 +75,15 @@ def read_head(data: bytes | bytearray, size: int) -> Head | None:
         parser.feed_data(raw)
     except httptools.HttpParserError:
         return None
-    if parser.get_method() != b"POST" or parser.get_http_version() != "1.1":
+    method = parser.get_method().decode("ascii", "replace")
+    if parser.get_http_version() != "1.1":
         return None
     url = target.url
     path, _, query = url.partition(b"?")
     if not url.isascii() or b"%" in url or b"+" in query or b"#" in url:
         return None
     decoded = path.decode("ascii", "replace")
-    if decoded not in ROUTES:
+    if (method, decoded) not in ROUTES:
         return None
     # llhttp has checked the syntax, so the header lines are split here, after one
     # decode (as aiohttp decodes them), instead of a Python callback per header.
@@ -91,14 +97,16 @@ def read_head(data: bytes | bytearray, size: int) -> Head | None:
             return None
         pairs.append((name, value.strip(" \t")))
     headers = CIMultiDict(pairs)
-    lengths = headers.getall(_CONTENT_LENGTH, ())
+    lengths = headers.getall(_CONTENT_LENGTH, ("0",) if method != "POST" else ())
     if (
         len(lengths) != 1
         or not (lengths[0].isascii() and lengths[0].isdigit())
         or any(h in headers for h in _UNUSUAL)
+        or (method != "POST" and lengths[0] != "0")
     ):
         return None
     return Head(
+        method=method,
         path=decoded,
         query=query.decode("ascii"),
         headers=CIMultiDictProxy(headers),

@@ -48,11 +48,15 @@ def _date_line() -> bytes:
 class TransportReply(Reply):
     """One answer on a front connection."""
 
-    __slots__ = ("_connection", "_held", "close_after", "finished")
+    __slots__ = ("_connection", "_head_only", "_held", "close_after", "finished")
 
-    def __init__(self, connection: FrontConnection, *, keep_alive: bool) -> None:
+    def __init__(
+        self, connection: FrontConnection, *, keep_alive: bool, head_only: bool = False
+    ) -> None:
         super().__init__()
         self._connection = connection
+        self._head_only = head_only
+        """An answer to ``HEAD``: its headers as for ``GET``, no body."""
         self.close_after = not keep_alive
         """The connection closes once the answer is out (the client or the answer asked)."""
         self.finished = False
@@ -63,7 +67,7 @@ class TransportReply(Reply):
     def send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.status = status
         head = self._head(status, headers, b"content-length: %d\r\n" % len(body))
-        self._connection.write(head, body)
+        self._connection.write(head, b"" if self._head_only else body)
         self.finished = True
 
     async def start(self, status: int, headers: Mapping[str, str]) -> None:
