@@ -4,9 +4,9 @@ The request path publishes; the access log, provider statistics and later metric
 usage ledger and the live request views subscribe. Publishing writes one slot of a ring
 and, at most once per wake-up, resolves one shared future: O(1) whatever the number of
 subscribers, and it never blocks or allocates per subscriber. Each subscriber reads the
-ring from its own cursor, in batches, on its own task. One that falls so far behind that
-the ring wrapped over its cursor skips ahead and counts what it lost in ``dropped``; it
-never slows a request.
+ring from its own cursor, in batches, all fed by one task (``pump``). One that falls so
+far behind that the ring wrapped over its cursor skips ahead and counts what it lost in
+``dropped``; it never slows a request.
 
 The bus outlives every Runtime: a reload swaps the Runtime, not the bus, so subscribers
 see one continuous stream.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cc_relay.types import Usage
@@ -200,14 +200,6 @@ class Subscription:
     def pending(self) -> bool:
         return self.cursor < self.bus.published
 
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        """Everything published since the last batch, waiting while there is nothing."""
-        bus = self.bus
-        while True:
-            if self.cursor == bus.published:
-                await bus._wait()
-            yield bus._read(self)
-
     def close(self) -> None:
         self.bus._unsubscribe(self)
 
@@ -215,18 +207,32 @@ class Subscription:
 Handler = Callable[[Sequence[Event]], None]
 
 
-async def pump(sub: Subscription, handler: Handler) -> None:
-    """Feed every batch to ``handler``; its exceptions are logged, never raised, so a bug
-    in one subscriber cannot stop it for good or touch a request."""
-    sub.handling = True
+async def pump(*feeds: tuple[Subscription, Handler]) -> None:
+    """Feed every batch to each handler, all on this one task; a handler's exceptions
+    are logged, never raised, so a bug in one subscriber cannot stop it for good, touch
+    another or touch a request.
+
+    One task for all of them, not one each: a task wakes up for every turn of the loop
+    that published something, and at six subscribers those wake-ups cost about 14 µs
+    per request more than one task calling six handlers (measured under uvloop)."""
+    if not feeds:
+        return
+    bus = feeds[0][0].bus
+    for sub, _ in feeds:
+        sub.handling = True
     try:
-        # A batch is read and handled in one step (nothing awaits in between), so a
-        # subscription with no pending events has handled everything it read.
-        async for batch in sub.batches():
-            try:
-                handler(batch)
-            except Exception:
-                log.exception("events: subscriber %r failed on a batch", sub.name)
+        while True:
+            if not any(sub.pending for sub, _ in feeds):
+                await bus._wait()
+            # Each batch is read and handled in one step (nothing awaits in between),
+            # so a subscription with no pending events has handled everything it read.
+            for sub, handler in feeds:
+                if sub.pending:
+                    try:
+                        handler(bus._read(sub))
+                    except Exception:
+                        log.exception("events: subscriber %r failed on a batch", sub.name)
     finally:
-        sub.handling = False
-        sub.close()
+        for sub, _ in feeds:
+            sub.handling = False
+            sub.close()

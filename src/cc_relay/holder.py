@@ -180,9 +180,8 @@ class RuntimeHolder:
         await self.current.start()
         await self.ledger.start()
         self._subscribers.append(("ledger", self.ledger.observe))
-        for name, handler in self._subscribers:
-            sub = self.events.subscribe(name)
-            self._tasks.append(asyncio.create_task(pump(sub, handler), name=f"events:{name}"))
+        feeds = [(self.events.subscribe(name), handler) for name, handler in self._subscribers]
+        self._tasks.append(asyncio.create_task(pump(*feeds), name="events"))
         await self.prober.start()
 
     async def close(self) -> None:

@@ -17,15 +17,19 @@ def _events(n: int) -> list[ConfigReloaded]:
 async def test_each_subscriber_reads_every_event_in_order() -> None:
     bus = EventBus(capacity=8)
     seen: dict[str, list[Event]] = {"a": [], "b": []}
-    tasks = [asyncio.create_task(pump(bus.subscribe(name), seen[name].extend)) for name in seen]
+    task = asyncio.create_task(pump(*((bus.subscribe(name), seen[name].extend) for name in seen)))
     await asyncio.sleep(0)
     published = _events(5)
-    for event in published:
+    for event in published[:2]:
+        bus.publish(event)
+    await asyncio.sleep(0)
+    for event in published[2:]:
         bus.publish(event)
     await bus.flush()
     assert seen["a"] == seen["b"] == published
-    for task in tasks:
-        task.cancel()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert bus.subscriptions == ()  # a stopped pump lets go of its cursors
 
 
 async def test_a_subscriber_that_falls_behind_skips_ahead_and_counts_the_loss() -> None:
@@ -33,10 +37,14 @@ async def test_a_subscriber_that_falls_behind_skips_ahead_and_counts_the_loss() 
     sub = bus.subscribe("slow")
     for event in _events(10):
         bus.publish(event)
-    batches = sub.batches()
-    batch = await anext(batches)
-    assert [e.generation for e in batch] == [6, 7, 8, 9]  # type: ignore[union-attr]
+    batches: list[list[int]] = []
+    task = asyncio.create_task(
+        pump((sub, lambda batch: batches.append([e.generation for e in batch])))  # type: ignore[union-attr]
+    )
+    await asyncio.sleep(0)
+    assert batches == [[6, 7, 8, 9]]
     assert sub.dropped == 6
+    task.cancel()
 
 
 async def test_a_failing_handler_is_logged_and_keeps_receiving(
@@ -49,13 +57,17 @@ async def test_a_failing_handler_is_logged_and_keeps_receiving(
         received.extend(e.generation for e in batch)  # type: ignore[union-attr]
         raise RuntimeError("subscriber bug")
 
-    task = asyncio.create_task(pump(bus.subscribe("buggy"), handler))
+    healthy: list[Event] = []
+    task = asyncio.create_task(
+        pump((bus.subscribe("buggy"), handler), (bus.subscribe("healthy"), healthy.extend))
+    )
     await asyncio.sleep(0)
     bus.publish(_events(1)[0])
     await bus.flush()
     bus.publish(ConfigReloaded(generation=2, ok=True))
     await bus.flush()
     assert received == [0, 2]
+    assert [e.generation for e in healthy] == [0, 2]  # type: ignore[union-attr]
     assert "subscriber 'buggy' failed" in caplog.text
     task.cancel()
 

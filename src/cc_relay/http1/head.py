@@ -10,8 +10,9 @@ from cc_relay.http1.errors import UsageError
 
 __all__ = ["encode_head"]
 
-#: Framing the client writes itself; the caller's own values are dropped.
-_FRAMING = frozenset({"content-length", "transfer-encoding"})
+#: Framing the client writes itself (the caller's own values are dropped), and Host.
+_SPECIAL = frozenset({"host", "content-length", "transfer-encoding"})
+_SPECIAL_LENGTHS = frozenset(len(name) for name in _SPECIAL)
 
 
 def encode_head(
@@ -25,22 +26,20 @@ def encode_head(
     request names the host it signed). CR or LF inside a name or value is refused:
     it would let a value start a header of its own."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    lines = [f"{method} {target} HTTP/1.1\r\n"]
-    given_host: str | None = None
+    lines = [f"{method} {target} HTTP/1.1\r\n", "", f"Content-Length: {body_length}\r\n"]
     for name, value in pairs:
-        lower = name.lower()
-        if lower == "host":
-            given_host = value
-        elif lower not in _FRAMING:
+        # Only a name as long as one of the three is lower-cased: most are not, and
+        # this runs for every header of every request.
+        if len(name) in _SPECIAL_LENGTHS and (lower := name.lower()) in _SPECIAL:
+            if lower == "host":
+                host = value
+        else:
             lines.append(f"{name}: {value}\r\n")
-    # Content-Length always, even 0, as aiohttp writes it for a given body.
-    lines[0] += (
-        f"Host: {host if given_host is None else given_host}\r\nContent-Length: {body_length}\r\n"
-    )
+    lines[1] = f"Host: {host}\r\n"
     lines.append("\r\n")
     text = "".join(lines)
     # Every line above ends in exactly one CRLF, so any other CR or LF is injected.
     breaks = text.count("\n")
-    if breaks != len(lines) + 2 or text.count("\r") != breaks:
+    if breaks != len(lines) or text.count("\r") != breaks:
         raise UsageError("http1: CR or LF inside a header name or value, or the target")
     return text.encode("utf-8")

@@ -33,9 +33,13 @@ class Origin(NamedTuple):
         return host if SCHEMES[self.scheme] == self.port else f"{host}:{self.port}"
 
 
+@lru_cache(maxsize=1024)
 def split_url(url: str) -> tuple[Origin, str, str]:
     """``(origin, Host header, request target)`` of an absolute http(s) URL; the
-    target is the path and query as given (a fragment is dropped)."""
+    target is the path and query as given (a fragment is dropped).
+
+    Remembered: a provider sends every request to one of a few URLs, and this ran for
+    each of them (about 1.8 µs). A URL that raises is not remembered."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise UsageError(f"http1: not an absolute URL: {url!r}")
