@@ -136,34 +136,49 @@ async def test_another_route_moves_the_connection_to_aiohttp_and_both_answer(
     assert (_front(relay).answered, _front(relay).handed_over) == (1, 1)
 
 
-@pytest.mark.parametrize(
-    ("request_bytes", "status", "error_type"),
-    [
-        (_request(_body(), host=b"evil.example"), 403, "permission_error"),
-        (_request(b'{"model": "x",'), 400, "invalid_request_error"),
-        (_request(b"[]"), 400, "invalid_request_error"),
-        (_request(_body(), content_type=b"text/plain"), 415, "invalid_request_error"),
-        (_request(_body(), extra=b"Origin: https://evil.example\r\n"), 403, "permission_error"),
-    ],
-    ids=["foreign-host", "bad-json", "not-an-object", "text-plain", "cross-site"],
-)
-async def test_refusals_are_handed_to_the_middleware_that_always_answered_them(
-    relay: RelayServer,
-    emu: AnthropicEmulator,
-    request_bytes: bytes,
-    status: int,
-    error_type: str,
+#: Refusals: how each request differs from a good one, its status and error type.
+_REFUSALS: dict[str, tuple[dict[str, Any], int, str]] = {
+    "foreign-host": ({"host": b"evil.example"}, 403, "permission_error"),
+    "bad-json": ({"body": b'{"model": "x",'}, 400, "invalid_request_error"),
+    "not-an-object": ({"body": b"[]"}, 400, "invalid_request_error"),
+    "no-model": ({"body": b'{"max_tokens": 5, "messages": []}'}, 400, "invalid_request_error"),
+    "text-plain": ({"content_type": b"text/plain"}, 415, "invalid_request_error"),
+    "cross-site": ({"extra": b"Origin: https://evil.example\r\n"}, 403, "permission_error"),
+    "count-bad-json": (
+        {"body": b"{", "target": "/v1/messages/count_tokens"},
+        400,
+        "invalid_request_error",
+    ),
+}
+
+
+def _refused(target: str = "/v1/messages", body: bytes | None = None, **options: Any) -> bytes:
+    return _request(_body() if body is None else body, target=target, **options)
+
+
+@pytest.mark.parametrize("case", list(_REFUSALS))
+async def test_refusals_are_answered_by_the_front_as_the_middleware_answers_them(
+    relay: RelayServer, emu: AnthropicEmulator, case: str
 ) -> None:
-    (answer,) = await _exchange(relay, request_bytes)
-    assert answer.status == status
-    error = orjson.loads(answer.body)
+    given, status, error_type = _REFUSALS[case]
+    options = dict(given)
+    target = options.pop("target", "/v1/messages")
+    (front,) = await _exchange(relay, _refused(target, **options))
+    assert (_front(relay).answered, _front(relay).handed_over) == (1, 0)
+    # "%6D" is "m": aiohttp routes the path to the same handler; the front never takes it.
+    (aiohttp,) = await _exchange(
+        relay, _refused(target.replace("/messages", "/%6Dessages"), **options)
+    )
+    assert _front(relay).handed_over == 1
+    assert front.status == status
+    error = orjson.loads(front.body)
     assert error["type"] == "error" and error["error"]["type"] == error_type
-    assert error["request_id"] == answer.headers["request-id"]
-    assert (_front(relay).answered, _front(relay).handed_over) == (0, 1)
+    assert error["request_id"] == front.headers["request-id"]
+    assert _comparable(front) == _comparable(aiohttp)
     assert emu.messages_requests == []
 
 
-async def test_a_wrong_relay_key_is_refused_by_the_middleware(
+async def test_a_refused_connection_stays_on_the_front_and_a_wrong_key_is_refused_alike(
     make_relay: RelayFactory, emu: AnthropicEmulator
 ) -> None:
     relay = await make_relay(provider(emu), server={"auth": ["relay-key-1"]})
@@ -178,7 +193,13 @@ async def test_a_wrong_relay_key_is_refused_by_the_middleware(
     )
     assert b"nope" not in wrong.body
     assert right.status == 200
-    assert _front(relay).handed_over == 1
+    assert (_front(relay).answered, _front(relay).handed_over) == (2, 0)
+    # A wrong key and a foreign Host: the key is judged first, by either server.
+    both = _request(_body(), host=b"evil.example", extra=b"x-api-key: nope\r\n")
+    (front,) = await _exchange(relay, both)
+    (aiohttp,) = await _exchange(relay, both.replace(b"/v1/messages", b"/v1/%6Dessages", 1))
+    assert front.status == 401
+    assert _comparable(front) == _comparable(aiohttp)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """One client connection of the front server (see ``front/listener.py``).
 
 For each request it reads the head (``front/head.py``), collects a ``Content-Length``
-body, and, for a plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens``
-from a client the relay accepts, answers through ``api/messages.py`` with a
+body, and, for a plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens``,
+checks it as the middleware does (the key with ``api/middleware.identify``, then
+``api/guard.py``; a refusal is answered through ``api/middleware.failure``, the
+middleware's own mapping) and answers through ``api/messages.py`` with a
 ``TransportReply``; ``HEAD /`` and ``GET /`` (Claude Code's probe) get ``api/info.py``'s
 bytes. Anything else is handed over before a byte of it is answered: the transport is
 given to an aiohttp ``RelayConnection`` with every byte of the request still unread,
@@ -37,6 +39,7 @@ from cc_relay.front.reply import TransportReply
 
 if TYPE_CHECKING:
     from cc_relay.front.listener import Front
+    from cc_relay.runtime import Runtime
 
 log = logging.getLogger("cc_relay.api")
 
@@ -45,10 +48,6 @@ log = logging.getLogger("cc_relay.api")
 PAUSE_READING_AT = 262144
 _ANSWERS: dict[str, Answer] = {MESSAGES_PATH: messages, COUNT_TOKENS_PATH: count_tokens}
 ROOT = "/"
-
-
-async def _root(reply: TransportReply) -> None:
-    reply.send(200, ROOT_HEADERS, ROOT_BODY)
 
 
 _END_OF_HEAD = b"\r\n\r\n"
@@ -179,54 +178,55 @@ class FrontConnection(asyncio.Protocol):
             return
         self._disarm()
         self._head = None
-        # Only the body is kept while the request is answered (and the head's few
-        # bytes, for a hand-over): at c=32 with 76 KB bodies, a copy less of each.
-        head_bytes = bytes(buffer[: head.size])
+        # Only the body is kept while the request is answered: at c=32 with 76 KB
+        # bodies, a copy less of each.
         if isinstance(buffer, bytes):
             body, self._buffer = buffer[head.size : total], buffer[total:]
         else:
             with memoryview(buffer) as view:
                 body = bytes(view[head.size : total])
             del buffer[:total]
-        self._task = self._loop.create_task(self._serve(head, head_bytes, body))
+        self._task = self._loop.create_task(self._serve(head, body))
         self._task.add_done_callback(self._answered)
 
-    async def _serve(self, head: Head, head_bytes: bytes, body: bytes) -> None:
+    async def _serve(self, head: Head, body: bytes) -> None:
         holder = self._front.holder
         with holder.using() as runtime:
             exchange = Exchange(new_request_id(), head.method, head.path, holder.events)
-            try:
-                guard = self._front.guards.for_server(runtime.config.server)
-                guard.check(head.method, head.headers, head.content_type)
-                if head.path != ROOT:  # the root probe is public
-                    credential = identify(
-                        exchange, head.headers, self._remote, runtime, holder.ledger
-                    )
-                    relay_request = take(
-                        body,
-                        exchange,
-                        runtime,
-                        path=head.path,
-                        query=head.query,
-                        headers=head.headers,
-                        credential=credential,
-                    )
-            except Exception:
-                # A refusal (ApiError), or a bug: aiohttp answers it, from the bytes
-                # still unread, through the middleware that always answered it.
-                self._hand_over(head_bytes + body)
-                return
             self._front.answered += 1
             reply = self._reply = TransportReply(
                 self, keep_alive=head.keep_alive, head_only=head.method == "HEAD"
             )
-            if head.path == ROOT:
-                await self._answer(reply, exchange, lambda: _root(reply))
-            else:
-                answer = _ANSWERS[head.path]
-                await self._answer(
-                    reply, exchange, lambda: answer(reply, runtime, relay_request, exchange)
-                )
+            await self._answer(
+                reply, exchange, lambda: self._respond(reply, runtime, exchange, head, body)
+            )
+
+    async def _respond(
+        self, reply: TransportReply, runtime: Runtime, exchange: Exchange, head: Head, body: bytes
+    ) -> None:
+        """The middleware's checks in its order (the key, then the guard), then the
+        answer. A refusal raises and ``_answer`` answers it, as the middleware does."""
+        front = self._front
+        credential = None
+        if head.path != ROOT:  # the root probe is public
+            credential = identify(
+                exchange, head.headers, self._remote, runtime, front.holder.ledger
+            )
+        guard = front.guards.for_server(runtime.config.server)
+        guard.check(head.method, head.headers, head.content_type)
+        if head.path == ROOT:
+            reply.send(200, ROOT_HEADERS, ROOT_BODY)
+            return
+        request = take(
+            body,
+            exchange,
+            runtime,
+            path=head.path,
+            query=head.query,
+            headers=head.headers,
+            credential=credential,
+        )
+        await _ANSWERS[head.path](reply, runtime, request, exchange)
 
     async def _answer(
         self, reply: TransportReply, exchange: Exchange, work: Callable[[], Awaitable[None]]
@@ -347,9 +347,8 @@ class FrontConnection(asyncio.Protocol):
             transport.write_eof()
         self._loop.call_later(CLOSE_LINGER, self.close)
 
-    def _hand_over(self, unread: bytes = b"") -> None:
-        """Give the connection, with every unread byte (``unread`` and then what is
-        buffered), to aiohttp."""
+    def _hand_over(self) -> None:
+        """Give the connection, with every unread byte, to aiohttp."""
         transport = self._transport
         assert transport is not None
         self._disarm()
@@ -365,9 +364,9 @@ class FrontConnection(asyncio.Protocol):
         successor.connection_made(transport)
         if self._writable is not None:
             successor.pause_writing()
-        data, self._buffer = unread + self._buffer, b""
+        data, self._buffer = self._buffer, b""
         if data:
-            successor.data_received(data)
+            successor.data_received(bytes(data))
 
     def _pause_reading(self) -> None:
         if not self._reading_paused and self._transport is not None:

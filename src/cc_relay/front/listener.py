@@ -3,12 +3,13 @@
 aiohttp's server side cost about 90 us of the relay's 440 per 76 KB request, and a bare
 ``asyncio.Protocol`` on httptools about 36 (``bench/server_floor.py``). So every
 connection starts as a ``FrontConnection`` (``front/connection.py``), which answers a
-plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens`` itself and hands
-everything else to aiohttp, with the middleware, routes and errors it always had. That
-covers the other routes, unusual requests (chunked or compressed bodies, ``Expect``,
-HTTP/1.0, odd heads), and every refusal: a foreign ``Host``, a wrong key, a spent
-budget, a body the relay cannot parse, over capacity, draining. A refused request is so
-answered by exactly the code that answered it before.
+plain ``POST`` to ``/v1/messages`` or ``/v1/messages/count_tokens`` itself (and its
+refusals: a foreign ``Host``, a wrong key, a spent budget, a body the relay cannot
+parse, each through the middleware's own functions, so a Claude Code session that was
+refused once stays on the fast path) and hands everything else to aiohttp, with the
+middleware, routes and errors it always had: the other routes, unusual requests
+(chunked or compressed bodies, ``Expect``, HTTP/1.0, odd heads), a body over
+``server.max_body_bytes``, over capacity, draining.
 """
 
 from __future__ import annotations
