@@ -47,6 +47,7 @@ from cc_relay.runtime import Runtime
 from cc_relay.state import SharedState
 from cc_relay.state import create as create_state
 from cc_relay.views import (
+    ConnectionsView,
     RelayStatus,
     ReloadView,
     Snapshot,
@@ -135,6 +136,8 @@ class RuntimeHolder:
         """The address actually bound (``server.listen`` may ask for port 0)."""
         self.grpc_listen = ""
         """The admin gRPC address actually bound; empty when it is off."""
+        self.connections: Callable[[], ConnectionsView] | None = None
+        """The listener's connection counts, set by the server once it listens."""
         self._costs: dict[str, float] = {}
         self.totals = Totals(price=self.cost_of)
         self._subscribers: list[tuple[str, Handler]] = [
@@ -314,5 +317,6 @@ class RuntimeHolder:
             events_dropped=sum(s.dropped for s in self.events.subscriptions),
             ledger=self.ledger.view(),
             state=self.state.view(),
+            connections=self.connections() if self.connections is not None else None,
         )
         return Snapshot(status, provider_views(runtime, self.overrides), routing_view(runtime))

@@ -114,6 +114,7 @@ class RelayServer:
             manager=manager,
             limits=self._limits,
         )
+        self.holder.connections = self._front.view
         try:
             self._listener = await loop.create_server(
                 self._front,

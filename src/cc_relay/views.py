@@ -147,6 +147,21 @@ class RelayStatus:
     """The usage ledger's writer; None while it is off."""
     state: StateView | None = None
     """The shared-state backend (``cc_relay.state``): memory or Redis, and its health."""
+    connections: ConnectionsView | None = None
+    """None until the listener is up."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionsView:
+    """The listener's client connections, and which server answers them."""
+
+    open: int
+    """Client connections open now, on either server."""
+    front_answered: int
+    """Requests the front server (``cc_relay.front``) answered itself since start."""
+    handed_over: int
+    """Connections the front server gave to aiohttp (another route, unusual framing,
+    over capacity, draining) since start; each stays there until it closes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ async def test_status_and_providers_show_the_read_model(
     assert status.listen == relay.url and status.grpc_listen == relay.grpc_target
     assert status.config_generation == 1 and status.config_hash == relay.holder.config_hash
     assert status.totals.requests == 1 and status.totals.input_tokens == 12
+    connections = status.connections
+    assert (connections.front_answered, connections.handed_over) == (1, 0)
     (entry,) = (await admin.ListProviders(pb.ListProvidersRequest())).providers
     assert entry.name == "a" and entry.enabled and entry.health == "healthy"
     assert entry.circuit.state == pb.CIRCUIT_STATE_CLOSED and entry.requests == 1

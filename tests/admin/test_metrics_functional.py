@@ -86,6 +86,10 @@ async def test_metrics_count_requests_tokens_streams_and_failovers(
     assert value(after, "cc_relay_circuit_state", provider="a") == 0
     assert value(after, "cc_relay_inflight_requests", provider="a") == 0
     assert value(after, "cc_relay_config_generation") == 1
+    # The SDK's five requests were the front server's; only the scrape went to aiohttp.
+    assert moved("cc_relay_front_answered_total") == 5
+    assert moved("cc_relay_connections_handed_over_total") == 1
+    assert value(after, "cc_relay_connections_open") >= 1  # the scrape's own
     fingerprints = [
         labels for (name, labels) in after if name == "cc_relay_key_ratelimit_remaining"
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import stat
@@ -309,6 +310,12 @@ def test_status_shows_provider_table(cli: Cli) -> None:
     assert "claude-*" in row
     # The ledger defaults to the XDG data directory of the HOME the relay runs with.
     assert f"ledger: {cli.home}/.local/share/cc-relay/usage.db, 0 rows" in result.stdout
+    # No request to the hot routes yet: every connection so far went to aiohttp.
+    assert re.search(
+        r"[1-9]\d* connections open; 0 requests answered by the front server, [1-9]\d* "
+        r"connections handed to aiohttp",
+        result.stdout,
+    ), result.stdout
     assert relay.stop() == 0
 
 

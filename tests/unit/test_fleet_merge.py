@@ -64,12 +64,23 @@ def test_merge_providers_keeps_each_name_once_in_first_seen_order() -> None:
 
 
 def test_merge_status_sums_totals_and_keeps_the_answering_replica_rest() -> None:
-    first = pb.Status(version="1", totals=pb.Totals(requests=2, cost_usd=0.5, in_flight=1))
-    second = pb.Status(version="0", totals=pb.Totals(requests=3, cost_usd=0.25), events_dropped=4)
+    first = pb.Status(
+        version="1",
+        totals=pb.Totals(requests=2, cost_usd=0.5, in_flight=1),
+        connections=pb.Connections(open=2, front_answered=10, handed_over=1),
+    )
+    second = pb.Status(
+        version="0",
+        totals=pb.Totals(requests=3, cost_usd=0.25),
+        events_dropped=4,
+        connections=pb.Connections(open=1, front_answered=5),
+    )
     merged = merge.merge_status([first, second])
     assert merged.version == "1"
     assert (merged.totals.requests, merged.totals.cost_usd, merged.totals.in_flight) == (5, 0.75, 1)
     assert merged.events_dropped == 4
+    connections = merged.connections
+    assert (connections.open, connections.front_answered, connections.handed_over) == (3, 15, 1)
 
 
 def test_quantile_of_an_empty_histogram_is_none() -> None:

@@ -54,6 +54,15 @@ def status(view: RelayStatus) -> pb.Status:
         ),
         events_dropped=view.events_dropped,
     )
+    connections = view.connections
+    if connections is not None:
+        message.connections.CopyFrom(
+            pb.Connections(
+                open=connections.open,
+                front_answered=connections.front_answered,
+                handed_over=connections.handed_over,
+            )
+        )
     last = view.last_reload
     if last is not None:
         message.last_reload.CopyFrom(

@@ -23,6 +23,7 @@ _SUMMED_PROVIDER = (
     "output_tokens", "cache_read_tokens",
 )  # fmt: skip
 _SUMMED_TOTALS = ("requests", "errors", "in_flight", "input_tokens", "output_tokens", "cost_usd")
+_SUMMED_CONNECTIONS = ("open", "front_answered", "handed_over")
 
 
 def merge_histograms(histograms: Iterable[pb.Histogram]) -> pb.Histogram:
@@ -101,11 +102,13 @@ def merge_providers(replicas: Sequence[Sequence[pb.Provider]]) -> list[pb.Provid
 
 def merge_status(statuses: Sequence[pb.Status]) -> pb.Status:
     """The first status (the replica answering: version, addresses, config) with the
-    totals and dropped events of all of them summed."""
+    totals, dropped events and connection counts of all of them summed."""
     merged = pb.Status()
     merged.CopyFrom(statuses[0])
     for name in _SUMMED_TOTALS:
         setattr(merged.totals, name, sum(getattr(s.totals, name) for s in statuses))
     merged.totals.cost_usd = round(merged.totals.cost_usd, 6)
     merged.events_dropped = sum(s.events_dropped for s in statuses)
+    for name in _SUMMED_CONNECTIONS:
+        setattr(merged.connections, name, sum(getattr(s.connections, name) for s in statuses))
     return merged

@@ -33,6 +33,7 @@ from cc_relay.events import AttemptFinished, ConfigReloaded, Event, RequestSettl
 from cc_relay.holder import RuntimeHolder
 from cc_relay.runtime import Runtime
 from cc_relay.state import StateView
+from cc_relay.views import ConnectionsView
 
 #: Request durations and times to first token, seconds (LLM answers take long).
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -234,6 +235,28 @@ class Collector:
         replica.add_metric([self._holder.state.replica, snapshot.status.version], 1.0)
         yield from (inflight, circuit, remaining, generation, replica)
         yield from _state_gauges(snapshot.status.state)
+        yield from _connection_metrics(snapshot.status.connections)
+
+
+def _connection_metrics(view: ConnectionsView | None) -> Iterator[Metric]:
+    """Open client connections, and how many requests the front server answered itself
+    against connections it gave to aiohttp: a rising hand-over count means clients the
+    fast path does not serve."""
+    if view is None:
+        return
+    connections = GaugeMetricFamily("cc_relay_connections_open", "Client connections open.")
+    connections.add_metric([], view.open)
+    answered = CounterMetricFamily(
+        "cc_relay_front_answered", "Requests the front server answered itself."
+    )
+    answered.add_metric([], view.front_answered)
+    handed = CounterMetricFamily(
+        "cc_relay_connections_handed_over",
+        "Connections the front server gave to aiohttp (another route, unusual framing, "
+        "over capacity, draining).",
+    )
+    handed.add_metric([], view.handed_over)
+    yield from (connections, answered, handed)
 
 
 def _state_gauges(view: StateView | None) -> Iterator[Metric]:

@@ -138,7 +138,18 @@ def _summary(info: dict[str, Any]) -> str:
         f"generation {info['generation']}, {reloaded}; up {uptime // 3600}h"
         f"{uptime // 60 % 60:02d}m\n"
         f"{info['requests']} requests, {info['errors']} errors, {info['in_flight']} in flight"
+        f"{_connections(info.get('connections'))}"
         f"{_ledger(info.get('ledger'))}"
+    )
+
+
+def _connections(connections: dict[str, Any] | None) -> str:
+    if connections is None:
+        return ""
+    return (
+        f"\n{connections['open']} connections open; {connections['front_answered']} "
+        f"requests answered by the front server, {connections['handed_over']} "
+        "connections handed to aiohttp"
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from cc_relay.api.connection import ConnectionLimits, RelayConnection
 from cc_relay.front.connection import FrontConnection
 from cc_relay.front.head import Head
+from cc_relay.views import ConnectionsView
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -51,6 +52,9 @@ class Front:
         """Requests the front server answered itself."""
         self.handed_over = 0
         """Connections given to aiohttp (each at one request's first byte)."""
+
+    def view(self) -> ConnectionsView:
+        return ConnectionsView(self.limits.open, self.answered, self.handed_over)
 
     def __call__(self) -> FrontConnection:
         return FrontConnection(self)

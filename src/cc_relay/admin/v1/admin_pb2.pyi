@@ -109,6 +109,7 @@ class Status(_message.Message):
     LAST_RELOAD_FIELD_NUMBER: _builtins.int
     TOTALS_FIELD_NUMBER: _builtins.int
     EVENTS_DROPPED_FIELD_NUMBER: _builtins.int
+    CONNECTIONS_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     uptime_seconds: _builtins.float
     listen: _builtins.str
@@ -126,6 +127,8 @@ class Status(_message.Message):
     def last_reload(self) -> Global___Reload: ...
     @_builtins.property
     def totals(self) -> Global___Totals: ...
+    @_builtins.property
+    def connections(self) -> Global___Connections: ...
     def __init__(
         self,
         *,
@@ -140,14 +143,47 @@ class Status(_message.Message):
         last_reload: Global___Reload | None = ...,
         totals: Global___Totals | None = ...,
         events_dropped: _builtins.int = ...,
+        connections: Global___Connections | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["last_reload", b"last_reload", "started_at", b"started_at", "totals", b"totals"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connections", b"connections", "last_reload", b"last_reload", "started_at", b"started_at", "totals", b"totals"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_generation", b"config_generation", "config_hash", b"config_hash", "config_path", b"config_path", "events_dropped", b"events_dropped", "grpc_listen", b"grpc_listen", "last_reload", b"last_reload", "listen", b"listen", "started_at", b"started_at", "totals", b"totals", "uptime_seconds", b"uptime_seconds", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_generation", b"config_generation", "config_hash", b"config_hash", "config_path", b"config_path", "connections", b"connections", "events_dropped", b"events_dropped", "grpc_listen", b"grpc_listen", "last_reload", b"last_reload", "listen", b"listen", "started_at", b"started_at", "totals", b"totals", "uptime_seconds", b"uptime_seconds", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Status: _TypeAlias = Status  # noqa: Y015
+
+@_typing.final
+class Connections(_message.Message):
+    """The listener's client connections, and which server answers them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPEN_FIELD_NUMBER: _builtins.int
+    FRONT_ANSWERED_FIELD_NUMBER: _builtins.int
+    HANDED_OVER_FIELD_NUMBER: _builtins.int
+    open: _builtins.int
+    """Client connections open now, on either server."""
+    front_answered: _builtins.int
+    """Requests the front server answered itself since start."""
+    handed_over: _builtins.int
+    """Connections the front server gave to aiohttp (another route, unusual framing, over
+    capacity, draining) since start; each stays there until it closes.
+    """
+    def __init__(
+        self,
+        *,
+        open: _builtins.int = ...,
+        front_answered: _builtins.int = ...,
+        handed_over: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["front_answered", b"front_answered", "handed_over", b"handed_over", "open", b"open"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Connections: _TypeAlias = Connections  # noqa: Y015
 
 @_typing.final
 class Reload(_message.Message):
