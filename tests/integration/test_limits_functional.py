@@ -136,6 +136,30 @@ async def test_limits_idle_keepalive_connection_is_closed(
     assert data == b"" and took < 2.0
 
 
+async def test_limits_front_keepalive_outlives_its_first_head_deadline_then_closes_idle(
+    make_relay: RelayFactory, emu: AnthropicEmulator
+) -> None:
+    """The front server keeps one timer per connection and moves only its deadline: a
+    second request past the first head deadline is served, and the idle connection
+    still closes at its keep-alive deadline, not at a stale one."""
+    relay = await _fast_relay(make_relay, emu)
+    reader, writer = await _open(relay)
+    for pause in (0.0, 0.6):  # 0.6 s: past the 0.4 s head deadline of the connect
+        await asyncio.sleep(pause)
+        writer.write(_head(len(BODY)) + BODY)
+        async with asyncio.timeout(PATIENCE):
+            assert (await reader.readline()).startswith(b"HTTP/1.1 200 ")
+            length = 0
+            while (line := await reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+    data, took = await _until_closed(reader)
+    writer.close()
+    assert data == b"" and 0.8 < took < 2.0  # keep-alive is 1.0 s
+    assert relay.front is not None and relay.front.handed_over == 0
+
+
 async def test_limits_connections_past_the_cap_get_503(
     make_relay: RelayFactory, emu: AnthropicEmulator
 ) -> None:
