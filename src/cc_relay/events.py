@@ -10,6 +10,10 @@ far behind that the ring wrapped over its cursor skips ahead and counts what it 
 
 The bus outlives every Runtime: a reload swaps the Runtime, not the bus, so subscribers
 see one continuous stream.
+
+Events are frozen msgspec Structs rather than frozen dataclasses: as immutable, and a
+``RequestSettled`` is built in about 0.8 µs instead of 4 (a frozen dataclass sets each
+of its 18 fields through ``object.__setattr__``), on every request.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+import msgspec
 
 from cc_relay.types import Usage
 
@@ -31,8 +37,7 @@ log = logging.getLogger("cc_relay.events")
 DEFAULT_CAPACITY = 1 << 12
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptFinished:
+class AttemptFinished(msgspec.Struct, frozen=True):
     """One try on one provider, ended one way or another."""
 
     request_id: str
@@ -50,11 +55,10 @@ class AttemptFinished:
     """What went wrong, in words, for logs and the live views."""
     ttfb: float | None = None
     """Seconds to the first byte, for a success."""
-    at: float = field(default_factory=time.time)
+    at: float = msgspec.field(default_factory=time.time)
 
 
-@dataclass(frozen=True, slots=True)
-class RequestSettled:
+class RequestSettled(msgspec.Struct, frozen=True):
     """A request has been answered in full (or its client went away)."""
 
     request_id: str
@@ -75,43 +79,40 @@ class RequestSettled:
     """Claude Code's ``x-claude-code-session-id``, else ``metadata.user_id``."""
     stream: bool = False
     attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = msgspec.field(default_factory=Usage)
     error: str | None = None
     """Why the request failed, when it did."""
     retried: tuple[str, ...] = ()
     """Attempts that failed before the one that answered: ``provider: why``."""
-    at: float = field(default_factory=time.time)
+    at: float = msgspec.field(default_factory=time.time)
 
 
-@dataclass(frozen=True, slots=True)
-class CircuitChanged:
+class CircuitChanged(msgspec.Struct, frozen=True):
     provider: str
     old: str
     new: str
     """``closed``, ``open`` or ``half_open``."""
     cause: str | None = None
     """The outcome that made it move, when known."""
-    at: float = field(default_factory=time.time)
+    at: float = msgspec.field(default_factory=time.time)
 
 
-@dataclass(frozen=True, slots=True)
-class KeyCooledDown:
+class KeyCooledDown(msgspec.Struct, frozen=True):
     provider: str
     key: str
     """The key's fingerprint."""
     seconds: float
     reason: str
-    at: float = field(default_factory=time.time)
+    at: float = msgspec.field(default_factory=time.time)
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigReloaded:
+class ConfigReloaded(msgspec.Struct, frozen=True):
     generation: int
     ok: bool
     error: str | None = None
     changes: tuple[str, ...] = ()
     """The diff against the previous config, one line per change."""
-    at: float = field(default_factory=time.time)
+    at: float = msgspec.field(default_factory=time.time)
 
 
 Event = AttemptFinished | RequestSettled | CircuitChanged | KeyCooledDown | ConfigReloaded

@@ -316,6 +316,8 @@ def _breaker_settings(provider: Provider) -> BreakerSettings:
 def _with_model(ctx: RouteContext | None, model: str) -> RouteContext:
     if ctx is None:
         return RouteContext(model=model)
+    if ctx.model == model:  # no alias or prefix: the usual case
+        return ctx
     return RouteContext(
         model=model, input_tokens=ctx.input_tokens, max_tokens=ctx.max_tokens, session=ctx.session
     )
