@@ -25,7 +25,7 @@ ROUTES = frozenset(
 MAX_HEAD = 16384
 MAX_HEADERS = 100
 #: Request headers that make a request unusual enough for aiohttp to take it.
-_UNUSUAL = ("transfer-encoding", "content-encoding", "expect", "upgrade")
+_UNUSUAL = frozenset({"transfer-encoding", "content-encoding", "expect", "upgrade"})
 _CONTENT_LENGTH = "content-length"
 _WHITESPACE = ("", " ", "\t")
 
@@ -101,7 +101,7 @@ def read_head(data: bytes | bytearray, size: int) -> Head | None:
     if (
         len(lengths) != 1
         or not (lengths[0].isascii() and lengths[0].isdigit())
-        or any(h in headers for h in _UNUSUAL)
+        or not headers.keys().isdisjoint(_UNUSUAL)
         or (method != "POST" and lengths[0] != "0")
     ):
         return None
