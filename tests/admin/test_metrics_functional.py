@@ -3,6 +3,11 @@ the requests sent, streamed ones included, and tokens are the emulator's usage."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import aiohttp
 import anthropic
 import pytest
@@ -101,3 +106,40 @@ async def test_metrics_name_the_replica(start: Starter, emu: AnthropicEmulator) 
     samples = await scrape(relay)
     assert value(samples, "cc_relay_replica_info", replica="relay-7", version=__version__) == 1
     assert value(samples, "cc_relay_state_replicas") == 1
+
+
+#: Run in a fresh interpreter: the relay starts and serves without prometheus_client, and
+#: loads it at the first scrape.
+_LAZY_PROBE = """
+import asyncio, sys
+import aiohttp
+from cc_relay.config.loading import validate
+from cc_relay.server import RelayServer
+
+async def main():
+    config = validate({"server": {"listen": "127.0.0.1:0", "watch_config": False},
+                       "admin": {"metrics": True}, "providers": []}, source="probe")
+    relay = RelayServer(config)
+    await relay.start()
+    try:
+        print("before", "prometheus_client" in sys.modules)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{relay.url}/metrics") as resp:
+                text = await resp.text()
+        print("after", "prometheus_client" in sys.modules, resp.status,
+              "cc_relay_config_generation 1.0" in text)
+    finally:
+        await relay.close()
+
+asyncio.run(main())
+"""
+
+
+def test_prometheus_client_is_loaded_at_the_first_scrape_not_at_start(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", _LAZY_PROBE], capture_output=True, text=True, timeout=60,
+        env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["before False", "after True 200 True"], result.stdout

@@ -26,7 +26,6 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from cc_relay.admin.auth import Lockout, audit, authorize, log, refuse_cross_site
 from cc_relay.admin.codes import INVALID_ARGUMENT, NOT_FOUND, http_status
@@ -96,9 +95,8 @@ class AdminHttp:
                 raise AdminError(NOT_FOUND, "admin: metrics are off (admin.metrics: false)")
         except AdminError as exc:
             return _error(exc)
-        return web.Response(
-            body=self._metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
+        body, content_type = await self._metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def rpc(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["method"]
