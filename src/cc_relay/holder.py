@@ -61,8 +61,6 @@ PriceOf = Callable[[RequestSettled], float]
 
 #: Longest a retired Runtime keeps providers the new config removed, for its streams.
 RETIRE_GRACE = 600.0
-#: Settled requests whose price ``cost_of`` remembers (see there).
-_COSTS_KEPT = 1024
 
 
 def config_hash(config: RelayConfig) -> str:
@@ -138,7 +136,6 @@ class RuntimeHolder:
         """The admin gRPC address actually bound; empty when it is off."""
         self.connections: Callable[[], ConnectionsView] | None = None
         """The listener's connection counts, set by the server once it listens."""
-        self._costs: dict[str, float] = {}
         self.totals = Totals(price=self.cost_of)
         self._subscribers: list[tuple[str, Handler]] = [
             ("stats", lambda batch: observe(lambda: self.current.router.stats, batch)),
@@ -165,18 +162,8 @@ class RuntimeHolder:
 
     def cost_of(self, event: RequestSettled) -> float:
         """USD for a settled request, priced as the ledger prices it (the config's prices,
-        then the built-in table); 0 when no price is known.
-
-        The request log, the metrics and the totals each ask for every request: the
-        answer is kept for the last ``_COSTS_KEPT`` requests, so it is priced once and
-        all three agree even across a reload that changes prices."""
-        costs = self._costs
-        cost = costs.get(event.request_id)
-        if cost is None:
-            if len(costs) >= _COSTS_KEPT:
-                costs.clear()
-            cost = costs[event.request_id] = self.ledger.recorder.quote(event).cost or 0.0
-        return cost
+        then the built-in table, once per request); 0 when no price is known."""
+        return self.ledger.recorder.quote(event).cost or 0.0
 
     async def start(self) -> None:
         await self.state.start()

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MESSAGES_PATH = "/v1/messages"
 #: Recorded for a request whose client went away (nginx's convention, as the API uses).
 CLIENT_CLOSED = 499
+#: Settled requests whose price ``Recorder.quote`` remembers.
+QUOTES_KEPT = 1024
 
 _SESSION_SUFFIX = re.compile(r"_session_([0-9A-Za-z-]+)$")
 
@@ -86,12 +88,13 @@ class Recorder:
         self._pricer: Pricer | None = None
         self._names: dict[str, str | None] = {}
         self._key_budgets: dict[str, Budget] = {}
+        self._quotes: dict[str, Quote] = {}
+        """The last ``QUOTES_KEPT`` requests' prices, by request id (see ``quote``)."""
 
     def observe(self, batch: Sequence[Event]) -> None:
-        pricer = self._refresh()
         for event in batch:
             if isinstance(event, RequestSettled) and event.path == MESSAGES_PATH:
-                self.record(event, pricer)
+                self.record(event)
 
     def _refresh(self) -> Pricer:
         config = self._config()
@@ -110,14 +113,25 @@ class Recorder:
         return self._pricer
 
     def quote(self, event: RequestSettled) -> Quote:
-        """What a settled request cost, at the prices in force (config, then built-in)."""
-        model = event.upstream_model or event.client_model
-        return self._refresh().quote(event.provider, model, event.usage)
+        """What a settled request cost, at the prices in force (config, then built-in).
 
-    def record(self, event: RequestSettled, pricer: Pricer) -> None:
+        The ledger, the request log, the metrics and the totals each ask for every
+        request (``holder.cost_of``): the answer is kept for the last ``QUOTES_KEPT``
+        requests, so it is priced once and all of them agree, even across a reload that
+        changes prices."""
+        quotes = self._quotes
+        quote = quotes.get(event.request_id)
+        if quote is None:
+            if len(quotes) >= QUOTES_KEPT:
+                quotes.clear()
+            model = event.upstream_model or event.client_model
+            quote = self._refresh().quote(event.provider, model, event.usage)
+            quotes[event.request_id] = quote
+        return quote
+
+    def record(self, event: RequestSettled) -> None:
         usage = event.usage
-        model = event.upstream_model or event.client_model
-        quote = pricer.quote(event.provider, model, usage)
+        quote = self.quote(event)
         cost = quote.cost
         if cost is None and not any(getattr(usage, n) for n in usage.__slots__):
             cost = 0.0  # nothing was used (refused, failed before an answer): free
