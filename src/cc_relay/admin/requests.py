@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 from cc_relay.events import AttemptFinished, Event, RequestSettled
 
 #: Records the ring keeps.
@@ -31,8 +33,10 @@ TAIL_QUEUE = 1_000
 RECORDED_PATHS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
+class RequestRecord(msgspec.Struct, frozen=True):
+    """One settled request as the log keeps it; a frozen Struct, like the events it
+    holds (built for every request)."""
+
     seq: int
     """Position in the log, increasing: the paging cursor."""
     settled: RequestSettled
