@@ -165,7 +165,7 @@ class Metrics:
     async def render(self) -> tuple[bytes, str]:
         """The text exposition and its content type. prometheus_client is imported at
         the first scrape, on a thread (about 17 ms, kept off the loop): a relay nobody
-        scrapes never loads it, about 1.1 MB."""
+        scrapes never loads it, about 1 MB."""
         if self._registry is None:
             await asyncio.to_thread(importlib.import_module, "cc_relay.admin.exposition")
         from cc_relay.admin import exposition
