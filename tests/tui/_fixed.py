@@ -59,6 +59,10 @@ def stats(step: int) -> pb.StreamStatsResponse:
                 input_tokens=sum(p.input_tokens for p in providers),
                 output_tokens=sum(p.output_tokens for p in providers), cost_usd=12.3456,
             ),
+            connections=pb.Connections(
+                open=4 + step % 2, front_answered=sum(p.requests for p in providers) - 3,
+                handed_over=3,
+            ),
         ),
         providers=providers,
         # Relay-wide, as the service adds the histograms up: here the last provider's.

@@ -56,6 +56,10 @@ async def test_dashboard_sign_in_sets_a_strict_session_cookie(
     spark = page.get_by_role("img", name="Requests/s, last 60 seconds").locator("polyline")
     await expect(spark).to_have_attribute("points", re.compile(r"^\S+ \S+ \S+"))
     await expect(page.locator("#overview-table tbody td").nth(5)).to_have_text("12 / 1")
+    # The page's own connections (the JSON twin, the stats stream) are aiohttp's.
+    await expect(page.locator("#overview-cards .card").first).to_contain_text(
+        re.compile(r"[1-9]\d* connections, [1-9]\d* handed to aiohttp")
+    )
     await screenshot(page, "1-overview")
     # Keyboard: the view switcher is reachable and works without a mouse.
     await page.get_by_role("button", name="Providers").focus()

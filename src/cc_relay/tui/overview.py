@@ -80,9 +80,13 @@ class OverviewView(Vertical):
             )
         else:
             reloaded = f"[red]last reload failed: {escape(reload.error)}[/]"
+        connections = status.connections
         self.query_one("#totals", Static).update(
             f"requests {count(requests)}  errors {count(errors)}  "
             f"in flight {totals.in_flight}\n"
+            f"connections {connections.open}  answered by the front server "
+            f"{count(connections.front_answered)}  handed to aiohttp "
+            f"{count(connections.handed_over)}\n"
             f"tokens in {count(totals.input_tokens)}  out {count(totals.output_tokens)}  "
             f"cost {usd(totals.cost_usd)}\n"
             f"config generation {status.config_generation}  {reloaded}"

@@ -38,6 +38,7 @@ export class OverviewView {
   update(message) {
     scope.show(message.scope);
     const totals = (message.status && message.status.totals) || {};
+    const connections = (message.status && message.status.connections) || {};
     const providers = message.providers || [];
     const now = {
       requests: num(totals.requests),
@@ -56,7 +57,7 @@ export class OverviewView {
     this.push("cost", now.cost - prev.cost);
     this.last = now;
     const cards = [
-      ["Requests/s", rps.toFixed(2), "rps", `${integer(now.requests)} total, ${integer(num(totals.inFlight))} in flight`],
+      ["Requests/s", rps.toFixed(2), "rps", `${integer(now.requests)} total, ${integer(num(totals.inFlight))} in flight; ${integer(num(connections.open))} connections, ${integer(num(connections.handedOver))} handed to aiohttp`],
       ["Latency p50", seconds(this.series.latency.at(-1) || null), "latency", "all requests, last minute"],
       ["TTFB p50", seconds(this.series.ttfb.at(-1) || null), "ttfb", "all requests, last minute"],
       ["Errors", integer(now.errors), "errors", "new per second"],
