@@ -34,6 +34,7 @@ from cc_relay.api.messages import Answer, count_tokens, messages, take
 from cc_relay.api.middleware import CLIENT_CLOSED, CLOSE_LINGER, failure, identify, new_request_id
 from cc_relay.api.parse import COUNT_TOKENS_PATH, MESSAGES_PATH
 from cc_relay.dispatch import Exchange
+from cc_relay.front.deadline import Deadline
 from cc_relay.front.head import MAX_HEAD, Head, read_head
 from cc_relay.front.reply import TransportReply
 
@@ -69,11 +70,8 @@ class FrontConnection(asyncio.Protocol):
         self._body_started = 0.0
         self._task: asyncio.Task[None] | None = None
         self._reply: TransportReply | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
-        self._deadline = 0.0
-        self._on_deadline: Callable[[], object] | None = None
-        """What to do at ``_deadline`` (see ``_arm``); None when nothing is due."""
+        self._deadline = Deadline(self._loop)
+        """The head, body or keep-alive deadline in force (one timer that moves)."""
         self._idle = False
         """Between requests: the keep-alive timer runs, not the head timer."""
         self._writable: asyncio.Future[None] | None = None
@@ -95,7 +93,7 @@ class FrontConnection(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = transport.get_extra_info("peername")
         self._remote = peer[0] if isinstance(peer, tuple) else None
-        self._arm(front.limits.head_timeout, self._head_late)
+        self._deadline.after(front.limits.head_timeout, self._head_late)
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
@@ -114,12 +112,12 @@ class FrontConnection(asyncio.Protocol):
             return
         if self._idle:
             self._idle = False
-            self._arm(self._front.limits.head_timeout, self._head_late)
+            self._deadline.after(self._front.limits.head_timeout, self._head_late)
         self._advance()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._gone = True
-        self._stop_timer()
+        self._deadline.stop()
         self._front.connections.discard(self)
         if not self._handed_over:
             self._front.limits.open -= 1
@@ -169,16 +167,16 @@ class FrontConnection(asyncio.Protocol):
             if head is None or not self._front.takes(head):
                 self._hand_over()
                 return
-            self._disarm()
+            self._deadline.clear()
             self._head = head
             self._body_started = self._loop.time()
         total = head.size + head.length
         if len(buffer) < total:
-            if self._on_deadline is None:
+            if not self._deadline.armed:
                 timeouts = self._front.holder.current.config.server.timeouts
-                self._arm_at(self._body_started + timeouts.body, self._body_check)
+                self._deadline.at(self._body_started + timeouts.body, self._body_check)
             return
-        self._disarm()
+        self._deadline.clear()
         self._head = None
         # Only the body is kept while the request is answered: at c=32 with 76 KB
         # bodies, a copy less of each.
@@ -290,52 +288,13 @@ class FrontConnection(asyncio.Protocol):
             assert self._transport is not None
             self._transport.resume_reading()
         if self._buffer:
-            self._arm(self._front.limits.head_timeout, self._head_late)
+            self._deadline.after(self._front.limits.head_timeout, self._head_late)
             self._advance()
         else:
             self._idle = True
-            self._arm(self._front.limits.keepalive_timeout, self.close)
+            self._deadline.after(self._front.limits.keepalive_timeout, self.close)
 
     # timers
-
-    # A request on a keep-alive connection moves its deadline three times (head, none,
-    # keep-alive); a TimerHandle made and cancelled each time cost about 4 µs per
-    # request. So one timer stays armed, no later than the deadline, and when it fires
-    # it acts on the deadline in force then: none, a later one (armed anew), or this.
-
-    def _arm(self, delay: float, callback: Callable[[], object]) -> None:
-        self._arm_at(self._loop.time() + delay, callback)
-
-    def _arm_at(self, when: float, callback: Callable[[], object]) -> None:
-        self._deadline, self._on_deadline = when, callback
-        timer = self._timer
-        if timer is None or self._timer_at > when:
-            if timer is not None:
-                timer.cancel()
-            self._timer_at = when
-            self._timer = self._loop.call_at(when, self._expired)
-
-    def _disarm(self) -> None:
-        self._on_deadline = None
-
-    def _stop_timer(self) -> None:
-        """Nothing is due any more, ever: let go of the timer (and of this object)."""
-        self._on_deadline = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _expired(self) -> None:
-        self._timer = None
-        callback = self._on_deadline
-        if callback is None:
-            return
-        if self._deadline > self._loop.time():
-            self._timer_at = self._deadline
-            self._timer = self._loop.call_at(self._deadline, self._expired)
-            return
-        self._on_deadline = None
-        callback()
 
     def _head_late(self) -> None:
         transport = self._transport
@@ -353,7 +312,7 @@ class FrontConnection(asyncio.Protocol):
         now = self._loop.time()
         allowed = body_deadline(self._body_started, received, timeouts)
         if now < allowed:
-            self._arm_at(allowed, self._body_check)
+            self._deadline.at(allowed, self._body_check)
             return
         exchange = Exchange(new_request_id(), head.method, head.path, holder.events)
         error = too_slow(received, now - self._body_started)
@@ -381,7 +340,7 @@ class FrontConnection(asyncio.Protocol):
         """Give the connection, with every unread byte, to aiohttp."""
         transport = self._transport
         assert transport is not None
-        self._stop_timer()
+        self._deadline.stop()
         self._handed_over = True
         front = self._front
         front.handed_over += 1
