@@ -14,7 +14,14 @@ from cc_relay.config import ProviderConfig, RoutingConfig
 from cc_relay.providers import Provider, create
 from cc_relay.routing import Router, UnknownModel
 from cc_relay.routing.context import RouteContext
-from cc_relay.routing.strategies import RoundRobin, SimpleShuffle, WeightedRoundRobin
+from cc_relay.routing.stats import ProviderStats
+from cc_relay.routing.strategies import (
+    LatencyBased,
+    RoundRobin,
+    SimpleShuffle,
+    WeightedRoundRobin,
+)
+from cc_relay.routing.strategies import create as create_strategy
 
 CTX = RouteContext(model="claude-x")
 
@@ -89,3 +96,38 @@ def test_router_keys_rotate_within_provider() -> None:
         plan.succeeded(attempt)
         attempt.lease.settle(10, 10)
     assert keys == ["k1", "k2", "k1", "k2"]
+
+
+def _measured(**ttft: float) -> dict[str, ProviderStats]:
+    return {name: ProviderStats(ttft_ewma=seconds) for name, seconds in ttft.items()}
+
+
+def test_latency_based_puts_unmeasured_first_then_the_fastest() -> None:
+    providers = [_provider("slow"), _provider("fast"), _provider("new")]
+    stats = _measured(slow=0.9, fast=0.1) | {"new": ProviderStats()}
+    order = LatencyBased(stats, exploration=0).order(providers, CTX)
+    assert [p.name for p in order] == ["new", "fast", "slow"]
+
+
+@pytest.mark.parametrize(("exploration", "low", "high"), [(0, 0, 0), (0.25, 0.22, 0.28), (1, 1, 1)])
+def test_latency_based_explores_at_the_configured_rate(
+    exploration: float, low: float, high: float
+) -> None:
+    providers = [_provider("fast"), _provider("slow")]
+    strategy = LatencyBased(
+        _measured(fast=0.1, slow=0.9), exploration=exploration, rng=random.Random(11)
+    )
+    leads = Counter(strategy.order(providers, CTX)[0].name for _ in range(4000))
+    assert low <= leads["slow"] / 4000 <= high
+
+
+def test_exploration_comes_from_config_and_is_a_probability() -> None:
+    stats = _measured(a=0.1)
+    config = RoutingConfig.model_validate({"strategy": "latency-based", "exploration": 0})
+    strategy = create_strategy(config, stats)
+    assert isinstance(strategy, LatencyBased)
+    providers = [_provider("a"), _provider("b")]
+    stats["b"] = ProviderStats(ttft_ewma=0.5)
+    assert all(strategy.order(providers, CTX)[0].name == "a" for _ in range(500))
+    with pytest.raises(ValueError, match="exploration"):
+        RoutingConfig.model_validate({"exploration": 1.5})

@@ -27,6 +27,7 @@ DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_RETRY_ATTEMPTS = 6
 DEFAULT_RETRY_BUDGET = 120.0
 DEFAULT_PING_INTERVAL = 10.0
+DEFAULT_EXPLORATION = 0.05
 DEFAULT_SHUTDOWN_GRACE = 10.0
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_HEAD_TIMEOUT = 10.0
@@ -192,6 +193,9 @@ class RoutingConfig(_Frozen):
     """model-based: model pattern -> provider names in order; ``*`` is the default."""
     max_cost_per_million_tokens: float | None = Field(None, gt=0)
     """cost-based: leave out providers whose input or output price is above this."""
+    exploration: float = Field(DEFAULT_EXPLORATION, ge=0, le=1)
+    """latency-based: the chance a request leads with another provider than the fastest,
+    so that one which recovered from a slow spell is measured again; 0 never explores."""
     session_affinity: bool = True
     """Keep a Claude Code session on one provider and key while healthy (prompt cache)."""
     queue_timeout: float = Field(0.0, ge=0)

@@ -38,7 +38,7 @@ def create(
     if name == "least-loaded":
         return LeastLoaded(stats)
     if name == "latency-based":
-        return LatencyBased(stats)
+        return LatencyBased(stats, exploration=config.exploration)
     simple: dict[str, type[Strategy]] = {
         "failover": Failover,
         "round-robin": RoundRobin,

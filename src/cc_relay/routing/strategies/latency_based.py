@@ -2,7 +2,8 @@
 
 Time to first token is tracked as an EWMA per provider. A provider never measured goes
 first (so it gets measured); and with probability ``exploration`` a random other
-candidate leads, so a provider that recovered from a slow spell is noticed.
+candidate leads (``routing.exploration``), so a provider that recovered from a slow
+spell is noticed.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+from cc_relay.config.schema import DEFAULT_EXPLORATION
 from cc_relay.providers import Provider
 from cc_relay.routing.context import RouteContext
 from cc_relay.routing.stats import ProviderStats
-
-DEFAULT_EXPLORATION = 0.05
 
 
 class LatencyBased:
