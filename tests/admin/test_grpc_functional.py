@@ -72,6 +72,12 @@ async def test_status_and_providers_show_the_read_model(
     assert status.totals.requests == 1 and status.totals.input_tokens == 12
     connections = status.connections
     assert (connections.front_answered, connections.handed_over) == (1, 0)
+    assert status.ledger.path.endswith("usage.db") and not status.ledger.error
+    assert (status.state.backend, status.state.connected, status.state.replicas) == (
+        "memory",
+        True,
+        1,
+    )
     (entry,) = (await admin.ListProviders(pb.ListProvidersRequest())).providers
     assert entry.name == "a" and entry.enabled and entry.health == "healthy"
     assert entry.circuit.state == pb.CIRCUIT_STATE_CLOSED and entry.requests == 1

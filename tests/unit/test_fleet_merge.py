@@ -83,6 +83,28 @@ def test_merge_status_sums_totals_and_keeps_the_answering_replica_rest() -> None
     assert (connections.open, connections.front_answered, connections.handed_over) == (3, 15, 1)
 
 
+def test_merge_status_adds_ledger_counts_and_shows_any_replicas_fault() -> None:
+    first = pb.Status(
+        ledger=pb.Ledger(path="/a/usage.db", written=10),
+        state=pb.SharedState(backend="redis", connected=True, replicas=2),
+    )
+    second = pb.Status(
+        ledger=pb.Ledger(path="/b/usage.db", written=5, unwritten=3, error="disk full"),
+        state=pb.SharedState(backend="redis", replicas=2, fallbacks=1, error="refused"),
+    )
+    merged = merge.merge_status([first, second, pb.Status()])
+    ledger = merged.ledger
+    assert (ledger.path, ledger.written, ledger.unwritten, ledger.error) == (
+        "/a/usage.db",
+        15,
+        3,
+        "disk full",
+    )
+    state = merged.state
+    assert (state.connected, state.fallbacks, state.error) == (False, 1, "refused")
+    assert not merge.merge_status([pb.Status(), pb.Status()]).HasField("ledger")
+
+
 def test_quantile_of_an_empty_histogram_is_none() -> None:
     assert merge.quantile(pb.Histogram(bounds=[1.0], counts=[0, 0]), 0.5) is None
 

@@ -63,6 +63,28 @@ def status(view: RelayStatus) -> pb.Status:
                 handed_over=connections.handed_over,
             )
         )
+    ledger = view.ledger
+    if ledger is not None:
+        message.ledger.CopyFrom(
+            pb.Ledger(
+                path=ledger.path,
+                written=ledger.written,
+                unwritten=ledger.unwritten,
+                dropped=ledger.dropped,
+                error=ledger.error or "",
+            )
+        )
+    state = view.state
+    if state is not None:
+        message.state.CopyFrom(
+            pb.SharedState(
+                backend=state.backend,
+                connected=state.connected,
+                replicas=state.replicas,
+                fallbacks=state.fallbacks,
+                error=state.error or "",
+            )
+        )
     last = view.last_reload
     if last is not None:
         message.last_reload.CopyFrom(

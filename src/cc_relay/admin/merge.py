@@ -24,6 +24,7 @@ _SUMMED_PROVIDER = (
 )  # fmt: skip
 _SUMMED_TOTALS = ("requests", "errors", "in_flight", "input_tokens", "output_tokens", "cost_usd")
 _SUMMED_CONNECTIONS = ("open", "front_answered", "handed_over")
+_SUMMED_LEDGER = ("written", "unwritten", "dropped")
 
 
 def merge_histograms(histograms: Iterable[pb.Histogram]) -> pb.Histogram:
@@ -102,7 +103,11 @@ def merge_providers(replicas: Sequence[Sequence[pb.Provider]]) -> list[pb.Provid
 
 def merge_status(statuses: Sequence[pb.Status]) -> pb.Status:
     """The first status (the replica answering: version, addresses, config) with the
-    totals, dropped events and connection counts of all of them summed."""
+    totals, dropped events, connection and ledger counts of all of them summed.
+
+    A fault anywhere shows: the ledger and shared-state errors are the first replica's
+    that has one, and the shared state is connected only if every replica's is.
+    """
     merged = pb.Status()
     merged.CopyFrom(statuses[0])
     for name in _SUMMED_TOTALS:
@@ -111,4 +116,16 @@ def merge_status(statuses: Sequence[pb.Status]) -> pb.Status:
     merged.events_dropped = sum(s.events_dropped for s in statuses)
     for name in _SUMMED_CONNECTIONS:
         setattr(merged.connections, name, sum(getattr(s.connections, name) for s in statuses))
+    ledgers = [s.ledger for s in statuses if s.HasField("ledger")]
+    if ledgers:
+        merged.ledger.CopyFrom(ledgers[0])
+        for name in _SUMMED_LEDGER:
+            setattr(merged.ledger, name, sum(getattr(ledger, name) for ledger in ledgers))
+        merged.ledger.error = next((ledger.error for ledger in ledgers if ledger.error), "")
+    states = [s.state for s in statuses if s.HasField("state")]
+    if states:
+        merged.state.CopyFrom(states[0])
+        merged.state.fallbacks = sum(state.fallbacks for state in states)
+        merged.state.connected = all(state.connected for state in states)
+        merged.state.error = next((state.error for state in states if state.error), "")
     return merged

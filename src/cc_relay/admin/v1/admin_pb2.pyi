@@ -110,6 +110,8 @@ class Status(_message.Message):
     TOTALS_FIELD_NUMBER: _builtins.int
     EVENTS_DROPPED_FIELD_NUMBER: _builtins.int
     CONNECTIONS_FIELD_NUMBER: _builtins.int
+    LEDGER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     uptime_seconds: _builtins.float
     listen: _builtins.str
@@ -129,6 +131,12 @@ class Status(_message.Message):
     def totals(self) -> Global___Totals: ...
     @_builtins.property
     def connections(self) -> Global___Connections: ...
+    @_builtins.property
+    def ledger(self) -> Global___Ledger:
+        """Unset while the usage ledger is off."""
+
+    @_builtins.property
+    def state(self) -> Global___SharedState: ...
     def __init__(
         self,
         *,
@@ -144,14 +152,93 @@ class Status(_message.Message):
         totals: Global___Totals | None = ...,
         events_dropped: _builtins.int = ...,
         connections: Global___Connections | None = ...,
+        ledger: Global___Ledger | None = ...,
+        state: Global___SharedState | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["connections", b"connections", "last_reload", b"last_reload", "started_at", b"started_at", "totals", b"totals"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connections", b"connections", "last_reload", b"last_reload", "ledger", b"ledger", "started_at", b"started_at", "state", b"state", "totals", b"totals"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_generation", b"config_generation", "config_hash", b"config_hash", "config_path", b"config_path", "connections", b"connections", "events_dropped", b"events_dropped", "grpc_listen", b"grpc_listen", "last_reload", b"last_reload", "listen", b"listen", "started_at", b"started_at", "totals", b"totals", "uptime_seconds", b"uptime_seconds", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_generation", b"config_generation", "config_hash", b"config_hash", "config_path", b"config_path", "connections", b"connections", "events_dropped", b"events_dropped", "grpc_listen", b"grpc_listen", "last_reload", b"last_reload", "ledger", b"ledger", "listen", b"listen", "started_at", b"started_at", "state", b"state", "totals", b"totals", "uptime_seconds", b"uptime_seconds", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Status: _TypeAlias = Status  # noqa: Y015
+
+@_typing.final
+class Ledger(_message.Message):
+    """The usage ledger's writer (SQLite, on a thread of its own)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    WRITTEN_FIELD_NUMBER: _builtins.int
+    UNWRITTEN_FIELD_NUMBER: _builtins.int
+    DROPPED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    written: _builtins.int
+    """Rows committed since start."""
+    unwritten: _builtins.int
+    """Rows waiting for a retry because writes fail (disk full, file locked...)."""
+    dropped: _builtins.int
+    """Rows lost because writes kept failing and the backlog filled up."""
+    error: _builtins.str
+    """Why writes fail now; empty while they work."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        written: _builtins.int = ...,
+        unwritten: _builtins.int = ...,
+        dropped: _builtins.int = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dropped", b"dropped", "error", b"error", "path", b"path", "unwritten", b"unwritten", "written", b"written"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Ledger: _TypeAlias = Ledger  # noqa: Y015
+
+@_typing.final
+class SharedState(_message.Message):
+    """The shared-state backend: where rate-limit buckets, cooldowns, circuits and budgets
+    live, and whether it answers.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    REPLICAS_FIELD_NUMBER: _builtins.int
+    FALLBACKS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """memory or redis."""
+    connected: _builtins.bool
+    """Redis answers (always true for memory)."""
+    replicas: _builtins.int
+    """Replicas seen alive through the shared state (1 for memory)."""
+    fallbacks: _builtins.int
+    """Times this replica fell back to local limits because Redis was unavailable."""
+    error: _builtins.str
+    """Why Redis is unavailable, while it is."""
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        connected: _builtins.bool = ...,
+        replicas: _builtins.int = ...,
+        fallbacks: _builtins.int = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "connected", b"connected", "error", b"error", "fallbacks", b"fallbacks", "replicas", b"replicas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SharedState: _TypeAlias = SharedState  # noqa: Y015
 
 @_typing.final
 class Connections(_message.Message):
