@@ -162,19 +162,36 @@ def guarded(cli: Cli) -> str:
     return f"http://127.0.0.1:{relay.port}"
 
 
-def test_status_with_key_option(cli: Cli, guarded: str) -> None:
-    result = cli.run("status", "--url", guarded, "--key", "relay-key-0123456789")
+def test_status_needs_no_relay_key_on_the_relays_machine(cli: Cli, guarded: str) -> None:
+    # status reads the admin service, which (with no admin.keys) answers loopback callers.
+    result = cli.run("status", "--url", guarded)
 
     assert result.returncode == 0, result.stderr
-    assert "glm" in result.stdout
+    assert "glm (zai)" in result.stdout
 
 
-def test_status_wrong_key_names_source_and_fingerprint_only(cli: Cli, guarded: str) -> None:
-    result = cli.run("status", "--url", guarded, env={"CC_RELAY_API_KEY": "wrong-key-0123456789"})
+ADMIN_CONFIG = 'admin:\n  keys: ["adm-key-0123456789"]\nproviders:\n  - {name: glm, type: zai}\n'
 
-    assert result.returncode == 1
-    assert "refused the relay key from $CC_RELAY_API_KEY (fingerprint " in result.stderr
-    assert "wrong-key-0123456789" not in result.stderr + result.stdout
+
+def test_status_with_admin_key_and_a_wrong_one(cli: Cli) -> None:
+    relay = cli.start("--config", str(write(cli.cwd / "admin.yaml", ADMIN_CONFIG)))
+    relay.wait_listening()
+    url = f"http://127.0.0.1:{relay.port}"
+
+    keyless = cli.run("status", "--url", url)
+    allowed = cli.run("status", "--url", url, "--admin-key", "adm-key-0123456789")
+    wrong = cli.run("status", "--url", url, env={"CC_RELAY_ADMIN_KEY": "wrong-key-0123456789"})
+
+    assert keyless.returncode == 1
+    assert "--admin-key" in keyless.stderr and "CC_RELAY_ADMIN_KEY" in keyless.stderr
+    assert "{" not in keyless.stderr  # words, not the raw error body
+    assert allowed.returncode == 0, allowed.stderr
+    assert "glm (zai)" in allowed.stdout
+    assert wrong.returncode == 1
+    assert (
+        "(fingerprint " in wrong.stderr and "The key came from $CC_RELAY_ADMIN_KEY" in wrong.stderr
+    )
+    assert "wrong-key-0123456789" not in wrong.stderr + wrong.stdout
 
 
 def test_models_json_error_is_json_on_stdout(cli: Cli, guarded: str) -> None:

@@ -385,7 +385,7 @@ def test_models_table_and_status_read_url_from_config(cli: Cli) -> None:
     assert relay.stop() == 0
 
 
-def test_status_sends_relay_key_from_env(cli: Cli) -> None:
+def test_models_sends_relay_key_from_env(cli: Cli) -> None:
     path = write(
         cli.cwd / "auth.yaml",
         'server:\n  auth: ["relay-key-0123456789"]\n'
@@ -396,15 +396,15 @@ def test_status_sends_relay_key_from_env(cli: Cli) -> None:
     relay.wait_listening()
     url = f"http://127.0.0.1:{relay.port}"
 
-    refused = cli.run("status", "--url", url)
-    allowed = cli.run("status", "--url", url, env={"CC_RELAY_API_KEY": "relay-key-0123456789"})
+    refused = cli.run("models", "--url", url)
+    allowed = cli.run("models", "--url", url, env={"CC_RELAY_API_KEY": "relay-key-0123456789"})
 
     assert refused.returncode == 1
     assert "requires a relay key" in refused.stderr
     assert "--key" in refused.stderr and "CC_RELAY_API_KEY" in refused.stderr
     assert "{" not in refused.stderr  # words, not the raw error body
     assert allowed.returncode == 0, allowed.stderr
-    assert "local" in allowed.stdout
+    assert "m1" in allowed.stdout
     assert relay.stop() == 0
 
 
