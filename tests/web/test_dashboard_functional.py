@@ -15,6 +15,7 @@ from cc_relay.admin.sessions import COOKIE
 from cc_relay.server import RelayServer
 from cc_relay.web.dashboard import CSP
 from tests.admin.conftest import Starter, post_json, settled
+from tests.cli._process import free_port
 from tests.conftest import SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Reply, text
 from tests.web.conftest import screenshot
@@ -314,3 +315,22 @@ async def test_dashboard_without_admin_keys_needs_no_sign_in_and_refuses_a_stale
         async with session.post(f"{relay.url}/ui/session", json={"key": "x"}) as sign_in:
             assert sign_in.status == 400
             assert "no admin.keys" in (await sign_in.json())["message"]
+
+
+async def test_dashboard_overview_alerts_a_failing_ledger_and_a_redis_down(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory, page: Page, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    relay = await start(
+        provider(emu, name="a"),
+        ledger={"path": str(blocker / "usage.db")},
+        state={"backend": "redis", "url": f"redis://127.0.0.1:{free_port()}/0"},
+    )
+    await _ask(sdk, relay)
+    await page.goto(f"{relay.url}/ui/#/overview")
+    alert = page.locator("#overview-faults")
+    await expect(alert).to_contain_text("Ledger writes fail", timeout=10_000)
+    await expect(alert).to_contain_text("1 rows waiting, 0 dropped")
+    await expect(alert).to_contain_text("Shared state: Redis unavailable")
+    await screenshot(page, "overview-faults")

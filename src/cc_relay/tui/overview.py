@@ -90,4 +90,24 @@ class OverviewView(Vertical):
             f"tokens in {count(totals.input_tokens)}  out {count(totals.output_tokens)}  "
             f"cost {usd(totals.cost_usd)}\n"
             f"config generation {status.config_generation}  {reloaded}"
+            f"{_faults(status)}"
         )
+
+
+def _faults(status: pb.Status) -> str:
+    """Lines for what keeps serving but needs a look: a ledger that cannot write, a
+    Redis that does not answer. Nothing while both are well."""
+    lines = []
+    ledger = status.ledger
+    if ledger.error:
+        lines.append(
+            f"[red]ledger writes fail: {escape(ledger.error)} ({count(ledger.unwritten)} rows "
+            f"waiting, {count(ledger.dropped)} dropped)[/]"
+        )
+    state = status.state
+    if state.backend == "redis" and not state.connected:
+        lines.append(
+            f"[red]shared state: redis unavailable: {escape(state.error)} (local limits; "
+            f"{count(state.fallbacks)} fallbacks)[/]"
+        )
+    return "".join(f"\n{line}" for line in lines)

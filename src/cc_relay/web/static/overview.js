@@ -10,6 +10,7 @@ const POINTS = 60;
 export class OverviewView {
   constructor() {
     this.cards = document.getElementById("overview-cards");
+    this.faults = document.getElementById("overview-faults");
     this.tbody = document.querySelector("#overview-table tbody");
     this.series = { rps: [], latency: [], ttfb: [], errors: [], tokens: [], cost: [] };
     this.last = null;
@@ -64,6 +65,7 @@ export class OverviewView {
       ["Tokens", integer(now.tokens), "tokens", `${integer(num(totals.inputTokens))} in, ${integer(num(totals.outputTokens))} out`],
       ["Cost", `$${now.cost.toFixed(4)}`, "cost", "from configured prices"],
     ];
+    this.faults.replaceChildren(...faults(message.status || {}).map((line) => el("p", { text: line })));
     this.cards.replaceChildren(
       ...cards.map(([title, value, series, note]) =>
         el("figure", { class: "card" }, el("figcaption", { text: title }), el("p", { class: "big", text: value }), sparkline(this.series[series], `${title}, last ${POINTS} seconds`), el("p", { class: "small muted", text: note })),
@@ -87,4 +89,19 @@ export class OverviewView {
       "No providers.",
     );
   }
+}
+
+// What keeps serving but needs a look: a ledger that cannot write, a Redis that does not
+// answer. Nothing while both are well.
+function faults(status) {
+  const lines = [];
+  const ledger = status.ledger || {};
+  if (ledger.error) {
+    lines.push(`Ledger writes fail: ${ledger.error} (${integer(ledger.unwritten)} rows waiting, ${integer(ledger.dropped)} dropped)`);
+  }
+  const state = status.state || {};
+  if (state.backend === "redis" && !state.connected) {
+    lines.push(`Shared state: Redis unavailable: ${state.error || ""} (local limits; ${integer(state.fallbacks)} fallbacks)`);
+  }
+  return lines;
 }
