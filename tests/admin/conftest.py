@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,3 +112,22 @@ async def open_circuit(
 async def settled(relay: RelayServer) -> None:
     """Let every event subscriber catch up with what was published."""
     await relay.holder.events.flush()
+
+
+async def failing_ledger_and_redis(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory, tmp_path: Path
+) -> RelayServer:
+    """A relay that serves while its ledger cannot write (its folder is a file) and its
+    Redis is a port nobody listens on; one request answered, so one row waits."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    relay = await start(
+        provider(emu, name="a"),
+        ledger={"path": str(blocker / "usage.db")},
+        state={"backend": "redis", "url": f"redis://127.0.0.1:{dead}/0"},
+    )
+    await sdk(relay).messages.create(model="claude-opus-4-8", max_tokens=5, messages=_HI)
+    return relay

@@ -15,8 +15,13 @@ from cc_relay.config import load_config
 from cc_relay.server import RelayServer
 from cc_relay.tui import Dashboard, GrpcSource
 from cc_relay.tui.dialogs import ConfirmScreen, MessageScreen, PromptScreen
-from tests.admin.conftest import Starter, StubFactory, open_circuit, write_config
-from tests.cli._process import free_port
+from tests.admin.conftest import (
+    Starter,
+    StubFactory,
+    failing_ledger_and_redis,
+    open_circuit,
+    write_config,
+)
 from tests.conftest import SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Fail
 from tests.integration._ledger import ledger_rows
@@ -212,14 +217,7 @@ async def test_usage_view_shows_the_ledger_by_provider_and_model(
 async def test_overview_says_when_the_ledger_cannot_write_and_redis_is_down(
     start: Starter, emu: AnthropicEmulator, sdk: SdkFactory, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    relay = await start(
-        provider(emu, name="a"),
-        ledger={"path": str(blocker / "usage.db")},
-        state={"backend": "redis", "url": f"redis://127.0.0.1:{free_port()}/0"},
-    )
-    await _ask(sdk(relay))
+    relay = await failing_ledger_and_redis(start, emu, sdk, tmp_path)
     app = _dashboard(relay)
     async with app.run_test(size=SIZE) as pilot:
         totals = app.query_one("#totals", Static)

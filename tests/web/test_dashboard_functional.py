@@ -14,8 +14,7 @@ from playwright.async_api import Page, expect
 from cc_relay.admin.sessions import COOKIE
 from cc_relay.server import RelayServer
 from cc_relay.web.dashboard import CSP
-from tests.admin.conftest import Starter, post_json, settled
-from tests.cli._process import free_port
+from tests.admin.conftest import Starter, failing_ledger_and_redis, post_json, settled
 from tests.conftest import SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Reply, text
 from tests.web.conftest import screenshot
@@ -320,14 +319,7 @@ async def test_dashboard_without_admin_keys_needs_no_sign_in_and_refuses_a_stale
 async def test_dashboard_overview_alerts_a_failing_ledger_and_a_redis_down(
     start: Starter, emu: AnthropicEmulator, sdk: SdkFactory, page: Page, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    relay = await start(
-        provider(emu, name="a"),
-        ledger={"path": str(blocker / "usage.db")},
-        state={"backend": "redis", "url": f"redis://127.0.0.1:{free_port()}/0"},
-    )
-    await _ask(sdk, relay)
+    relay = await failing_ledger_and_redis(start, emu, sdk, tmp_path)
     await page.goto(f"{relay.url}/ui/#/overview")
     alert = page.locator("#overview-faults")
     await expect(alert).to_contain_text("Ledger writes fail", timeout=10_000)
