@@ -75,10 +75,12 @@ async def replicas_of(stub: AdminAsyncStub, want: set[str]) -> pb.ListReplicasRe
 async def fleet_requests(
     stub: AdminAsyncStub, count: int, scope: str = "fleet"
 ) -> pb.ListRequestsResponse:
+    """ListRequests once it answers from the fleet stream (not degraded: a Redis call
+    that timed out on a loaded machine answers locally) with ``count`` requests."""
     async with asyncio.timeout(PATIENCE):
         while True:
             answer = await stub.ListRequests(pb.ListRequestsRequest(scope=scope, page_size=100))
-            if len(answer.requests) >= count:
+            if len(answer.requests) >= count and not answer.scope.degraded:
                 return answer
             await asyncio.sleep(0.05)
 
@@ -101,7 +103,7 @@ async def test_fleet_scope_shows_both_replicas_requests_and_summed_stats(
 
     every = await fleet_requests(stub, 3)
     assert sorted(r.replica for r in every.requests) == ["alpha", "alpha", "beta"]
-    assert set(every.scope.replicas) == {"alpha", "beta"} and not every.scope.degraded
+    assert set(every.scope.replicas) == {"alpha", "beta"}
     assert all(r.key and "sk-fleet" not in r.key for r in every.requests)  # fingerprints
     mine = await stub.ListRequests(pb.ListRequestsRequest(scope="local"))
     assert [r.replica for r in mine.requests] == ["alpha", "alpha"]
@@ -176,8 +178,7 @@ async def test_redis_down_degrades_fleet_answers_and_publishing_resumes(
     redis_server.start()  # empty
     await replicas_of(stub, {"alpha", "beta"})
     assert await send(sdk, b) == 200
-    after = await fleet_requests(stub, 1)
-    assert not after.scope.degraded
+    after = await fleet_requests(stub, 1)  # from the fleet stream again
     assert [r.replica for r in after.requests] == ["beta"]  # what was dropped stays dropped
     said = [r.getMessage() for r in caplog.records if "fleet request stream" in r.getMessage()]
     assert sum("paused" in m for m in said) == 2  # once per replica, not per summary
