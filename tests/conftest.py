@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -69,6 +70,42 @@ async def ollama() -> AsyncIterator[OllamaEmulator]:
         yield server
 
 
+#: Seconds a relay of the suite gets to close: its drain (shutdown_grace, 10 s by
+#: default) plus its final writes, with room to spare.
+CLOSE_PATIENCE = 30.0
+
+
+async def close_in_time(relay: RelayServer) -> None:
+    """``relay.close()``, failing with every unfinished task's stack if it hangs: a
+    close that never returns must say where it waits, not just hit the test timeout."""
+    closing = asyncio.ensure_future(relay.close())
+    done, _ = await asyncio.wait([closing], timeout=CLOSE_PATIENCE)
+    if closing in done:
+        closing.result()
+        return
+    stacks = [
+        f"--- {task.get_name()}\n{_awaiting(task)}"
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+    ]
+    closing.cancel()
+    tasks = "\n".join(stacks)
+    pytest.fail(f"relay.close() did not finish in {CLOSE_PATIENCE:g} s; tasks:\n{tasks}")
+
+
+def _awaiting(task: asyncio.Task[Any]) -> str:
+    """Where a task waits, down its whole chain of awaits (``Task.print_stack`` shows
+    only the outermost coroutine's frame)."""
+    lines = []
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is not None:
+            lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return "\n".join(lines)
+
+
 @pytest.fixture
 async def make_relay(tmp_path: Path) -> AsyncIterator[RelayFactory]:
     """Start a relay from provider entries (and optional config sections); each test's
@@ -91,7 +128,7 @@ async def make_relay(tmp_path: Path) -> AsyncIterator[RelayFactory]:
 
     yield make
     for relay in servers:
-        await relay.close()
+        await close_in_time(relay)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from anthropic.types import MessageParam
 from cc_relay.admin.v1 import admin_pb2_grpc
 from cc_relay.config import load_config
 from cc_relay.server import RelayServer
-from tests.conftest import SdkFactory, provider
+from tests.conftest import SdkFactory, close_in_time, provider
 from tests.emulators import AnthropicEmulator, Fail, Reply, text
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ async def start(config_path: Path) -> AsyncIterator[Starter]:
 
     yield make
     for relay in servers:
-        await relay.close()
+        await close_in_time(relay)
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ async def channels() -> AsyncIterator[list[grpc.aio.Channel]]:
     opened: list[grpc.aio.Channel] = []
     yield opened
     for channel in opened:
-        await channel.close()
+        async with asyncio.timeout(PATIENCE):  # a hang here fails at this line
+            await channel.close()
 
 
 async def pair(
