@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -110,8 +111,13 @@ async def open_circuit(
 
 
 async def settled(relay: RelayServer) -> None:
-    """Let every event subscriber catch up with what was published."""
+    """Let every event subscriber catch up with what was published, and the ledger
+    write what it recorded: its count of rows written is in GetStatus, and would move
+    between two calls that are compared."""
     await relay.holder.events.flush()
+    writer = relay.holder.ledger.writer
+    if writer is not None:
+        await asyncio.to_thread(writer.flush, 2.0)
 
 
 async def failing_ledger_and_redis(
