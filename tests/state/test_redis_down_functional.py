@@ -9,7 +9,7 @@ import pytest
 from cc_relay.observability.redact import fingerprint
 from cc_relay.server import RelayServer
 from cc_relay.state import redis_state
-from tests.conftest import RelayFactory, SdkFactory
+from tests.conftest import RelayFactory, SdkFactory, provider
 from tests.emulators import AnthropicEmulator, Reply, text
 from tests.state._redis import RedisServer
 from tests.state.test_shared_limits_functional import send, two_relays
@@ -87,3 +87,49 @@ async def test_redis_restart_resynchronises(
     after = await alternate(sdk, relays, 12)
     assert after.count(200) <= int(left) + 1, (after, left)
     assert 2 + local + after.count(200) <= 10 + 1
+
+
+async def test_a_cancel_turned_into_a_timeout_does_not_keep_the_relay_from_closing(
+    make_relay: RelayFactory,
+    emu: AnthropicEmulator,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    relay = await make_relay(provider(emu), state={"backend": "redis", "url": redis_server.url})
+    state = relay.holder.state
+    assert isinstance(state, redis_state.RedisState)
+    beating = asyncio.Event()
+
+    async def heartbeat(*args: object, **kwargs: object) -> int:
+        beating.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            # What redis-py can make of a cancel that meets its socket timeout.
+            raise TimeoutError("Timeout reading from socket") from None
+        return 1
+
+    monkeypatch.setattr(state, "_heartbeat", heartbeat)
+    async with asyncio.timeout(PATIENCE):
+        await beating.wait()
+    async with asyncio.timeout(PATIENCE):
+        await state.close()
+
+
+async def test_stop_ends_a_task_however_often_it_swallows_a_cancel() -> None:
+    swallowed = 0
+
+    async def stubborn() -> None:
+        nonlocal swallowed
+        while swallowed < 3:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                swallowed += 1
+        raise RuntimeError("its own error, retrieved by stop")
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    async with asyncio.timeout(PATIENCE):
+        await redis_state.stop(task)
+    assert swallowed == 3 and isinstance(task.exception(), RuntimeError)
