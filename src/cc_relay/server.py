@@ -29,6 +29,7 @@ from cc_relay.front import Front
 from cc_relay.holder import RuntimeHolder
 from cc_relay.reload import Reloader
 from cc_relay.runtime import Runtime
+from cc_relay.tasks import stop
 
 #: Seconds aiohttp's runner may wait for connections once the drain is over: by then no
 #: handler runs, so this only bounds closing sockets.
@@ -137,8 +138,7 @@ class RelayServer:
     async def close(self) -> None:
         """Drain (see the module docstring), then close everything."""
         if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+            await stop(self._watcher)
         await self.admin.close()
         drain = self.app[DRAIN_KEY]
         drain.begin()

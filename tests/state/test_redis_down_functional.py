@@ -114,22 +114,3 @@ async def test_a_cancel_turned_into_a_timeout_does_not_keep_the_relay_from_closi
         await beating.wait()
     async with asyncio.timeout(PATIENCE):
         await state.close()
-
-
-async def test_stop_ends_a_task_however_often_it_swallows_a_cancel() -> None:
-    swallowed = 0
-
-    async def stubborn() -> None:
-        nonlocal swallowed
-        while swallowed < 3:
-            try:
-                await asyncio.sleep(60)
-            except asyncio.CancelledError:
-                swallowed += 1
-        raise RuntimeError("its own error, retrieved by stop")
-
-    task = asyncio.create_task(stubborn())
-    await asyncio.sleep(0)
-    async with asyncio.timeout(PATIENCE):
-        await redis_state.stop(task)
-    assert swallowed == 3 and isinstance(task.exception(), RuntimeError)

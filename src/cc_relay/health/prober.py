@@ -21,6 +21,7 @@ import aiohttp
 
 from cc_relay.health.circuit import CircuitBreaker, CircuitState
 from cc_relay.health.config import DEFAULT_PROBE_INTERVAL, DEFAULT_PROBE_TIMEOUT
+from cc_relay.tasks import stop
 
 log = logging.getLogger("cc_relay.health")
 
@@ -114,14 +115,7 @@ class HealthProber:
         task, self._task = self._task, None
         if task is None or task.done():
             return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            # Our own cancel ends the task this way; a cancel aimed at us must go on.
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        await stop(task)
 
     async def __aenter__(self) -> HealthProber:
         await self.start()

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from cc_relay.errors import TokenError
+from cc_relay.tasks import stop
 
 log = logging.getLogger("cc_relay.providers")
 
@@ -123,9 +124,8 @@ class TokenCache:
         """Cancel a renewal in flight. Idempotent."""
         self._closed = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])  # never raises, so our own cancellation still can
+        if task is not None:
+            await stop(task)
 
     # -- renewal -----------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from cc_relay.state.circuits import RedisCircuits
 from cc_relay.state.fleet import RedisFleet, replica_id
 from cc_relay.state.limiter import RedisKeyLimiter
 from cc_relay.state.signatures import RedisSignatures
+from cc_relay.tasks import stop
 
 if TYPE_CHECKING:
     from cc_relay.health import CircuitState
@@ -55,24 +56,6 @@ RETRY_INTERVAL = 0.5
 """Seconds between reconnection attempts while Redis is down."""
 
 _FAILURES = (RedisError, OSError, asyncio.TimeoutError)
-#: Seconds between cancellations of a background task that goes on after one.
-CANCEL_AGAIN = 0.1
-
-
-async def stop(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for it to end, cancelling it again while it runs.
-
-    Once is not enough here: redis-py can turn a cancellation that meets its own
-    socket timeout into a timeout error (redis/redis-py#2028 and #2551), which the
-    loops below take for Redis failing, and go on. A single cancel then left a
-    closing relay waiting for them forever (seen in CI). Whatever the task raises is
-    its own business: it is stopped, not asked for a result.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=CANCEL_AGAIN)
-    if not task.cancelled():
-        task.exception()  # retrieved: asyncio would log it as never retrieved
 
 
 class RedisState(SharedState):
