@@ -3,6 +3,7 @@ SSE streams, and the browser rule."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -130,3 +131,29 @@ async def test_streams_are_server_sent_events(
             assert body.startswith(b"event: error\n") and b"invalid_argument" in body
         async with session.get(f"{relay.url}{URL}StreamStats", params={"bogus": "1"}) as bad:
             assert bad.status == 400 and (await bad.json())["code"] == "invalid_argument"
+
+
+async def test_a_stream_the_client_closes_is_not_an_error(
+    start: Starter, emu: AnthropicEmulator, sdk: SdkFactory
+) -> None:
+    # A dashboard closes its stream each time it moves to another view.
+    relay = await start(provider(emu, name="a"))
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            async with session.get(f"{relay.url}{URL}StreamStats") as stats:
+                assert (await stats.content.readline()).startswith(b"data: ")
+    emu.enqueue(Reply(text("hi"), stall_after_events=(2, 30.0)))
+    async with sdk(relay).messages.stream(
+        model="claude-opus-4-8", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+    ) as stream:
+        async for _ in stream:
+            break  # a Claude Code user's Esc: that one still counts as 499
+    async with asyncio.timeout(5):
+        while True:
+            await settled(relay)
+            _, answer = await post_json(relay, "GetStatus")
+            totals = answer["status"]["totals"]
+            if int(totals["requests"]) >= 4:
+                break
+            await asyncio.sleep(0.05)
+    assert totals.get("errors") == "1", totals

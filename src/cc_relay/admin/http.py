@@ -33,6 +33,7 @@ from cc_relay.admin.metrics import Metrics
 from cc_relay.admin.service import MUTATING, AdminService
 from cc_relay.admin.sessions import COOKIE, Sessions
 from cc_relay.admin.v1 import admin_pb2 as pb
+from cc_relay.api.keys import EXCHANGE_KEY
 from cc_relay.errors import AdminError
 from cc_relay.headers import AUTHORIZATION, HOST, ORIGIN, SEC_FETCH_SITE
 
@@ -193,6 +194,9 @@ async def _sse(request: web.Request, stream: AsyncIterator[Message]) -> web.Stre
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
+    # A dashboard that moves to another view closes its stream: that is not an error
+    # for the relay's totals.
+    request[EXCHANGE_KEY].open_ended = True
     nxt: asyncio.Future[Message] | None = None
     try:
         while True:

@@ -4,7 +4,8 @@ It takes the current Runtime from the holder once per request, authenticates eve
 route but the public ones (a relay key whose budget is spent may not use
 ``/v1/messages``), and turns failures raised before the response started into
 Anthropic error bodies through one table. A request whose client went away is recorded
-as 499 and not answered. Every request ends as a ``RequestSettled`` event.
+as 499 and not answered, unless it was an open-ended stream (the admin service's),
+which ends that way. Every request ends as a ``RequestSettled`` event.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
@@ -64,8 +66,11 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
         try:
             response = await _answer(request, handler, exchange)
         except (asyncio.CancelledError, ConnectionResetError):
-            exchange.error = exchange.error or "client disconnected"
-            exchange.finish(CLIENT_CLOSED)
+            if exchange.open_ended:
+                exchange.finish(HTTPStatus.OK.value)
+            else:
+                exchange.error = exchange.error or "client disconnected"
+                exchange.finish(CLIENT_CLOSED)
             raise
         exchange.finish(response.status)
         return response

@@ -41,6 +41,9 @@ class Exchange:
     """``provider: why`` for each attempt that failed before the one that answered."""
     log_bodies: bool = False
     """Set from ``logging.debug_bodies``: bodies go to the ``cc_relay.bodies`` logger."""
+    open_ended: bool = False
+    """A stream with no end of its own (the admin service's server streams): the client
+    closing it is how it ends, not a 499."""
 
     def body(self, direction: str, data: bytes) -> None:
         """Log a request or response body (the log formatter redacts secrets)."""
