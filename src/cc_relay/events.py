@@ -35,6 +35,11 @@ log = logging.getLogger("cc_relay.events")
 #: lag than a healthy relay has; every slot also keeps its event alive, and a ring four
 #: times this size held about 5 MB of settled requests nobody would read again.
 DEFAULT_CAPACITY = 1 << 12
+#: The routes whose requests the relay's counts are about: its totals, the request log
+#: and the metrics. The admin service, the dashboard, ``/health`` and ``/metrics`` are
+#: the relay watching itself (and over gRPC they were never counted), so a dashboard's
+#: own calls do not show up as traffic.
+RECORDED_PATHS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
 
 
 class AttemptFinished(msgspec.Struct, frozen=True):

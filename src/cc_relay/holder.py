@@ -31,6 +31,7 @@ import orjson
 from cc_relay import __version__
 from cc_relay.config import RelayConfig
 from cc_relay.events import (
+    RECORDED_PATHS,
     CircuitChanged,
     ConfigReloaded,
     Event,
@@ -94,7 +95,7 @@ class Totals:
 
     def observe(self, batch: Sequence[Event]) -> None:
         for event in batch:
-            if isinstance(event, RequestSettled):
+            if isinstance(event, RequestSettled) and event.path in RECORDED_PATHS:
                 self.requests += 1
                 self.errors += event.status >= 400
                 self.input_tokens += event.usage.input_tokens or 0

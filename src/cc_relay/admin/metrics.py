@@ -20,9 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cc_relay.admin.requests import RECORDED_PATHS, status_class
+from cc_relay.admin.requests import status_class
 from cc_relay.catalog import known_models
-from cc_relay.events import AttemptFinished, ConfigReloaded, Event, RequestSettled
+from cc_relay.events import (
+    RECORDED_PATHS,
+    AttemptFinished,
+    ConfigReloaded,
+    Event,
+    RequestSettled,
+)
 from cc_relay.holder import RuntimeHolder
 from cc_relay.runtime import Runtime
 

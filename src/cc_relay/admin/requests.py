@@ -23,14 +23,12 @@ from dataclasses import dataclass
 
 import msgspec
 
-from cc_relay.events import AttemptFinished, Event, RequestSettled
+from cc_relay.events import RECORDED_PATHS, AttemptFinished, Event, RequestSettled
 
 #: Records the ring keeps.
 DEFAULT_CAPACITY = 2_000
 #: Records a live tail may fall behind before it loses some.
 TAIL_QUEUE = 1_000
-#: The routes whose requests are recorded.
-RECORDED_PATHS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
 
 
 class RequestRecord(msgspec.Struct, frozen=True):
