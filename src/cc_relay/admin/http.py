@@ -194,8 +194,8 @@ async def _sse(request: web.Request, stream: AsyncIterator[Message]) -> web.Stre
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    # A dashboard that moves to another view closes its stream: that is not an error
-    # for the relay's totals.
+    # A dashboard that moves to another view closes its stream: that is how a server
+    # stream ends, not a client gone in the middle of an answer (499).
     request[EXCHANGE_KEY].open_ended = True
     nxt: asyncio.Future[Message] | None = None
     try:
